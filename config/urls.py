@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import path
+
+from monitoring import views as monitoring_views
+
+urlpatterns = [
+    path("healthz", monitoring_views.healthz, name="healthz"),
+    path("readyz", monitoring_views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]

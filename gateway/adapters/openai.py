@@ -1,0 +1,90 @@
+"""OpenAI chat-completions wire format: the pass-through adapter."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import Any
+
+import orjson
+
+from gateway.config import Deployment
+from gateway.errors import AttemptError, Failure, redact
+
+MAX_RETRY_AFTER = 3600.0
+_CONTEXT_MARKERS = ("context_length_exceeded", "maximum context length", "context window", "too many tokens")
+
+
+def build_request(deployment: Deployment, body: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
+    """Always stream upstream: it gives first-token deadlines and TTFT for every request."""
+    payload = dict(body)
+    payload["model"] = deployment.upstream_model
+    payload["stream"] = True
+    options = payload.get("stream_options")
+    payload["stream_options"] = {**options, "include_usage": True} if options else {"include_usage": True}
+    headers = {"content-type": "application/json", "accept": "text/event-stream"}
+    if deployment.provider.api_key:
+        headers["authorization"] = f"Bearer {deployment.provider.api_key}"
+    return f"{deployment.provider.base_url}/chat/completions", headers, orjson.dumps(payload)
+
+
+def classify_error(
+    deployment: Deployment, status: int, body: bytes, headers: Any
+) -> AttemptError:
+    message, code, error_type, param = _error_details(body)
+    message = redact(message or f"HTTP {status}", deployment.provider.api_key)
+    common = {"status": status, "code": code, "param": param, "error_type": error_type}
+    if status == 429:
+        return AttemptError(Failure.RATE_LIMITED, message, retry_after=parse_retry_after(headers), **common)
+    if status in (401, 403, 404):
+        return AttemptError(Failure.MISCONFIGURED, message, **common)
+    if 400 <= status < 500 and status != 408:
+        lowered = f"{code or ''} {message}".lower()
+        if any(marker in lowered for marker in _CONTEXT_MARKERS):
+            return AttemptError(Failure.CONTEXT_LENGTH, message, **common)
+        return AttemptError(Failure.CLIENT_ERROR, message, **common)
+    return AttemptError(Failure.SERVER_ERROR, message, **common)
+
+
+def _error_details(body: bytes) -> tuple[str, str | None, str | None, str | None]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body[:300].decode("utf-8", "replace").strip(), None, None, None
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict):
+        return (
+            str(error.get("message") or ""),
+            _str_or_none(error.get("code")),
+            _str_or_none(error.get("type")),
+            _str_or_none(error.get("param")),
+        )
+    if isinstance(error, str):
+        return error, None, None, None
+    return str(data)[:300], None, None, None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def parse_retry_after(headers: Any) -> float | None:
+    """Seconds to wait, from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return min(max(float(millis) / 1000.0, 0.0), MAX_RETRY_AFTER)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return min(max(moment.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)

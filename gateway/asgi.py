@@ -1,0 +1,70 @@
+"""The proxy's own ASGI app: routing for /v1/, and the worker's start-up and shutdown."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gateway import proxy
+from gateway.config import ConfigFileError
+from gateway.errors import GatewayError
+from gateway.runtime import Runtime, build_runtime
+
+log = logging.getLogger(__name__)
+
+_ROUTES = {
+    ("POST", "/v1/chat/completions"): proxy.chat_completions,
+    ("GET", "/v1/models"): proxy.list_models,
+}
+_PATHS = {path for _, path in _ROUTES}
+
+
+class GatewayApp:
+    def __init__(self, runtime: Runtime | None = None) -> None:
+        self.runtime = runtime
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self.lifespan(scope, receive, send)
+            return
+        path = scope["path"].rstrip("/") or "/"
+        handler = _ROUTES.get((scope["method"], path))
+        if handler is None:
+            await proxy.send_error(send, _route_error(scope["method"], path), "")
+            return
+        if self.runtime is None:
+            error = GatewayError(503, "The gateway is starting or has no provider configuration.",
+                                 type="server_error", code="not_ready")
+            await proxy.send_error(send, error, "")
+            return
+        await handler(self.runtime, scope, receive, send)
+
+    async def lifespan(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except ConfigFileError as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def startup(self) -> None:
+        if self.runtime is None:
+            self.runtime = build_runtime()
+        await self.runtime.start()
+
+    async def shutdown(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.stop()
+
+
+def _route_error(method: str, path: str) -> GatewayError:
+    if path in _PATHS:
+        return GatewayError(405, f"Method {method} is not allowed on {path}.", code="method_not_allowed")
+    return GatewayError(404, f"Unknown endpoint {method} {path}.", code="unknown_url")

@@ -1,0 +1,148 @@
+"""The attempt log: every upstream attempt becomes an event, written in batches off the hot path.
+
+Events wait in memory and go to Postgres with COPY every GATEWAY_LOG_FLUSH_SECONDS. When
+Postgres is unreachable they stay buffered; at shutdown, or past MAX_BUFFER, they are spooled
+to a JSON-lines file that a Celery task loads later. An accepted request is never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+import uuid
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+
+from gateway import db
+
+log = logging.getLogger(__name__)
+MAX_BUFFER = 50_000
+
+
+def new_event_id() -> uuid.UUID:
+    """A UUIDv7: time-ordered, so the log's primary key index stays append-mostly."""
+    millis = time.time_ns() // 1_000_000
+    raw = bytearray(millis.to_bytes(6, "big") + os.urandom(10))
+    raw[6] = (raw[6] & 0x0F) | 0x70
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return uuid.UUID(bytes=bytes(raw))
+
+
+@dataclass(slots=True)
+class AttemptEvent:
+    id: uuid.UUID
+    request_id: str
+    attempt: int
+    started_at: float
+    org_id: int | None
+    key_id: int | None
+    requested_model: str
+    model: str
+    provider: str
+    deployment: str
+    stream: bool
+    outcome: str
+    status_code: int | None
+    error: str
+    latency_ms: float
+    ttft_ms: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cached_tokens: int | None
+    rescued: bool
+    final: bool
+    malformed_events: int
+
+
+COLUMNS = [f.name for f in fields(AttemptEvent)]
+_COPY_SQL = f"COPY gateway_attempt ({', '.join(COLUMNS)}) FROM STDIN"
+
+
+def _row(event: AttemptEvent) -> tuple[Any, ...]:
+    values = [getattr(event, name) for name in COLUMNS]
+    values[COLUMNS.index("started_at")] = datetime.fromtimestamp(event.started_at, UTC)
+    return tuple(values)
+
+
+class AttemptLog:
+    def __init__(self, *, flush_seconds: float, spool_dir: Path) -> None:
+        self.flush_seconds = flush_seconds
+        self.spool_dir = spool_dir
+        self._buffer: list[AttemptEvent] = []
+        self._conn: psycopg.AsyncConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._flush_lock = asyncio.Lock()
+
+    def record(self, event: AttemptEvent) -> None:
+        self._buffer.append(event)
+        if len(self._buffer) >= MAX_BUFFER:
+            self._spool(self._take())
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="attempt-log-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        if not await self.flush():
+            self._spool(self._take())
+        if self._conn is not None:
+            await self._conn.close()
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_seconds)
+            await self.flush()
+
+    def _take(self) -> list[AttemptEvent]:
+        batch, self._buffer = self._buffer, []
+        return batch
+
+    async def flush(self) -> bool:
+        """Write what is buffered; on failure keep it for the next try. True if all written."""
+        async with self._flush_lock:
+            batch = self._take()
+            if not batch:
+                return True
+            try:
+                await self._copy(batch)
+            except (psycopg.Error, OSError) as exc:
+                log.warning("attempt log: %d events kept for retry: %s", len(batch), exc.__class__.__name__)
+                self._conn = None
+                self._buffer[:0] = batch
+                return False
+            return True
+
+    async def _copy(self, batch: list[AttemptEvent]) -> None:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = await db.connect()
+        async with self._conn.cursor() as cursor:
+            async with cursor.copy(_COPY_SQL) as copy:
+                for event in batch:
+                    await copy.write_row(_row(event))
+
+    def _spool(self, batch: list[AttemptEvent]) -> None:
+        if not batch:
+            return
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        name = f"attempts-{os.getpid()}-{time.time_ns()}.jsonl"
+        temporary = self.spool_dir / f".{name}.tmp"
+        with temporary.open("wb") as handle:
+            for event in batch:
+                handle.write(orjson.dumps(asdict(event), default=str) + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        # Rename last, so the loader never sees a half-written file.
+        temporary.rename(self.spool_dir / name)
+        log.warning("attempt log: spooled %d events to %s", len(batch), name)

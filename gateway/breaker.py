@@ -1,0 +1,156 @@
+"""Deployment health: the one owner of circuit breakers, rate-limit cool-downs and latency.
+
+State is per worker process for now; the roadmap moves it into Redis so that every worker
+and instance shares it. Nothing else in the gateway mutates deployment health.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum
+
+FAILURE_THRESHOLD = 3
+WINDOW_SECONDS = 30.0
+WINDOW_MIN_REQUESTS = 10
+WINDOW_FAILURE_RATE = 0.5
+BASE_COOLDOWN = 1.0
+MAX_COOLDOWN = 30.0
+EWMA_ALPHA = 0.3
+RATE_LIMIT_BASE_BACKOFF = 1.0
+
+
+class State(Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+@dataclass(slots=True)
+class Health:
+    state: State = State.CLOSED
+    consecutive_failures: int = 0
+    opens: int = 0
+    open_until: float = 0.0
+    trial_in_flight: bool = False
+    cooldown_until: float = 0.0
+    rate_limit_streak: int = 0
+    misconfigured: str | None = None
+    ttft_ewma_ms: float | None = None
+    window: deque[tuple[float, bool]] = field(default_factory=deque)
+    recent_failures: int = 0
+
+    def _remember(self, now: float, ok: bool) -> None:
+        self.window.append((now, ok))
+        if not ok:
+            self.recent_failures += 1
+        horizon = now - WINDOW_SECONDS
+        while self.window and self.window[0][0] < horizon:
+            _, was_ok = self.window.popleft()
+            if not was_ok:
+                self.recent_failures -= 1
+
+
+class HealthRegistry:
+    def __init__(self, max_cooldown: float = MAX_COOLDOWN) -> None:
+        self.max_cooldown = max_cooldown
+        self._health: dict[str, Health] = {}
+
+    def get(self, deployment_id: str) -> Health:
+        health = self._health.get(deployment_id)
+        if health is None:
+            health = self._health[deployment_id] = Health()
+        return health
+
+    def snapshot(self) -> dict[str, Health]:
+        return dict(self._health)
+
+    def is_available(self, deployment_id: str, now: float) -> bool:
+        """May a new attempt go to this deployment now? Half-open allows one trial at a time."""
+        health = self.get(deployment_id)
+        if now < health.cooldown_until:
+            return False
+        if health.state is State.OPEN:
+            return now >= health.open_until
+        if health.state is State.HALF_OPEN:
+            return not health.trial_in_flight
+        return True
+
+    def begin_attempt(self, deployment_id: str, now: float) -> None:
+        health = self.get(deployment_id)
+        if health.state is State.OPEN and now >= health.open_until:
+            health.state = State.HALF_OPEN
+        if health.state is State.HALF_OPEN:
+            health.trial_in_flight = True
+
+    def record_success(self, deployment_id: str, now: float, ttft_ms: float | None) -> None:
+        health = self.get(deployment_id)
+        health._remember(now, True)
+        health.consecutive_failures = 0
+        health.rate_limit_streak = 0
+        health.misconfigured = None
+        health.trial_in_flight = False
+        if health.state is not State.CLOSED:
+            health.state = State.CLOSED
+            health.opens = 0
+        if ttft_ms is not None:
+            previous = health.ttft_ewma_ms
+            health.ttft_ewma_ms = ttft_ms if previous is None else previous + EWMA_ALPHA * (ttft_ms - previous)
+
+    def record_failure(self, deployment_id: str, now: float, *, misconfigured: str | None = None) -> None:
+        health = self.get(deployment_id)
+        health._remember(now, False)
+        health.consecutive_failures += 1
+        health.trial_in_flight = False
+        if misconfigured is not None:
+            health.misconfigured = misconfigured
+        if health.state is State.HALF_OPEN or self._should_open(health):
+            self._open(health, now)
+
+    def record_neutral(self, deployment_id: str) -> None:
+        """The deployment answered but the request itself was at fault (a client error)."""
+        self.get(deployment_id).trial_in_flight = False
+
+    def record_rate_limited(self, deployment_id: str, now: float, retry_after: float | None) -> float:
+        """Start a cool-down; returns its length. Without Retry-After, back off with jitter."""
+        health = self.get(deployment_id)
+        health.trial_in_flight = False
+        health.rate_limit_streak += 1
+        if retry_after is None:
+            backoff = RATE_LIMIT_BASE_BACKOFF * 2 ** (health.rate_limit_streak - 1)
+            retry_after = min(backoff, self.max_cooldown) * random.uniform(0.5, 1.0)
+        health.cooldown_until = max(health.cooldown_until, now + retry_after)
+        return retry_after
+
+    def _should_open(self, health: Health) -> bool:
+        if health.state is State.OPEN:
+            return False
+        if health.consecutive_failures >= FAILURE_THRESHOLD:
+            return True
+        total = len(health.window)
+        return total >= WINDOW_MIN_REQUESTS and health.recent_failures / total >= WINDOW_FAILURE_RATE
+
+    def _open(self, health: Health, now: float) -> None:
+        health.opens += 1
+        cooldown = min(BASE_COOLDOWN * 2 ** (health.opens - 1), self.max_cooldown)
+        health.state = State.OPEN
+        health.open_until = now + cooldown * random.uniform(0.8, 1.0)
+
+    def rank(self, deployment_id: str) -> tuple[int, float]:
+        """Lower is better: (health tier, TTFT EWMA in 50 ms buckets)."""
+        health = self.get(deployment_id)
+        if health.state is State.HALF_OPEN or health.state is State.OPEN:
+            tier = 2
+        elif health.recent_failures:
+            tier = 1
+        else:
+            tier = 0
+        # Buckets keep the operator's order among deployments of similar speed.
+        bucket = (health.ttft_ewma_ms or 0.0) // 50.0
+        return tier, bucket
+
+    def soonest_available(self, deployment_ids: list[str]) -> str | None:
+        if not deployment_ids:
+            return None
+        return min(deployment_ids, key=lambda d: max(self.get(d).open_until, self.get(d).cooldown_until))

@@ -1,0 +1,293 @@
+"""The operator's providers and models, read from the YAML file named by GATEWAY_CONFIG.
+
+Every problem is reported as ``file:line: field.path: what is wrong``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KINDS = ("openai",)
+DEFAULT_TIMEOUTS = {"connect": 3.0, "first_token": 20.0, "idle": 20.0, "total": 600.0}
+
+
+class ConfigFileError(Exception):
+    """The gateway config is invalid. str() is one line naming file, line and field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    connect: float
+    first_token: float
+    idle: float
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    name: str
+    kind: str
+    base_url: str
+    api_key: str = field(repr=False)
+    region: str | None
+    timeouts: Timeouts
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """One provider serving one model. ``id`` is what health and logs are keyed by."""
+
+    id: str
+    provider: Provider
+    upstream_model: str
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    name: str
+    deployments: tuple[Deployment, ...]
+    fallbacks: tuple[str, ...]
+    context_window: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    source: str
+    providers: dict[str, Provider]
+    models: dict[str, Model]
+
+    def deployments(self) -> list[Deployment]:
+        seen: dict[str, Deployment] = {}
+        for model in self.models.values():
+            for deployment in model.deployments:
+                seen.setdefault(deployment.id, deployment)
+        return list(seen.values())
+
+
+class _Reader:
+    """Walks the YAML node tree so that every error can name its line."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, node: yaml.Node | None, path: str, message: str) -> ConfigFileError:
+        line = f"{node.start_mark.line + 1}" if node is not None else "?"
+        return ConfigFileError(f"{self.source}:{line}: {path}: {message}")
+
+    def mapping(self, node: yaml.Node, path: str, *, allowed: set[str]) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, path, "must be a mapping")
+        items: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key not in allowed:
+                raise self.fail(key_node, f"{path}.{key}", f"unknown field (expected one of: {', '.join(sorted(allowed))})")
+            if key in items:
+                raise self.fail(key_node, f"{path}.{key}", "appears twice")
+            items[key] = value_node
+        return items
+
+    def sequence(self, node: yaml.Node, path: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, path, "must be a list")
+        return list(node.value)
+
+    def text(self, node: yaml.Node, path: str) -> str:
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str" or not node.value.strip():
+            raise self.fail(node, path, "must be a non-empty string")
+        return str(node.value).strip()
+
+    def number(self, node: yaml.Node, path: str) -> float:
+        if isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+            value = float(yaml.safe_load(node.value))
+            if value > 0:
+                return value
+        raise self.fail(node, path, "must be a positive number of seconds")
+
+    def integer(self, node: yaml.Node, path: str) -> int:
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int":
+            value = int(yaml.safe_load(node.value))
+            if value > 0:
+                return value
+        raise self.fail(node, path, "must be a positive integer")
+
+
+def load_config(path: str | Path) -> GatewayConfig:
+    source = str(path)
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigFileError(f"{source}: cannot read: {exc.strerror}") from None
+    return parse_config(text, source=source)
+
+
+def parse_config(text: str, *, source: str = "<config>") -> GatewayConfig:
+    reader = _Reader(source)
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else "?"
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigFileError(f"{source}:{line}: invalid YAML: {problem}") from None
+    if root is None:
+        raise ConfigFileError(f"{source}:1: the file is empty: it needs providers and models")
+    top = reader.mapping(root, "config", allowed={"providers", "models"})
+    for required in ("providers", "models"):
+        if required not in top:
+            raise reader.fail(root, required, "is required")
+    providers = _providers(reader, top["providers"])
+    models = _models(reader, top["models"], providers)
+    return GatewayConfig(source=source, providers=providers, models=models)
+
+
+def _providers(reader: _Reader, node: yaml.Node) -> dict[str, Provider]:
+    providers: dict[str, Provider] = {}
+    for index, item in enumerate(reader.sequence(node, "providers")):
+        path = f"providers[{index}]"
+        provider = _provider(reader, item, path)
+        if provider.name in providers:
+            raise reader.fail(item, f"{path}.name", f"duplicate provider name {provider.name!r}")
+        providers[provider.name] = provider
+    if not providers:
+        raise reader.fail(node, "providers", "must list at least one provider")
+    return providers
+
+
+_PROVIDER_FIELDS = {"name", "kind", "base_url", "api_key", "api_key_env", "region", "timeout"}
+
+
+def _provider(reader: _Reader, node: yaml.Node, path: str) -> Provider:
+    fields = reader.mapping(node, path, allowed=_PROVIDER_FIELDS)
+    for required in ("name", "kind", "base_url"):
+        if required not in fields:
+            raise reader.fail(node, f"{path}.{required}", "is required")
+    name = reader.text(fields["name"], f"{path}.name")
+    if "/" in name:
+        raise reader.fail(fields["name"], f"{path}.name", "must not contain '/'")
+    kind = reader.text(fields["kind"], f"{path}.kind")
+    if kind not in KINDS:
+        raise reader.fail(fields["kind"], f"{path}.kind", f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+    base_url = reader.text(fields["base_url"], f"{path}.base_url").rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise reader.fail(fields["base_url"], f"{path}.base_url", "must start with http:// or https://")
+    return Provider(
+        name=name,
+        kind=kind,
+        base_url=base_url,
+        api_key=_api_key(reader, fields, path),
+        region=reader.text(fields["region"], f"{path}.region") if "region" in fields else None,
+        timeouts=_timeouts(reader, fields.get("timeout"), f"{path}.timeout"),
+    )
+
+
+def _api_key(reader: _Reader, fields: dict[str, yaml.Node], path: str) -> str:
+    if "api_key" in fields and "api_key_env" in fields:
+        raise reader.fail(fields["api_key"], f"{path}.api_key", "give api_key or api_key_env, not both")
+    if "api_key_env" in fields:
+        variable = reader.text(fields["api_key_env"], f"{path}.api_key_env")
+        value = os.environ.get(variable, "").strip()
+        if not value:
+            raise reader.fail(fields["api_key_env"], f"{path}.api_key_env", f"environment variable {variable} is not set")
+        return value
+    if "api_key" in fields:
+        return reader.text(fields["api_key"], f"{path}.api_key")
+    return ""
+
+
+def _timeouts(reader: _Reader, node: yaml.Node | None, path: str) -> Timeouts:
+    values = dict(DEFAULT_TIMEOUTS)
+    if node is not None:
+        for key, value_node in reader.mapping(node, path, allowed=set(DEFAULT_TIMEOUTS)).items():
+            values[key] = reader.number(value_node, f"{path}.{key}")
+    timeouts = Timeouts(**values)
+    if timeouts.first_token > timeouts.total:
+        raise reader.fail(node, f"{path}.first_token", "must not exceed total")
+    return timeouts
+
+
+def _models(reader: _Reader, node: yaml.Node, providers: dict[str, Provider]) -> dict[str, Model]:
+    models: dict[str, Model] = {}
+    fallback_nodes: dict[str, tuple[yaml.Node, str]] = {}
+    for index, item in enumerate(reader.sequence(node, "models")):
+        path = f"models[{index}]"
+        model, fallbacks_node = _model(reader, item, path, providers)
+        if model.name in models:
+            raise reader.fail(item, f"{path}.name", f"duplicate model name {model.name!r}")
+        models[model.name] = model
+        if fallbacks_node is not None:
+            fallback_nodes[model.name] = (fallbacks_node, f"{path}.fallbacks")
+    for name, (fallbacks_node, path) in fallback_nodes.items():
+        for position, fallback in enumerate(models[name].fallbacks):
+            if fallback not in models:
+                raise reader.fail(fallbacks_node, f"{path}[{position}]", f"unknown model {fallback!r}")
+            if fallback == name:
+                raise reader.fail(fallbacks_node, f"{path}[{position}]", "a model cannot fall back to itself")
+    if not models:
+        raise reader.fail(node, "models", "must list at least one model")
+    return models
+
+
+def _model(
+    reader: _Reader, node: yaml.Node, path: str, providers: dict[str, Provider]
+) -> tuple[Model, yaml.Node | None]:
+    fields = reader.mapping(node, path, allowed={"name", "deployments", "fallbacks", "context_window"})
+    for required in ("name", "deployments"):
+        if required not in fields:
+            raise reader.fail(node, f"{path}.{required}", "is required")
+    name = reader.text(fields["name"], f"{path}.name")
+    deployments = []
+    for index, item in enumerate(reader.sequence(fields["deployments"], f"{path}.deployments")):
+        deployments.append(_deployment(reader, item, f"{path}.deployments[{index}]", providers))
+    if not deployments:
+        raise reader.fail(fields["deployments"], f"{path}.deployments", "must list at least one deployment")
+    fallbacks_node = fields.get("fallbacks")
+    fallbacks: tuple[str, ...] = ()
+    if fallbacks_node is not None:
+        items = reader.sequence(fallbacks_node, f"{path}.fallbacks")
+        fallbacks = tuple(reader.text(item, f"{path}.fallbacks[{i}]") for i, item in enumerate(items))
+    context = fields.get("context_window")
+    return (
+        Model(
+            name=name,
+            deployments=tuple(deployments),
+            fallbacks=fallbacks,
+            context_window=reader.integer(context, f"{path}.context_window") if context else None,
+        ),
+        fallbacks_node,
+    )
+
+
+def _deployment(
+    reader: _Reader, node: yaml.Node, path: str, providers: dict[str, Provider]
+) -> Deployment:
+    fields = reader.mapping(node, path, allowed={"provider", "model"})
+    for required in ("provider", "model"):
+        if required not in fields:
+            raise reader.fail(node, f"{path}.{required}", "is required")
+    provider_name = reader.text(fields["provider"], f"{path}.provider")
+    provider = providers.get(provider_name)
+    if provider is None:
+        raise reader.fail(fields["provider"], f"{path}.provider", f"unknown provider {provider_name!r}")
+    upstream_model = reader.text(fields["model"], f"{path}.model")
+    return Deployment(id=f"{provider.name}/{upstream_model}", provider=provider, upstream_model=upstream_model)
+
+
+def resolve_model(config: GatewayConfig, requested: str) -> tuple[Model, Deployment | None] | None:
+    """Map a client's ``model`` to (model, pinned deployment or None); None if unknown."""
+    model = config.models.get(requested)
+    if model is not None:
+        return model, None
+    provider_name, _, rest = requested.partition("/")
+    if not rest or provider_name not in config.providers:
+        return None
+    for candidate in config.models.values():
+        for deployment in candidate.deployments:
+            if deployment.provider.name == provider_name and rest in (candidate.name, deployment.upstream_model):
+                return candidate, deployment
+    return None

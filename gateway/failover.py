@@ -1,0 +1,264 @@
+"""Same-request failover: try a model's deployments in the router's order, then its fallbacks.
+
+The table in the README ("Failover semantics") is implemented here, one branch per row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gateway import router
+from gateway.attempts import AttemptEvent, new_event_id
+from gateway.config import Deployment, Model
+from gateway.errors import AttemptError, Failure, GatewayError
+from gateway.keys import KeyInfo
+from gateway.relay import Deadlines, OpenAttempt, StreamBroken, StreamState, open_attempt, read_rest
+
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
+
+RETRY_BACKOFF = (0.05, 0.25)
+_RETRYABLE = {Failure.CONNECT, Failure.SERVER_ERROR, Failure.STREAM_CUT, Failure.BAD_RESPONSE}
+_BANNED = {Failure.TIMEOUT, Failure.STALL}
+
+
+@dataclass
+class Job:
+    """One client request, validated."""
+
+    request_id: str
+    key: KeyInfo
+    body: dict[str, Any]
+    stream: bool
+    wants_usage: bool
+    choices: int
+    requested: str
+    model: Model
+    pinned: Deployment | None
+    budget_until: float
+
+
+@dataclass
+class Served:
+    opened: OpenAttempt
+    model: Model
+    attempt_no: int
+    event: AttemptEvent
+    chunks: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Retry:
+    deployment: Deployment
+    wait: float
+
+
+class Failover:
+    def __init__(self, runtime: Runtime, job: Job) -> None:
+        self.runtime = runtime
+        self.job = job
+        self.loop = asyncio.get_running_loop()
+        self.attempts = 0
+        self.banned: set[str] = set()
+        self.errors: list[AttemptError] = []
+        self.context_error: AttemptError | None = None
+
+    async def run(self) -> Served:
+        job = self.job
+        tiers = [job.model]
+        if job.pinned is None:
+            tiers += [self.runtime.config.models[name] for name in job.model.fallbacks]
+        for tier in tiers:
+            if self.context_error is not None and not _may_fit(tier, job.model):
+                continue
+            served = await self._try_model(tier)
+            if served is not None:
+                return served
+        raise self._final_error()
+
+    async def _try_model(self, model: Model) -> Served | None:
+        deployments = (self.job.pinned,) if self.job.pinned else model.deployments
+        tried: set[str] = set()
+        retries: list[_Retry] = []
+        retried = False
+        health = self.runtime.health
+        while self.loop.time() < self.job.budget_until:
+            now = self.loop.time()
+            queue = router.plan(deployments, health, now=now, exclude=self.banned | tried)
+            if queue:
+                deployment = queue[0]
+            elif retries and not retried:
+                retried = True
+                retry = min(retries, key=lambda r: r.wait)
+                if now + retry.wait >= self.job.budget_until:
+                    return None
+                await asyncio.sleep(retry.wait)
+                deployment = retry.deployment
+            elif self.attempts == 0 and model is self.job.model:
+                # Every breaker is open: rather than refuse outright, probe the likeliest to be back.
+                deployment = self._last_resort(deployments)
+                if deployment is None:
+                    return None
+            else:
+                return None
+            result = await self._attempt(deployment, model)
+            if isinstance(result, Served):
+                return result
+            retry = self._after_failure(deployment, result, tried)
+            if retry is not None:
+                retries.append(retry)
+            if result.failure is Failure.CONTEXT_LENGTH:
+                return None
+        return None
+
+    def _last_resort(self, deployments: tuple[Deployment, ...]) -> Deployment | None:
+        now = self.loop.time()
+        health = self.runtime.health
+        # A rate-limited deployment is never a last resort: hammering it is what 429 forbids.
+        candidates = [d.id for d in deployments if health.get(d.id).cooldown_until <= now and d.id not in self.banned]
+        chosen = health.soonest_available(candidates)
+        return next((d for d in deployments if d.id == chosen), None)
+
+    def _after_failure(self, deployment: Deployment, error: AttemptError, tried: set[str]) -> _Retry | None:
+        """Update health per the failover table; return a same-deployment retry if allowed."""
+        health = self.runtime.health
+        now = self.loop.time()
+        self.errors.append(error)
+        failure = error.failure
+        if failure in _BANNED:
+            self.banned.add(deployment.id)
+            health.record_failure(deployment.id, now)
+            return None
+        tried.add(deployment.id)
+        if failure is Failure.RATE_LIMITED:
+            wait = health.record_rate_limited(deployment.id, now, error.retry_after)
+            if wait <= self.runtime.max_retry_after_wait:
+                return _Retry(deployment, wait)
+            return None
+        if failure is Failure.MISCONFIGURED:
+            health.record_failure(deployment.id, now, misconfigured=error.message)
+            return None
+        if failure is Failure.CONTEXT_LENGTH:
+            health.record_neutral(deployment.id)
+            self.context_error = error
+            return None
+        if failure is Failure.CLIENT_ERROR:
+            health.record_neutral(deployment.id)
+            raise GatewayError(error.status or 400, error.message, type=error.error_type or "invalid_request_error",
+                               code=error.code, param=error.param)
+        health.record_failure(deployment.id, now)
+        if failure in _RETRYABLE and health.is_available(deployment.id, now):
+            return _Retry(deployment, random.uniform(*RETRY_BACKOFF))
+        return None
+
+    async def _attempt(self, deployment: Deployment, model: Model) -> Served | AttemptError:
+        job = self.job
+        self.attempts += 1
+        attempt_no = self.attempts
+        started_wall = time.time()
+        now = self.loop.time()
+        self.runtime.health.begin_attempt(deployment.id, now)
+        timeouts = deployment.provider.timeouts
+        deadlines = Deadlines(
+            first_token=now + timeouts.first_token,
+            total=min(now + timeouts.total, job.budget_until),
+            idle=timeouts.idle,
+        )
+        state = StreamState(target_model=model.name, wants_usage=job.wants_usage, choices=job.choices)
+        event = self._event(deployment, model, attempt_no, started_wall)
+        try:
+            opened = await open_attempt(self.runtime.client, deployment, job.body, state, deadlines)
+            chunks = await _collect(opened) if not job.stream else []
+        except AttemptError as error:
+            self._log_failure(event, error, started_wall)
+            return error
+        except StreamBroken as broken:
+            error = AttemptError(broken.failure, str(broken))
+            self._log_failure(event, error, started_wall)
+            return error
+        except BaseException:
+            # The client went away (or we are shutting down): the attempt is still logged.
+            self.runtime.health.record_neutral(deployment.id)
+            event.outcome = "cancelled"
+            event.latency_ms = (time.time() - started_wall) * 1000
+            self.runtime.log.record(event)
+            raise
+        ttft_ms = opened.ttft * 1000 if opened.ttft is not None else None
+        self.runtime.health.record_success(deployment.id, self.loop.time(), ttft_ms)
+        event.ttft_ms = ttft_ms
+        event.rescued = attempt_no > 1
+        event.final = True
+        return Served(opened=opened, model=model, attempt_no=attempt_no, event=event, chunks=chunks)
+
+    def _event(self, deployment: Deployment, model: Model, attempt_no: int, started_wall: float) -> AttemptEvent:
+        job = self.job
+        return AttemptEvent(
+            id=new_event_id(), request_id=job.request_id, attempt=attempt_no, started_at=started_wall,
+            org_id=job.key.org_id, key_id=job.key.id, requested_model=job.requested, model=model.name,
+            provider=deployment.provider.name, deployment=deployment.id, stream=job.stream,
+            outcome="ok", status_code=None, error="", latency_ms=0.0, ttft_ms=None,
+            prompt_tokens=None, completion_tokens=None, cached_tokens=None,
+            rescued=False, final=False, malformed_events=0,
+        )
+
+    def _log_failure(self, event: AttemptEvent, error: AttemptError, started_wall: float) -> None:
+        event.outcome = error.failure.value
+        event.status_code = error.status
+        event.error = error.message[:500]
+        event.latency_ms = (time.time() - started_wall) * 1000
+        self.runtime.log.record(event)
+
+    def _final_error(self) -> GatewayError:
+        name = self.job.model.name
+        if self.context_error is not None and all(
+            e.failure in (Failure.CONTEXT_LENGTH, Failure.RATE_LIMITED, Failure.MISCONFIGURED) for e in self.errors
+        ):
+            error = self.context_error
+            return GatewayError(error.status or 400, error.message, code=error.code or "context_length_exceeded",
+                                param=error.param or "messages")
+        if not self.errors:
+            return self._nothing_available(name)
+        last = self.errors[-1].message
+        summary = f"all {self.attempts} upstream attempts for model {name!r} failed; last error: {last}"
+        if all(e.failure is Failure.RATE_LIMITED for e in self.errors):
+            return self._rate_limited(name, summary)
+        if all(e.failure in _BANNED for e in self.errors):
+            return GatewayError(504, summary, type="server_error", code="upstream_timeout")
+        return GatewayError(502, summary, type="server_error", code="upstream_error")
+
+    def _nothing_available(self, name: str) -> GatewayError:
+        health = self.runtime.health
+        deployments = (self.job.pinned,) if self.job.pinned else self.job.model.deployments
+        cooldowns = [health.get(d.id).cooldown_until for d in deployments]
+        now = self.loop.time()
+        if cooldowns and min(cooldowns) > now:
+            return self._rate_limited(name, f"every deployment of model {name!r} is rate-limited upstream")
+        return GatewayError(503, f"no healthy deployment for model {name!r}", type="server_error",
+                            code="no_healthy_deployment")
+
+    def _rate_limited(self, name: str, message: str) -> GatewayError:
+        health = self.runtime.health
+        deployments = (self.job.pinned,) if self.job.pinned else self.job.model.deployments
+        now = self.loop.time()
+        wait = max(1, int(min(health.get(d.id).cooldown_until for d in deployments) - now + 0.999))
+        return GatewayError(429, message, type="requests", code="rate_limit_exceeded",
+                            headers=((b"retry-after", str(wait).encode()),))
+
+
+def _may_fit(tier: Model, original: Model) -> bool:
+    """After a context-length error, skip fallbacks known to have no larger window."""
+    if tier.context_window is None or original.context_window is None:
+        return True
+    return tier.context_window > original.context_window
+
+
+async def _collect(opened: OpenAttempt) -> list[dict[str, Any]]:
+    """Non-streaming: read the whole answer inside the attempt, so a cut is still retryable."""
+    chunks = list(opened.parsed_head)
+    async for batch in read_rest(opened):
+        chunks.extend(chunk for _, chunk in batch)
+    return chunks

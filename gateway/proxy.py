@@ -1,0 +1,290 @@
+"""The proxy endpoints as plain ASGI handlers: /v1/chat/completions and /v1/models."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import orjson
+
+from gateway.config import resolve_model
+from gateway.errors import GatewayError, error_body
+from gateway.failover import Failover, Job, Served
+from gateway.keys import KeyInfo
+from gateway.relay import StreamBroken, StreamState, aggregate, read_rest
+from gateway.runtime import Runtime
+from gateway.validation import check_chat_request, parse_body
+
+Scope = dict[str, Any]
+Headers = list[tuple[bytes, bytes]]
+JSON = b"application/json"
+DONE_EVENT = b"data: [DONE]\n\n"
+_MAX_REQUEST_ID = 128
+
+
+class _Request:
+    """What the handlers need from the ASGI scope, read in one pass over the headers."""
+
+    __slots__ = ("authorization", "request_id", "content_length")
+
+    def __init__(self, scope: Scope) -> None:
+        self.authorization = b""
+        self.request_id = ""
+        self.content_length = -1
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                self.authorization = value
+            elif name == b"x-request-id":
+                self.request_id = _clean_request_id(value)
+            elif name == b"content-length":
+                self.content_length = int(value) if value.isdigit() else -1
+        if not self.request_id:
+            self.request_id = uuid.uuid4().hex
+
+
+def _clean_request_id(value: bytes) -> str:
+    if len(value) > _MAX_REQUEST_ID or not value.isascii():
+        return ""
+    text = value.decode()
+    return text if text.isprintable() else ""
+
+
+def _headers(request_id: str, content_type: bytes = JSON) -> Headers:
+    return [(b"content-type", content_type), (b"x-request-id", request_id.encode())]
+
+
+async def send_error(send: Any, error: GatewayError, request_id: str) -> None:
+    headers = _headers(request_id) + list(error.headers)
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": error.body()})
+
+
+async def _send_json(send: Any, status: int, headers: Headers, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def authenticate(runtime: Runtime, authorization: bytes) -> KeyInfo:
+    if not authorization:
+        raise GatewayError(401, "You didn't provide an API key. Send it in an Authorization header: "
+                                "'Authorization: Bearer YOUR_KEY'.", code="missing_api_key")
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise GatewayError(401, "Malformed Authorization header: expected 'Bearer YOUR_KEY'.",
+                           code="invalid_api_key")
+    hashed, info = runtime.keys.lookup(token)
+    if info is None:
+        info = await runtime.keys.lookup_miss(token, hashed)
+    if info is None:
+        raise GatewayError(401, "Incorrect API key provided.", code="invalid_api_key")
+    if info.revoked:
+        raise GatewayError(401, "This API key has been revoked.", code="revoked_api_key")
+    if not info.usable(time.time()):
+        raise GatewayError(401, "This API key has expired.", code="expired_api_key")
+    return info
+
+
+async def read_body(receive: Any, limit: int, declared: int) -> bytes:
+    if declared > limit:
+        raise GatewayError(413, f"The request body is {declared} bytes; the limit is {limit} bytes.",
+                           code="request_too_large")
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise asyncio.CancelledError
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > limit:
+            raise GatewayError(413, f"The request body exceeds the limit of {limit} bytes.",
+                               code="request_too_large")
+    return body
+
+
+def make_job(runtime: Runtime, key: KeyInfo, body: dict[str, Any], request_id: str) -> Job:
+    check_chat_request(body)
+    requested = body["model"]
+    resolved = resolve_model(runtime.config, requested)
+    if resolved is None:
+        raise GatewayError(404, f"The model '{requested}' does not exist or you do not have access to it.",
+                           param="model", code="model_not_found")
+    model, pinned = resolved
+    if key.allowed_models and model.name not in key.allowed_models:
+        raise GatewayError(403, f"This API key may not use the model '{model.name}'.",
+                           param="model", code="model_not_allowed")
+    options = body.get("stream_options") or {}
+    return Job(
+        request_id=request_id, key=key, body=body, stream=bool(body.get("stream")),
+        wants_usage=bool(options.get("include_usage")), choices=body.get("n") or 1,
+        requested=requested, model=model, pinned=pinned,
+        budget_until=asyncio.get_running_loop().time() + runtime.request_budget,
+    )
+
+
+async def chat_completions(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
+    request = _Request(scope)
+    try:
+        key = await authenticate(runtime, request.authorization)
+        raw = await read_body(receive, runtime.max_body_bytes, request.content_length)
+        job = make_job(runtime, key, parse_body(raw), request.request_id)
+    except GatewayError as error:
+        await send_error(send, error, request.request_id)
+        return
+    except asyncio.CancelledError:
+        return
+    watcher = _DisconnectWatcher(receive)
+    try:
+        if job.stream:
+            await _serve_stream(runtime, job, send, watcher)
+        else:
+            await _serve_complete(runtime, job, send, watcher)
+    except asyncio.CancelledError:
+        if not watcher.client_gone:
+            raise
+    finally:
+        watcher.stop()
+
+
+class _DisconnectWatcher:
+    """Cancels the handler the moment the client disconnects, so the upstream is cancelled too."""
+
+    def __init__(self, receive: Any) -> None:
+        self.client_gone = False
+        self.responding_done = False
+        self._handler = asyncio.current_task()
+        self._task = asyncio.create_task(self._watch(receive))
+
+    async def _watch(self, receive: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                if not self.responding_done and self._handler is not None:
+                    self.client_gone = True
+                    self._handler.cancel()
+                return
+
+    def stop(self) -> None:
+        self.responding_done = True
+        self._task.cancel()
+
+
+def _served_headers(job: Job, served: Served, content_type: bytes) -> Headers:
+    return _headers(job.request_id, content_type) + [
+        (b"x-gateway-provider", served.opened.deployment.provider.name.encode()),
+        (b"x-gateway-attempts", str(served.attempt_no).encode()),
+    ]
+
+
+async def _serve_complete(runtime: Runtime, job: Job, send: Any, watcher: _DisconnectWatcher) -> None:
+    try:
+        served = await Failover(runtime, job).run()
+    except GatewayError as error:
+        watcher.responding_done = True
+        await send_error(send, error, job.request_id)
+        return
+    state = served.opened.state
+    completion = aggregate(served.chunks, state)
+    if completion["usage"] is None:
+        completion["usage"] = _estimated_usage(job, state)
+    _finish_event(runtime, served, "ok", started_at=served.event.started_at)
+    watcher.responding_done = True
+    await _send_json(send, 200, _served_headers(job, served, JSON), orjson.dumps(completion))
+    await served.opened.finish()
+
+
+async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: _DisconnectWatcher) -> None:
+    try:
+        served = await Failover(runtime, job).run()
+    except GatewayError as error:
+        watcher.responding_done = True
+        await send_error(send, error, job.request_id)
+        return
+    opened = served.opened
+    state = opened.state
+    headers = _served_headers(job, served, b"text/event-stream") + [(b"cache-control", b"no-cache")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    outcome = "ok"
+    try:
+        await send({"type": "http.response.body", "body": b"".join(opened.head), "more_body": True})
+        async for batch in read_rest(opened):
+            events = [e for e in (state.client_bytes(p, c) for p, c in batch) if e is not None]
+            if events:
+                await send({"type": "http.response.body", "body": b"".join(events), "more_body": True})
+        tail = DONE_EVENT
+        if job.wants_usage and state.usage is None:
+            tail = _usage_event(job, state) + DONE_EVENT
+        watcher.responding_done = True
+        await send({"type": "http.response.body", "body": tail, "more_body": False})
+    except StreamBroken as broken:
+        # Content already reached the client: no failover is possible, and no [DONE] either,
+        # so a truncated answer can never pass for a complete one.
+        outcome = f"{broken.failure.value}_after_content"
+        runtime.health.record_failure(opened.deployment.id, asyncio.get_running_loop().time())
+        served.event.error = str(broken)[:500]
+        watcher.responding_done = True
+        await send({"type": "http.response.body", "body": _stream_error_event(broken), "more_body": False})
+    except asyncio.CancelledError:
+        outcome = "client_disconnected"
+        await opened.close()
+        raise
+    finally:
+        _finish_event(runtime, served, outcome, started_at=served.event.started_at)
+    await opened.finish()
+
+
+def _stream_error_event(broken: StreamBroken) -> bytes:
+    return b"data: " + error_body(
+        f"The upstream stream was interrupted after the answer began: {broken}",
+        "server_error", "stream_interrupted",
+    ) + b"\n\n"
+
+
+def _finish_event(runtime: Runtime, served: Served, outcome: str, *, started_at: float) -> None:
+    event = served.event
+    usage = served.opened.state.usage or {}
+    event.outcome = outcome
+    event.latency_ms = (time.time() - started_at) * 1000
+    event.prompt_tokens = usage.get("prompt_tokens")
+    event.completion_tokens = usage.get("completion_tokens")
+    details = usage.get("prompt_tokens_details") or {}
+    event.cached_tokens = details.get("cached_tokens")
+    event.malformed_events = served.opened.state.malformed
+    runtime.log.record(event)
+
+
+def _estimated_usage(job: Job, state: StreamState) -> dict[str, int]:
+    """When the provider reports no usage, a rough estimate beats none (~4 characters a token)."""
+    prompt = max(1, len(orjson.dumps(job.body.get("messages"))) // 4)
+    completion = state.content_chunks
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _usage_event(job: Job, state: StreamState) -> bytes:
+    first = state.first_chunk or {}
+    chunk = {
+        "id": first.get("id", ""), "object": "chat.completion.chunk", "created": first.get("created", int(time.time())),
+        "model": state.target_model, "choices": [], "usage": _estimated_usage(job, state),
+    }
+    return b"data: " + orjson.dumps(chunk) + b"\n\n"
+
+
+async def list_models(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
+    request = _Request(scope)
+    try:
+        key = await authenticate(runtime, request.authorization)
+    except GatewayError as error:
+        await send_error(send, error, request.request_id)
+        return
+    data = []
+    for model in runtime.config.models.values():
+        if key.allowed_models and model.name not in key.allowed_models:
+            continue
+        entry: dict[str, Any] = {"id": model.name, "object": "model", "created": 0, "owned_by": "gateway"}
+        if model.context_window:
+            entry["context_window"] = model.context_window
+        data.append(entry)
+    await _send_json(send, 200, _headers(request.request_id), orjson.dumps({"object": "list", "data": data}))

@@ -1,0 +1,58 @@
+"""Everything one gateway worker process holds while it serves: built at ASGI start-up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+
+from gateway.attempts import AttemptLog
+from gateway.breaker import HealthRegistry
+from gateway.config import ConfigFileError, GatewayConfig, load_config
+from gateway.keys import KeyCache
+from gateway.transport import create_client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    config: GatewayConfig
+    health: HealthRegistry
+    client: httpx.AsyncClient
+    keys: KeyCache
+    log: AttemptLog
+    max_body_bytes: int
+    request_budget: float
+    max_retry_after_wait: float
+
+    async def start(self) -> None:
+        await self.keys.start()
+        self.log.start()
+
+    async def stop(self) -> None:
+        await self.log.stop()
+        await self.keys.stop()
+        await self.client.aclose()
+
+
+def load_gateway_config() -> GatewayConfig:
+    path = settings.GATEWAY_CONFIG
+    if not path:
+        raise ConfigFileError("GATEWAY_CONFIG is not set: name a YAML file of providers and models")
+    return load_config(path)
+
+
+def build_runtime(config: GatewayConfig | None = None) -> Runtime:
+    return Runtime(
+        config=config or load_gateway_config(),
+        health=HealthRegistry(),
+        client=create_client(),
+        keys=KeyCache(settings.GATEWAY_KEY_REFRESH_SECONDS),
+        log=AttemptLog(flush_seconds=settings.GATEWAY_LOG_FLUSH_SECONDS, spool_dir=settings.GATEWAY_SPOOL_DIR),
+        max_body_bytes=settings.GATEWAY_MAX_BODY_BYTES,
+        request_budget=settings.GATEWAY_REQUEST_BUDGET,
+        max_retry_after_wait=settings.GATEWAY_MAX_RETRY_AFTER_WAIT,
+    )

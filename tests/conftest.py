@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from accounts.models import Membership, Organization, User
+from accounts.services import create_organization
+from simulator.harness import SimulatorServer
+
+
+@dataclass
+class Accounts:
+    """The healthchecks-style cast: an owner, a member of the same org, and an outsider."""
+
+    owner: User
+    member: User
+    outsider: User
+    org: Organization
+    other_org: Organization
+
+
+@pytest.fixture
+def accounts(db: None) -> Accounts:
+    owner = User.objects.create_user("owner@example.org", "owner-password-123")
+    member = User.objects.create_user("member@example.org", "member-password-123")
+    outsider = User.objects.create_user("outsider@example.org", "outsider-password-123")
+    org = create_organization(name="Acme", owner=owner)
+    Membership.objects.create(organization=org, user=member, role=Membership.Role.MEMBER)
+    other_org = create_organization(name="Other", owner=outsider)
+    return Accounts(owner=owner, member=member, outsider=outsider, org=org, other_org=other_org)
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[SimulatorServer]:
+    with SimulatorServer() as sim:
+        yield sim

@@ -1,0 +1,87 @@
+"""A live gateway (real HTTP, real Postgres) in front of the simulator, for proxy tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+import pytest
+
+from accounts.services import create_api_key, create_organization
+from gateway.asgi import GatewayApp
+from gateway.breaker import HealthRegistry
+from gateway.config import parse_config
+from gateway.runtime import Runtime, build_runtime
+from simulator.harness import SimulatorServer
+from tests.live import LiveServer
+
+TIMEOUTS = "{connect: 1, first_token: 1.0, idle: 0.6, total: 20}"
+
+
+def test_config_yaml(sim: SimulatorServer) -> str:
+    providers = "".join(
+        f"  - {{name: {name}, kind: openai, base_url: '{sim.url_for(name)}', api_key: sk-test-{name}-secret0001,"
+        f" timeout: {TIMEOUTS}}}\n"
+        for name in ("sim-a", "sim-b", "sim-c", "sim-d", "sim-e")
+    )
+    return f"""providers:
+{providers}  - {{name: dead, kind: openai, base_url: 'http://127.0.0.1:9/v1', api_key: x, timeout: {TIMEOUTS}}}
+models:
+  - name: chat
+    deployments:
+      - {{provider: sim-a, model: chat}}
+      - {{provider: sim-b, model: chat}}
+    fallbacks: [backup]
+    context_window: 8000
+  - name: backup
+    deployments:
+      - {{provider: sim-c, model: backup}}
+    context_window: 128000
+  - name: solo
+    deployments:
+      - {{provider: sim-d, model: solo}}
+  - name: tiny-fallback
+    deployments:
+      - {{provider: sim-e, model: tiny}}
+    context_window: 4000
+  - name: refused-first
+    deployments:
+      - {{provider: dead, model: refused-first}}
+      - {{provider: sim-b, model: refused-first}}
+"""
+
+
+@dataclass
+class LiveGateway:
+    url: str
+    key: str
+    runtime: Runtime
+    sim: SimulatorServer
+
+    def client(self, **kwargs: Any) -> openai.OpenAI:
+        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=self.key, max_retries=0, **kwargs)
+
+    def reset(self) -> None:
+        self.sim.reset()
+        self.runtime.health = HealthRegistry()
+
+
+@pytest.fixture(scope="session")
+def live_gateway(django_db_setup: None, django_db_blocker: Any, simulator: SimulatorServer) -> Iterator[LiveGateway]:
+    with django_db_blocker.unblock():
+        org = create_organization(name="Proxy tests")
+        key = create_api_key(organization=org, name="proxy-tests").plaintext
+    runtime = build_runtime(parse_config(test_config_yaml(simulator), source="test-gateway.yaml"))
+    server = LiveServer(GatewayApp(runtime)).start()
+    try:
+        yield LiveGateway(url=server.url, key=key, runtime=runtime, sim=simulator)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def gw(live_gateway: LiveGateway, db: None) -> LiveGateway:
+    live_gateway.reset()
+    return live_gateway
