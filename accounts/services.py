@@ -73,3 +73,18 @@ def bootstrap_local_operator(*, data_dir: Path) -> dict[str, str]:
     password_file.chmod(0o600)
     welcome.update(password=password, api_key=created.plaintext)
     return welcome
+
+
+DEMO_TRAFFIC_KEY_NAME = "demo traffic"
+
+
+def issue_demo_traffic_key() -> str:
+    """A fresh key for demo mode's traffic generator; the previous run's key is revoked."""
+    org = Organization.objects.order_by("pk").first() or create_organization(name="Local")
+    with transaction.atomic():
+        for old in ApiKey.objects.filter(organization=org, name__startswith=DEMO_TRAFFIC_KEY_NAME):
+            revoke_api_key(api_key=old)
+            # Names are unique per org: free this one for the new key.
+            ApiKey.objects.filter(pk=old.pk).update(name=f"{DEMO_TRAFFIC_KEY_NAME} (revoked {old.pk})")
+        created = create_api_key(organization=org, name=DEMO_TRAFFIC_KEY_NAME)
+    return created.plaintext

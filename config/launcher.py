@@ -128,12 +128,18 @@ def up() -> int:
 
     with provided_services(data_dir, throwaway=False) as service_env:
         _setup_django(service_env)
+        _check_gateway_config()
         from django.core.management import call_command
 
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
         from accounts.services import bootstrap_local_operator
 
         welcome = bootstrap_local_operator(data_dir=data_dir)
+        if demo:
+            from accounts.services import issue_demo_traffic_key
+
+            os.environ["GW_DEMO_TRAFFIC_KEY"] = issue_demo_traffic_key()
         children = _product_children(host, port, sim_port if demo else None)
         supervisor = Supervisor(children, env=dict(os.environ), cwd=ROOT)
         supervisor.start()
@@ -143,6 +149,16 @@ def up() -> int:
         code = supervisor.run_until_stopped() if ready else 1
         supervisor.stop()
         return code
+
+
+def _check_gateway_config() -> None:
+    from gateway.config import ConfigFileError
+    from gateway.runtime import load_gateway_config
+
+    try:
+        load_gateway_config()
+    except ConfigFileError as exc:
+        raise LaunchError(str(exc)) from None
 
 
 def _write_demo_config(data_dir: Path, sim_port: int) -> Path:
@@ -213,7 +229,21 @@ def _print_banner(host: str, port: int, demo: bool, welcome: dict[str, str]) -> 
     print("\n".join(lines), flush=True)
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _ensure_chromium() -> None:
+    """Browser tests drive Debian's Chromium; install it once where we may (root with apt)."""
+    if CHROMIUM.exists() or not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    print("Installing Debian's chromium for the browser tests (first run only)...", file=sys.stderr)
+    quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+    subprocess.call(["apt-get", "update", "-qq"], **quiet)  # type: ignore[call-overload]
+    subprocess.call(["apt-get", "install", "-y", "-qq", "chromium"], **quiet)  # type: ignore[call-overload]
+
+
 def run_tests(pytest_args: list[str]) -> int:
+    _ensure_chromium()
     data_dir = Path(tempfile.mkdtemp(prefix="gw-test-"))
     try:
         os.environ.update(_base_env(data_dir))

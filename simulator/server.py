@@ -1,0 +1,240 @@
+"""The aiohttp application: provider routes, the control API and request accounting."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from simulator import delivery, openai_format
+from simulator.answers import IdSource, build_reply
+from simulator.faults import (
+    NO_LATENCY,
+    FaultSpec,
+    FaultSpecError,
+    FaultTable,
+    Kind,
+    Latency,
+    error_for,
+    parse_fault,
+)
+from simulator.model import ErrorSpec, InvalidRequest, WireFormat
+
+DEFAULT_TOKENS = 20
+DEFAULT_MODELS = ("gpt-4o-mini", "llama-3.3-70b")
+SCENARIOS = ("none", "demo")
+EARLY_KINDS = (Kind.RESET, Kind.HANG)
+
+
+@dataclass(slots=True)
+class SimulatorState:
+    """Everything one simulator process remembers; shared by all simulated providers."""
+
+    tokens: int = DEFAULT_TOKENS
+    models: tuple[str, ...] = DEFAULT_MODELS
+    faults: FaultTable = field(default_factory=FaultTable)
+    # Baseline latency per provider, applied whether or not a fault is active (demo realism).
+    latency: dict[str, Latency] = field(default_factory=dict)
+    attempts: dict[tuple[str, str], int] = field(default_factory=dict)
+    last_requests: dict[str, tuple[Mapping[str, str], Any]] = field(default_factory=dict)
+    ids: IdSource = field(default_factory=IdSource)
+    started: float = field(default_factory=time.monotonic)
+
+    def record(self, provider: str, model: str, headers: Mapping[str, str], body: Any) -> None:
+        key = (provider, model)
+        self.attempts[key] = self.attempts.get(key, 0) + 1
+        # Keep references only; converting headers to a dict is left to the (rare) reader.
+        self.last_requests[provider] = (headers, body)
+
+    def reset(self) -> None:
+        self.faults.clear()
+        self.attempts.clear()
+        self.last_requests.clear()
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        by_provider: dict[str, int] = {}
+        for (provider, _), count in self.attempts.items():
+            by_provider[provider] = by_provider.get(provider, 0) + count
+        attempts = {f"{p}/{m}": n for (p, m), n in self.attempts.items()}
+        return {"attempts": attempts, "by_provider": by_provider}
+
+    def models_for(self, provider: str) -> list[str]:
+        seen = [m for (p, m) in self.attempts if p == provider and m]
+        return list(dict.fromkeys((*self.models, *seen)))
+
+
+def make_state(tokens: int = DEFAULT_TOKENS, scenario: str = "none") -> SimulatorState:
+    state = SimulatorState(tokens=tokens)
+    if scenario == "demo":
+        from simulator.demo import apply_demo_scenario  # demo builds on this module
+
+        apply_demo_scenario(state)
+    elif scenario != "none":
+        raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
+    return state
+
+
+STATE_KEY = web.AppKey("simulator_state", SimulatorState)
+
+
+def ok(payload: Any = None, status: int = 200) -> web.Response:
+    body = orjson.dumps({"ok": True} if payload is None else payload)
+    return delivery.json_response(body, status)
+
+
+def control_error(message: str, status: int = 400) -> web.Response:
+    error = ErrorSpec(status, message, "invalid_request_error")
+    return delivery.error_response(openai_format.OPENAI_CHAT, error)
+
+
+# ---------------------------------------------------------------- provider routes
+
+
+class ChatHandler:
+    """Serves one wire format's chat endpoint for every simulated provider."""
+
+    def __init__(self, state: SimulatorState, fmt: WireFormat) -> None:
+        self.state = state
+        self.fmt = fmt
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        state, fmt = self.state, self.fmt
+        provider = request.match_info["provider"]
+        body = fmt.decode(await request.read())
+        model = fmt.model_of(body, request.match_info)
+        state.record(provider, model, request.headers, body)  # counted before any fault
+        spec = state.faults.resolve(provider, model, time.monotonic()) if state.faults else None
+        base = state.latency.get(provider, NO_LATENCY) if state.latency else NO_LATENCY
+        if spec is None:
+            return await self.answer(request, provider, body, model, base, None)
+        return await self.faulted(request, provider, body, model, spec, spec.latency(base))
+
+    async def faulted(
+        self,
+        request: web.Request,
+        provider: str,
+        body: dict[str, Any] | None,
+        model: str,
+        spec: FaultSpec,
+        latency: Latency,
+    ) -> web.StreamResponse:
+        if spec.kind in EARLY_KINDS:
+            await delivery.pause(latency.headers_delay)
+            if spec.kind is Kind.HANG:
+                return await delivery.hang(request)
+            return delivery.reset_connection(request)
+        error = error_for(spec)
+        if error is not None:
+            await delivery.pause(latency.headers_delay)
+            return delivery.error_response(self.fmt, error)
+        return await self.answer(request, provider, body, model, latency, spec)
+
+    async def answer(
+        self,
+        request: web.Request,
+        provider: str,
+        body: dict[str, Any] | None,
+        model: str,
+        latency: Latency,
+        spec: FaultSpec | None,
+    ) -> web.StreamResponse:
+        try:
+            chat = self.fmt.parse(body, model)
+        except InvalidRequest as exc:
+            return delivery.error_response(self.fmt, exc.error)
+        tokens = spec.tokens if spec is not None and spec.tokens else self.state.tokens
+        reply = build_reply(chat, provider, tokens, self.state.ids)
+        kind, after = (spec.kind, spec.after) if spec is not None else (None, 0)
+        if not chat.stream:
+            body_bytes = self.fmt.render_completion(reply)
+            return await delivery.send_completion(request, body_bytes, latency, kind)
+        script = self.fmt.render_stream(reply)
+        return await delivery.send_stream(request, self.fmt, script, latency, kind, after)
+
+
+async def list_models(request: web.Request) -> web.Response:
+    provider = request.match_info["provider"]
+    models = request.app[STATE_KEY].models_for(provider)
+    return delivery.json_response(openai_format.models_list(provider, models))
+
+
+# ---------------------------------------------------------------- control API
+
+
+async def put_fault(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    try:
+        model, spec = parse_fault(orjson.loads(await request.read()))
+    except orjson.JSONDecodeError:
+        return control_error("fault spec is not valid JSON")
+    except FaultSpecError as exc:
+        return control_error(str(exc))
+    state.faults.put(request.match_info["provider"], model, spec, time.monotonic())
+    return ok()
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    return ok({"faults": request.app[STATE_KEY].faults.describe()})
+
+
+async def delete_faults(request: web.Request) -> web.Response:
+    request.app[STATE_KEY].faults.clear(request.match_info.get("provider"))
+    return ok()
+
+
+async def stats(request: web.Request) -> web.Response:
+    return ok(request.app[STATE_KEY].stats())
+
+
+async def reset(request: web.Request) -> web.Response:
+    request.app[STATE_KEY].reset()
+    return ok()
+
+
+async def last_request(request: web.Request) -> web.Response:
+    provider = request.match_info["provider"]
+    seen = request.app[STATE_KEY].last_requests.get(provider)
+    if seen is None:
+        return control_error(f"no request seen for provider {provider!r}", 404)
+    headers, body = seen
+    # Lower-cased names: HTTP header names are case-insensitive, so give callers one spelling.
+    return ok({"headers": {k.lower(): v for k, v in headers.items()}, "body": body})
+
+
+async def health(request: web.Request) -> web.Response:
+    return ok({"status": "ok"})
+
+
+# ---------------------------------------------------------------- application
+
+
+def add_chat_route(app: web.Application, path: str, fmt: WireFormat) -> None:
+    """Mount a wire format; later formats (Anthropic, Gemini, ...) plug in the same way."""
+    app.router.add_post(path, ChatHandler(app[STATE_KEY], fmt).handle)
+
+
+def build_app(state: SimulatorState | None = None) -> web.Application:
+    app = web.Application(client_max_size=64 * 1024**2)
+    app[STATE_KEY] = state or SimulatorState()
+    add_chat_route(app, "/{provider}/v1/chat/completions", openai_format.OPENAI_CHAT)
+    app.router.add_get("/{provider}/v1/models", list_models)
+    app.router.add_get("/_control/health", health)
+    app.router.add_get("/_control/faults", list_faults)
+    app.router.add_put("/_control/faults/{provider}", put_fault)
+    app.router.add_delete("/_control/faults", delete_faults)
+    app.router.add_delete("/_control/faults/{provider}", delete_faults)
+    app.router.add_get("/_control/stats", stats)
+    app.router.add_post("/_control/reset", reset)
+    app.router.add_get("/_control/last_request/{provider}", last_request)
+    return app
+
+
+def make_runner(app: web.Application, shutdown_timeout: float = 1.0) -> web.AppRunner:
+    # handler_cancellation: a client that hangs up must cancel `hang`/`stall_after` handlers.
+    return web.AppRunner(
+        app, access_log=None, handler_cancellation=True, shutdown_timeout=shutdown_timeout
+    )
