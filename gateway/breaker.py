@@ -149,8 +149,3 @@ class HealthRegistry:
         # Buckets keep the operator's order among deployments of similar speed.
         bucket = (health.ttft_ewma_ms or 0.0) // 50.0
         return tier, bucket
-
-    def soonest_available(self, deployment_ids: list[str]) -> str | None:
-        if not deployment_ids:
-            return None
-        return min(deployment_ids, key=lambda d: max(self.get(d).open_until, self.get(d).cooldown_until))

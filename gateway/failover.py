@@ -98,11 +98,6 @@ class Failover:
                     return None
                 await asyncio.sleep(retry.wait)
                 deployment = retry.deployment
-            elif self.attempts == 0 and model is self.job.model:
-                # Every breaker is open: rather than refuse outright, probe the likeliest to be back.
-                deployment = self._last_resort(deployments)
-                if deployment is None:
-                    return None
             else:
                 return None
             result = await self._attempt(deployment, model)
@@ -114,14 +109,6 @@ class Failover:
             if result.failure is Failure.CONTEXT_LENGTH:
                 return None
         return None
-
-    def _last_resort(self, deployments: tuple[Deployment, ...]) -> Deployment | None:
-        now = self.loop.time()
-        health = self.runtime.health
-        # A rate-limited deployment is never a last resort: hammering it is what 429 forbids.
-        candidates = [d.id for d in deployments if health.get(d.id).cooldown_until <= now and d.id not in self.banned]
-        chosen = health.soonest_available(candidates)
-        return next((d for d in deployments if d.id == chosen), None)
 
     def _after_failure(self, deployment: Deployment, error: AttemptError, tried: set[str]) -> _Retry | None:
         """Update health per the failover table; return a same-deployment retry if allowed."""

@@ -140,7 +140,7 @@ async def open_attempt(
     response: httpx.Response | None = None
     stage = "headers"
     try:
-        async with asyncio.timeout(deadlines.next_due(started, False, False)) as timer:
+        async with asyncio.timeout_at(deadlines.next_due(started, False, False)) as timer:
             response = await client.send(request, stream=True)
             if response.status_code >= 400:
                 raise adapter.classify_error(
@@ -299,7 +299,7 @@ async def read_rest(opened: OpenAttempt) -> AsyncIterator[list[tuple[bytes, dict
     state = opened.state
     name = opened.deployment.provider.name
     try:
-        async with asyncio.timeout(opened.deadlines.next_due(loop.time(), True, True)) as timer:
+        async with asyncio.timeout_at(opened.deadlines.next_due(loop.time(), True, True)) as timer:
             while not opened.ended:
                 try:
                     raw = await opened.chunks.__anext__()

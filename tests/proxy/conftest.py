@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
@@ -13,6 +15,7 @@ from accounts.services import create_api_key, create_organization
 from gateway.asgi import GatewayApp
 from gateway.breaker import HealthRegistry
 from gateway.config import parse_config
+from gateway.models import Attempt
 from gateway.runtime import Runtime, build_runtime
 from simulator.harness import SimulatorServer
 from tests.live import LiveServer
@@ -42,9 +45,14 @@ models:
   - name: solo
     deployments:
       - {{provider: sim-d, model: solo}}
-  - name: tiny-fallback
+  - name: wide
     deployments:
-      - {{provider: sim-e, model: tiny}}
+      - {{provider: sim-e, model: wide}}
+    fallbacks: [tiny, backup]
+    context_window: 100000
+  - name: tiny
+    deployments:
+      - {{provider: sim-d, model: tiny}}
     context_window: 4000
   - name: refused-first
     deployments:
@@ -66,6 +74,29 @@ class LiveGateway:
     def reset(self) -> None:
         self.sim.reset()
         self.runtime.health = HealthRegistry()
+
+    def post(self, body: dict[str, Any], **headers: str) -> httpx.Response:
+        return httpx.post(f"{self.url}/v1/chat/completions", json=body, timeout=30,
+                          headers={"authorization": f"Bearer {self.key}", **headers})
+
+    def raw_stream(self, body: dict[str, Any]) -> tuple[httpx.Response, bytes]:
+        """The exact SSE bytes the client receives, for checks the SDK would hide."""
+        with httpx.stream("POST", f"{self.url}/v1/chat/completions", json={**body, "stream": True},
+                          headers={"authorization": f"Bearer {self.key}"}, timeout=30) as response:
+            return response, response.read()
+
+    def attempts_logged(self, request_id: str, count: int, timeout: float = 5.0) -> list[Attempt]:
+        """Attempt events of one request, once the background writer has committed them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = list(Attempt.objects.filter(request_id=request_id).order_by("attempt"))
+            if len(rows) >= count or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.05)
+
+
+def hi(model: str = "chat", **extra: Any) -> dict[str, Any]:
+    return {"model": model, "messages": [{"role": "user", "content": "hi"}], **extra}
 
 
 @pytest.fixture(scope="session")
