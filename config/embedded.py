@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 import time
@@ -33,11 +34,9 @@ class EmbeddedRedis:
     def stop(self) -> None:
         if self._process.poll() is not None:
             return
-        try:
-            # SHUTDOWN writes the append-only file before exiting, so nothing queued is lost.
+        # SHUTDOWN writes the append-only file before exiting, so nothing queued is lost.
+        with contextlib.suppress(redis.RedisError):
             redis.Redis(unix_socket_path=str(self.socket)).shutdown(nosave=False)
-        except redis.RedisError:
-            pass
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -73,12 +72,32 @@ def start_redis(data_dir: Path, *, throwaway: bool) -> EmbeddedRedis:
     if socket.exists() and redis_alive(socket):
         raise RuntimeError(f"a Redis is already running on {socket}: is another ./gw up running here?")
     socket.unlink(missing_ok=True)
-    persistence = ["--save", "", "--appendonly", "no"] if throwaway else [
-        "--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
-    ]
+    persistence = (
+        ["--save", "", "--appendonly", "no"]
+        if throwaway
+        else [
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+        ]
+    )
     args = [
-        _redis_binary(), "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700",
-        "--dir", str(data_dir), "--logfile", str(data_dir / "redis.log"), "--databases", "64",
+        _redis_binary(),
+        "--port",
+        "0",
+        "--unixsocket",
+        str(socket),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(data_dir),
+        "--logfile",
+        str(data_dir / "redis.log"),
+        "--databases",
+        "64",
         *persistence,
     ]
     process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)

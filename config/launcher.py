@@ -90,9 +90,7 @@ def _ensure_port_free(host: str, port: int, variable: str) -> None:
         try:
             sock.bind((host, port))
         except OSError:
-            raise LaunchError(
-                f"port {port} on {host} is already in use: stop what uses it or set {variable}"
-            ) from None
+            raise LaunchError(f"port {port} on {host} is already in use: stop what uses it or set {variable}") from None
 
 
 def _setup_django(env: dict[str, str]) -> None:
@@ -176,21 +174,49 @@ def _product_children(host: str, port: int, sim_port: int | None) -> list[Child]
         Child(
             "web",
             [
-                python, "-m", "uvicorn", "config.asgi:application", "--host", host,
-                "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
-                "--http", "httptools", "--lifespan", "on", "--no-access-log",
-                "--timeout-graceful-shutdown", "20",
+                python,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--lifespan",
+                "on",
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "20",
             ],
         ),
-        Child("worker", [python, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-                         "--concurrency", str(env_int("CELERY_CONCURRENCY", 2, minimum=1))]),
+        Child(
+            "worker",
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(env_int("CELERY_CONCURRENCY", 2, minimum=1)),
+            ],
+        ),
         Child("beat", [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"]),
     ]
     if sim_port is not None:
-        children.insert(0, Child("simulator", [python, "-m", "simulator", "--port", str(sim_port),
-                                               "--scenario", "demo"]))
-        children.append(Child("demo-traffic", [python, "-m", "gateway.demo_traffic",
-                                               f"http://{host}:{port}"]))
+        children.insert(
+            0, Child("simulator", [python, "-m", "simulator", "--port", str(sim_port), "--scenario", "demo"])
+        )
+        children.append(Child("demo-traffic", [python, "-m", "gateway.demo_traffic", f"http://{host}:{port}"]))
     return children
 
 
@@ -214,8 +240,11 @@ def _print_banner(host: str, port: int, demo: bool, welcome: dict[str, str]) -> 
         "",
         f"  LLM Gateway is up at {base}/",
         f"  Log in at {base}/admin/ as {welcome['email']}"
-        + (f" with password {welcome['password']}" if welcome.get("password") else
-           f" (password in {welcome['password_file']})"),
+        + (
+            f" with password {welcome['password']}"
+            if welcome.get("password")
+            else f" (password in {welcome['password_file']})"
+        ),
         f"  OpenAI base_url: {base}/v1",
     ]
     if welcome.get("api_key"):
@@ -223,8 +252,7 @@ def _print_banner(host: str, port: int, demo: bool, welcome: dict[str, str]) -> 
     else:
         lines.append("  New API key: ./gw manage create_api_key --org 'Local' --name my-key")
     if demo:
-        lines.append("  Demo mode: three simulated providers with scheduled outages (set GATEWAY_CONFIG"
-                     " for real ones)")
+        lines.append("  Demo mode: three simulated providers with scheduled outages (set GATEWAY_CONFIG for real ones)")
     lines += ["  Press Ctrl-C to stop.", ""]
     print("\n".join(lines), flush=True)
 
@@ -237,9 +265,9 @@ def _ensure_chromium() -> None:
     if CHROMIUM.exists() or not shutil.which("apt-get") or os.geteuid() != 0:
         return
     print("Installing Debian's chromium for the browser tests (first run only)...", file=sys.stderr)
-    quiet = {"stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
-    subprocess.call(["apt-get", "update", "-qq"], **quiet)  # type: ignore[call-overload]
-    subprocess.call(["apt-get", "install", "-y", "-qq", "chromium"], **quiet)  # type: ignore[call-overload]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.call(["apt-get", "update", "-qq"], stdout=subprocess.DEVNULL, env=env)
+    subprocess.call(["apt-get", "install", "-y", "-qq", "chromium"], stdout=subprocess.DEVNULL, env=env)
 
 
 def run_tests(pytest_args: list[str]) -> int:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+import contextlib
 
 _PR_SET_PDEATHSIG = 1
 STOP_TIMEOUT = 25.0
@@ -58,8 +59,12 @@ class Supervisor:
         # A session of its own keeps the terminal's Ctrl-C away from children: the
         # supervisor stops them in order so the web tier can flush before the database goes.
         child.process = subprocess.Popen(
-            child.args, env=self.env, cwd=self.cwd, start_new_session=True,
-            preexec_fn=_die_with_parent, stdin=subprocess.DEVNULL,
+            child.args,
+            env=self.env,
+            cwd=self.cwd,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+            stdin=subprocess.DEVNULL,
         )
         child.started_at = time.monotonic()
         child.restart_at = None
@@ -110,8 +115,6 @@ class Supervisor:
         except subprocess.TimeoutExpired:
             sys.stderr.write(f"{child.name} did not stop in {STOP_TIMEOUT:.0f} s; killing it\n")
         # Anything left in the child's group (pool workers, grandchildren) goes too.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait()

@@ -33,8 +33,9 @@ class GatewayApp:
             await proxy.send_error(send, _route_error(scope["method"], path), "")
             return
         if self.runtime is None:
-            error = GatewayError(503, "The gateway is starting or has no provider configuration.",
-                                 type="server_error", code="not_ready")
+            error = GatewayError(
+                503, "The gateway is starting or has no provider configuration.", type="server_error", code="not_ready"
+            )
             await proxy.send_error(send, error, "")
             return
         await handler(self.runtime, scope, receive, send)

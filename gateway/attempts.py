@@ -21,6 +21,7 @@ import orjson
 import psycopg
 
 from gateway import db
+import contextlib
 
 log = logging.getLogger(__name__)
 MAX_BUFFER = 50_000
@@ -91,10 +92,8 @@ class AttemptLog:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         if not await self.flush():
             self._spool(self._take())
         if self._conn is not None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -86,7 +85,9 @@ class _Reader:
         for key_node, value_node in node.value:
             key = key_node.value
             if key not in allowed:
-                raise self.fail(key_node, f"{path}.{key}", f"unknown field (expected one of: {', '.join(sorted(allowed))})")
+                raise self.fail(
+                    key_node, f"{path}.{key}", f"unknown field (expected one of: {', '.join(sorted(allowed))})"
+                )
             if key in items:
                 raise self.fail(key_node, f"{path}.{key}", "appears twice")
             items[key] = value_node
@@ -193,7 +194,9 @@ def _api_key(reader: _Reader, fields: dict[str, yaml.Node], path: str) -> str:
         variable = reader.text(fields["api_key_env"], f"{path}.api_key_env")
         value = os.environ.get(variable, "").strip()
         if not value:
-            raise reader.fail(fields["api_key_env"], f"{path}.api_key_env", f"environment variable {variable} is not set")
+            raise reader.fail(
+                fields["api_key_env"], f"{path}.api_key_env", f"environment variable {variable} is not set"
+            )
         return value
     if "api_key" in fields:
         return reader.text(fields["api_key"], f"{path}.api_key")
@@ -263,9 +266,7 @@ def _model(
     )
 
 
-def _deployment(
-    reader: _Reader, node: yaml.Node, path: str, providers: dict[str, Provider]
-) -> Deployment:
+def _deployment(reader: _Reader, node: yaml.Node, path: str, providers: dict[str, Provider]) -> Deployment:
     fields = reader.mapping(node, path, allowed={"provider", "model"})
     for required in ("provider", "model"):
         if required not in fields:

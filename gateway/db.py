@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from django.conf import settings
 from psycopg.conninfo import make_conninfo
@@ -9,11 +11,16 @@ from psycopg.conninfo import make_conninfo
 
 def conninfo() -> str:
     db = settings.DATABASES["default"]
-    params = {
-        "dbname": db["NAME"], "user": db["USER"] or None, "password": db["PASSWORD"] or None,
-        "host": db["HOST"] or None, "port": db["PORT"] or None, **db.get("OPTIONS", {}),
+    params: dict[str, str] = {
+        "dbname": str(db["NAME"]),
+        "user": str(db["USER"]),
+        "password": str(db["PASSWORD"]),
+        "host": str(db["HOST"]),
+        "port": str(db["PORT"]),
     }
-    return make_conninfo(**{key: value for key, value in params.items() if value})
+    options: dict[str, Any] = db.get("OPTIONS") or {}  # type: ignore[assignment]
+    params.update({key: str(value) for key, value in options.items()})
+    return make_conninfo("", **{key: value for key, value in params.items() if value})
 
 
 async def connect() -> psycopg.AsyncConnection:

@@ -13,6 +13,7 @@ import sys
 import time
 
 import httpx
+import contextlib
 
 REQUESTS_PER_SECOND = 4.0
 SUMMARY_EVERY = 60.0
@@ -53,12 +54,13 @@ async def run(base_url: str, key: str) -> None:
             task.add_done_callback(pending.discard)
             if time.monotonic() - last_summary > SUMMARY_EVERY:
                 last_summary = time.monotonic()
-                print(f"demo traffic: {tally['requests']} requests, {tally['rescued']} rescued by failover, "
-                      f"{tally['errors']} errors", flush=True)
-            try:
+                print(
+                    f"demo traffic: {tally['requests']} requests, {tally['rescued']} rescued by failover, "
+                    f"{tally['errors']} errors",
+                    flush=True,
+                )
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=random.expovariate(REQUESTS_PER_SECOND))
-            except TimeoutError:
-                pass
         if pending:
             await asyncio.wait(pending, timeout=10)
 

@@ -103,9 +103,9 @@ class Failover:
             result = await self._attempt(deployment, model)
             if isinstance(result, Served):
                 return result
-            retry = self._after_failure(deployment, result, tried)
-            if retry is not None:
-                retries.append(retry)
+            allowed = self._after_failure(deployment, result, tried)
+            if allowed is not None:
+                retries.append(allowed)
             if result.failure is Failure.CONTEXT_LENGTH:
                 return None
         return None
@@ -135,8 +135,13 @@ class Failover:
             return None
         if failure is Failure.CLIENT_ERROR:
             health.record_neutral(deployment.id)
-            raise GatewayError(error.status or 400, error.message, type=error.error_type or "invalid_request_error",
-                               code=error.code, param=error.param)
+            raise GatewayError(
+                error.status or 400,
+                error.message,
+                type=error.error_type or "invalid_request_error",
+                code=error.code,
+                param=error.param,
+            )
         health.record_failure(deployment.id, now)
         if failure in _RETRYABLE and health.is_available(deployment.id, now):
             return _Retry(deployment, random.uniform(*RETRY_BACKOFF))
@@ -158,15 +163,15 @@ class Failover:
         state = StreamState(target_model=model.name, wants_usage=job.wants_usage, choices=job.choices)
         event = self._event(deployment, model, attempt_no, started_wall)
         try:
-            opened = await open_attempt(self.runtime.client, deployment, job.body, state, deadlines)
+            opened = await open_attempt(self.runtime.transport, deployment, job.body, state, deadlines)
             chunks = await _collect(opened) if not job.stream else []
         except AttemptError as error:
             self._log_failure(event, error, started_wall)
             return error
         except StreamBroken as broken:
-            error = AttemptError(broken.failure, str(broken))
-            self._log_failure(event, error, started_wall)
-            return error
+            cut = AttemptError(broken.failure, str(broken))
+            self._log_failure(event, cut, started_wall)
+            return cut
         except BaseException:
             # The client went away (or we are shutting down): the attempt is still logged.
             self.runtime.health.record_neutral(deployment.id)
@@ -184,12 +189,28 @@ class Failover:
     def _event(self, deployment: Deployment, model: Model, attempt_no: int, started_wall: float) -> AttemptEvent:
         job = self.job
         return AttemptEvent(
-            id=new_event_id(), request_id=job.request_id, attempt=attempt_no, started_at=started_wall,
-            org_id=job.key.org_id, key_id=job.key.id, requested_model=job.requested, model=model.name,
-            provider=deployment.provider.name, deployment=deployment.id, stream=job.stream,
-            outcome="ok", status_code=None, error="", latency_ms=0.0, ttft_ms=None,
-            prompt_tokens=None, completion_tokens=None, cached_tokens=None,
-            rescued=False, final=False, malformed_events=0,
+            id=new_event_id(),
+            request_id=job.request_id,
+            attempt=attempt_no,
+            started_at=started_wall,
+            org_id=job.key.org_id,
+            key_id=job.key.id,
+            requested_model=job.requested,
+            model=model.name,
+            provider=deployment.provider.name,
+            deployment=deployment.id,
+            stream=job.stream,
+            outcome="ok",
+            status_code=None,
+            error="",
+            latency_ms=0.0,
+            ttft_ms=None,
+            prompt_tokens=None,
+            completion_tokens=None,
+            cached_tokens=None,
+            rescued=False,
+            final=False,
+            malformed_events=0,
         )
 
     def _log_failure(self, event: AttemptEvent, error: AttemptError, started_wall: float) -> None:
@@ -205,8 +226,12 @@ class Failover:
             e.failure in (Failure.CONTEXT_LENGTH, Failure.RATE_LIMITED, Failure.MISCONFIGURED) for e in self.errors
         ):
             error = self.context_error
-            return GatewayError(error.status or 400, error.message, code=error.code or "context_length_exceeded",
-                                param=error.param or "messages")
+            return GatewayError(
+                error.status or 400,
+                error.message,
+                code=error.code or "context_length_exceeded",
+                param=error.param or "messages",
+            )
         if not self.errors:
             return self._nothing_available(name)
         last = self.errors[-1].message
@@ -224,16 +249,18 @@ class Failover:
         now = self.loop.time()
         if cooldowns and min(cooldowns) > now:
             return self._rate_limited(name, f"every deployment of model {name!r} is rate-limited upstream")
-        return GatewayError(503, f"no healthy deployment for model {name!r}", type="server_error",
-                            code="no_healthy_deployment")
+        return GatewayError(
+            503, f"no healthy deployment for model {name!r}", type="server_error", code="no_healthy_deployment"
+        )
 
     def _rate_limited(self, name: str, message: str) -> GatewayError:
         health = self.runtime.health
         deployments = (self.job.pinned,) if self.job.pinned else self.job.model.deployments
         now = self.loop.time()
         wait = max(1, int(min(health.get(d.id).cooldown_until for d in deployments) - now + 0.999))
-        return GatewayError(429, message, type="requests", code="rate_limit_exceeded",
-                            headers=((b"retry-after", str(wait).encode()),))
+        return GatewayError(
+            429, message, type="requests", code="rate_limit_exceeded", headers=((b"retry-after", str(wait).encode()),)
+        )
 
 
 def _may_fit(tier: Model, original: Model) -> bool:

@@ -43,8 +43,12 @@ class KeyInfo:
 def _key_info(row: tuple[Any, ...]) -> tuple[str, KeyInfo, datetime]:
     key_id, org_id, hashed, prefix, allowed, expires_at, revoked_at, updated_at = row
     info = KeyInfo(
-        id=key_id, org_id=org_id, prefix=prefix, allowed_models=frozenset(allowed or ()),
-        expires_at=expires_at.timestamp() if expires_at else None, revoked=revoked_at is not None,
+        id=key_id,
+        org_id=org_id,
+        prefix=prefix,
+        allowed_models=frozenset(allowed or ()),
+        expires_at=expires_at.timestamp() if expires_at else None,
+        revoked=revoked_at is not None,
     )
     return hashed, info, updated_at
 

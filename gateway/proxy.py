@@ -27,7 +27,7 @@ _MAX_REQUEST_ID = 128
 class _Request:
     """What the handlers need from the ASGI scope, read in one pass over the headers."""
 
-    __slots__ = ("authorization", "request_id", "content_length")
+    __slots__ = ("authorization", "content_length", "request_id")
 
     def __init__(self, scope: Scope) -> None:
         self.authorization = b""
@@ -68,13 +68,15 @@ async def _send_json(send: Any, status: int, headers: Headers, body: bytes) -> N
 
 async def authenticate(runtime: Runtime, authorization: bytes) -> KeyInfo:
     if not authorization:
-        raise GatewayError(401, "You didn't provide an API key. Send it in an Authorization header: "
-                                "'Authorization: Bearer YOUR_KEY'.", code="missing_api_key")
+        raise GatewayError(
+            401,
+            "You didn't provide an API key. Send it in an Authorization header: 'Authorization: Bearer YOUR_KEY'.",
+            code="missing_api_key",
+        )
     scheme, _, token = authorization.decode("latin-1").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise GatewayError(401, "Malformed Authorization header: expected 'Bearer YOUR_KEY'.",
-                           code="invalid_api_key")
+        raise GatewayError(401, "Malformed Authorization header: expected 'Bearer YOUR_KEY'.", code="invalid_api_key")
     hashed, info = runtime.keys.lookup(token)
     if info is None:
         info = await runtime.keys.lookup_miss(token, hashed)
@@ -89,8 +91,9 @@ async def authenticate(runtime: Runtime, authorization: bytes) -> KeyInfo:
 
 async def read_body(receive: Any, limit: int, declared: int) -> bytes:
     if declared > limit:
-        raise GatewayError(413, f"The request body is {declared} bytes; the limit is {limit} bytes.",
-                           code="request_too_large")
+        raise GatewayError(
+            413, f"The request body is {declared} bytes; the limit is {limit} bytes.", code="request_too_large"
+        )
     body = b""
     more = True
     while more:
@@ -100,8 +103,7 @@ async def read_body(receive: Any, limit: int, declared: int) -> bytes:
         body += message.get("body", b"")
         more = message.get("more_body", False)
         if len(body) > limit:
-            raise GatewayError(413, f"The request body exceeds the limit of {limit} bytes.",
-                               code="request_too_large")
+            raise GatewayError(413, f"The request body exceeds the limit of {limit} bytes.", code="request_too_large")
     return body
 
 
@@ -110,17 +112,28 @@ def make_job(runtime: Runtime, key: KeyInfo, body: dict[str, Any], request_id: s
     requested = body["model"]
     resolved = resolve_model(runtime.config, requested)
     if resolved is None:
-        raise GatewayError(404, f"The model '{requested}' does not exist or you do not have access to it.",
-                           param="model", code="model_not_found")
+        raise GatewayError(
+            404,
+            f"The model '{requested}' does not exist or you do not have access to it.",
+            param="model",
+            code="model_not_found",
+        )
     model, pinned = resolved
     if key.allowed_models and model.name not in key.allowed_models:
-        raise GatewayError(403, f"This API key may not use the model '{model.name}'.",
-                           param="model", code="model_not_allowed")
+        raise GatewayError(
+            403, f"This API key may not use the model '{model.name}'.", param="model", code="model_not_allowed"
+        )
     options = body.get("stream_options") or {}
     return Job(
-        request_id=request_id, key=key, body=body, stream=bool(body.get("stream")),
-        wants_usage=bool(options.get("include_usage")), choices=body.get("n") or 1,
-        requested=requested, model=model, pinned=pinned,
+        request_id=request_id,
+        key=key,
+        body=body,
+        stream=bool(body.get("stream")),
+        wants_usage=bool(options.get("include_usage")),
+        choices=body.get("n") or 1,
+        requested=requested,
+        model=model,
+        pinned=pinned,
         budget_until=asyncio.get_running_loop().time() + runtime.request_budget,
     )
 
@@ -136,12 +149,13 @@ async def chat_completions(runtime: Runtime, scope: Scope, receive: Any, send: A
         return
     except asyncio.CancelledError:
         return
+    if not job.stream:
+        await _serve_complete(runtime, job, send)
+        return
+    # Only a stream needs this extra task: a client that leaves mid-stream must cancel the upstream.
     watcher = _DisconnectWatcher(receive)
     try:
-        if job.stream:
-            await _serve_stream(runtime, job, send, watcher)
-        else:
-            await _serve_complete(runtime, job, send, watcher)
+        await _serve_stream(runtime, job, send, watcher)
     except asyncio.CancelledError:
         if not watcher.client_gone:
             raise
@@ -173,17 +187,19 @@ class _DisconnectWatcher:
 
 
 def _served_headers(job: Job, served: Served, content_type: bytes) -> Headers:
-    return _headers(job.request_id, content_type) + [
-        (b"x-gateway-provider", served.opened.deployment.provider.name.encode()),
-        (b"x-gateway-attempts", str(served.attempt_no).encode()),
+    provider = served.opened.deployment.provider.name.encode()
+    attempts = str(served.attempt_no).encode()
+    return [
+        *_headers(job.request_id, content_type),
+        (b"x-gateway-provider", provider),
+        (b"x-gateway-attempts", attempts),
     ]
 
 
-async def _serve_complete(runtime: Runtime, job: Job, send: Any, watcher: _DisconnectWatcher) -> None:
+async def _serve_complete(runtime: Runtime, job: Job, send: Any) -> None:
     try:
         served = await Failover(runtime, job).run()
     except GatewayError as error:
-        watcher.responding_done = True
         await send_error(send, error, job.request_id)
         return
     state = served.opened.state
@@ -191,7 +207,6 @@ async def _serve_complete(runtime: Runtime, job: Job, send: Any, watcher: _Disco
     if completion["usage"] is None:
         completion["usage"] = _estimated_usage(job, state)
     _finish_event(runtime, served, "ok", started_at=served.event.started_at)
-    watcher.responding_done = True
     await _send_json(send, 200, _served_headers(job, served, JSON), orjson.dumps(completion))
     await served.opened.finish()
 
@@ -205,7 +220,7 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: _Disconn
         return
     opened = served.opened
     state = opened.state
-    headers = _served_headers(job, served, b"text/event-stream") + [(b"cache-control", b"no-cache")]
+    headers = [*_served_headers(job, served, b"text/event-stream"), (b"cache-control", b"no-cache")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     outcome = "ok"
     try:
@@ -237,10 +252,15 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: _Disconn
 
 
 def _stream_error_event(broken: StreamBroken) -> bytes:
-    return b"data: " + error_body(
-        f"The upstream stream was interrupted after the answer began: {broken}",
-        "server_error", "stream_interrupted",
-    ) + b"\n\n"
+    return (
+        b"data: "
+        + error_body(
+            f"The upstream stream was interrupted after the answer began: {broken}",
+            "server_error",
+            "stream_interrupted",
+        )
+        + b"\n\n"
+    )
 
 
 def _finish_event(runtime: Runtime, served: Served, outcome: str, *, started_at: float) -> None:
@@ -266,8 +286,12 @@ def _estimated_usage(job: Job, state: StreamState) -> dict[str, int]:
 def _usage_event(job: Job, state: StreamState) -> bytes:
     first = state.first_chunk or {}
     chunk = {
-        "id": first.get("id", ""), "object": "chat.completion.chunk", "created": first.get("created", int(time.time())),
-        "model": state.target_model, "choices": [], "usage": _estimated_usage(job, state),
+        "id": first.get("id", ""),
+        "object": "chat.completion.chunk",
+        "created": first.get("created", int(time.time())),
+        "model": state.target_model,
+        "choices": [],
+        "usage": _estimated_usage(job, state),
     }
     return b"data: " + orjson.dumps(chunk) + b"\n\n"
 

@@ -8,6 +8,7 @@ stays invisible to a non-streaming client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -123,7 +124,7 @@ class OpenAttempt:
 
 
 async def open_attempt(
-    client: httpx.AsyncClient,
+    transport: httpx.AsyncBaseTransport,
     deployment: Deployment,
     body: dict[str, Any],
     state: StreamState,
@@ -133,24 +134,33 @@ async def open_attempt(
     loop = asyncio.get_running_loop()
     started = loop.time()
     url, headers, content = adapter.build_request(deployment, body)
-    request = client.build_request(
-        "POST", url, headers=headers, content=content,
-        timeout=httpx.Timeout(None, connect=deployment.provider.timeouts.connect),
+    request = httpx.Request(
+        "POST",
+        url,
+        headers=headers,
+        content=content,
+        extensions={"timeout": {"connect": deployment.provider.timeouts.connect}},
     )
     response: httpx.Response | None = None
     stage = "headers"
     try:
         async with asyncio.timeout_at(deadlines.next_due(started, False, False)) as timer:
-            response = await client.send(request, stream=True)
+            response = await transport.handle_async_request(request)
             if response.status_code >= 400:
                 raise adapter.classify_error(
                     deployment, response.status_code, await _bounded_body(response), response.headers
                 )
             stage = "first_token"
             opened = OpenAttempt(
-                deployment=deployment, response=response, chunks=response.aiter_raw(),
-                parser=SSEParser(), state=state, deadlines=deadlines, head=[],
-                started=started, ttft=None,
+                deployment=deployment,
+                response=response,
+                chunks=aiter(response.stream),  # type: ignore[arg-type]
+                parser=SSEParser(),
+                state=state,
+                deadlines=deadlines,
+                head=[],
+                started=started,
+                ttft=None,
             )
             if not response.headers.get("content-type", "").startswith("text/event-stream"):
                 await _read_json_answer(opened)
@@ -160,13 +170,17 @@ async def open_attempt(
     except TimeoutError:
         await _close_quietly(response)
         reason = "no response headers" if stage == "headers" else "no first token"
-        raise AttemptError(Failure.TIMEOUT if stage == "headers" else Failure.STALL,
-                           f"{reason} from {deployment.provider.name} before the deadline") from None
+        raise AttemptError(
+            Failure.TIMEOUT if stage == "headers" else Failure.STALL,
+            f"{reason} from {deployment.provider.name} before the deadline",
+        ) from None
     except httpx.ConnectError as exc:
         raise AttemptError(Failure.CONNECT, f"cannot connect to {deployment.provider.name}: {_short(exc)}") from None
     except httpx.TransportError as exc:
         await _close_quietly(response)
-        raise AttemptError(Failure.STREAM_CUT, f"{deployment.provider.name} dropped the stream: {_short(exc)}") from None
+        raise AttemptError(
+            Failure.STREAM_CUT, f"{deployment.provider.name} dropped the stream: {_short(exc)}"
+        ) from None
     except AttemptError:
         await _close_quietly(response)
         raise
@@ -188,12 +202,16 @@ async def _read_until_content(opened: OpenAttempt, timer: asyncio.Timeout) -> No
             opened.ended = True
             if state.complete or state.content_seen:
                 return
-            raise AttemptError(Failure.STREAM_CUT, f"{opened.deployment.provider.name} ended the stream before any content") from None
+            raise AttemptError(
+                Failure.STREAM_CUT, f"{opened.deployment.provider.name} ended the stream before any content"
+            ) from None
         if _take(opened, opened.parser.feed(raw)):
             return
         if opened.ended:
             if not state.complete:
-                raise AttemptError(Failure.STREAM_CUT, f"{opened.deployment.provider.name} ended the stream before any content")
+                raise AttemptError(
+                    Failure.STREAM_CUT, f"{opened.deployment.provider.name} ended the stream before any content"
+                )
             return
 
 
@@ -242,11 +260,13 @@ def _stream_error(deployment: Deployment, chunk: dict[str, Any]) -> AttemptError
 
 async def _read_json_answer(opened: OpenAttempt) -> None:
     """Some providers ignore ``stream: true``; accept a whole JSON completion as the answer."""
-    body = await opened.response.aread()
+    body = b"".join([piece async for piece in opened.chunks])
     try:
         completion = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise AttemptError(Failure.BAD_RESPONSE, f"{opened.deployment.provider.name} sent an unreadable answer") from None
+        raise AttemptError(
+            Failure.BAD_RESPONSE, f"{opened.deployment.provider.name} sent an unreadable answer"
+        ) from None
     if not isinstance(completion, dict) or not isinstance(completion.get("choices"), list):
         raise AttemptError(Failure.BAD_RESPONSE, f"{opened.deployment.provider.name} sent an answer without choices")
     for chunk in completion_to_chunks(completion):
@@ -261,20 +281,19 @@ async def _read_json_answer(opened: OpenAttempt) -> None:
 
 async def _bounded_body(response: httpx.Response) -> bytes:
     body = b""
-    async for piece in response.aiter_raw():
+    async for piece in response.stream:  # type: ignore[union-attr]
         body += piece
         if len(body) > MAX_ERROR_BODY:
             break
-    await response.aclose()
+    await _close_quietly(response)
     return body
 
 
 async def _close_quietly(response: httpx.Response | None) -> None:
     if response is not None:
-        try:
-            await response.aclose()
-        except Exception:  # noqa: BLE001  (closing a broken stream may fail; nothing to do)
-            pass
+        # Closing a broken stream may fail too; there is nothing left to do about it.
+        with contextlib.suppress(Exception):
+            await response.stream.aclose()  # type: ignore[union-attr]
 
 
 def _short(exc: Exception) -> str:
@@ -352,16 +371,28 @@ def _batch(opened: OpenAttempt, payloads: list[bytes]) -> list[tuple[bytes, dict
 
 def completion_to_chunks(completion: dict[str, Any]) -> list[dict[str, Any]]:
     base = {
-        "id": completion.get("id", ""), "object": "chat.completion.chunk",
-        "created": completion.get("created", int(time.time())), "model": completion.get("model"),
+        "id": completion.get("id", ""),
+        "object": "chat.completion.chunk",
+        "created": completion.get("created", int(time.time())),
+        "model": completion.get("model"),
     }
     chunks = []
     for choice in completion.get("choices") or ():
         message = choice.get("message") or {}
         delta = {key: value for key, value in message.items() if value is not None}
         chunks.append({**base, "choices": [{"index": choice.get("index", 0), "delta": delta, "finish_reason": None}]})
-        chunks.append({**base, "choices": [{"index": choice.get("index", 0), "delta": {},
-                                            "finish_reason": choice.get("finish_reason") or "stop"}]})
+        chunks.append(
+            {
+                **base,
+                "choices": [
+                    {
+                        "index": choice.get("index", 0),
+                        "delta": {},
+                        "finish_reason": choice.get("finish_reason") or "stop",
+                    }
+                ],
+            }
+        )
     if completion.get("usage"):
         chunks.append({**base, "choices": [], "usage": completion["usage"]})
     return chunks
@@ -388,7 +419,15 @@ def aggregate(chunks: list[dict[str, Any]], state: StreamState) -> dict[str, Any
 
 
 def _empty_choice(index: int) -> dict[str, Any]:
-    return {"index": index, "content": [], "refusal": [], "tool_calls": {}, "finish_reason": None, "logprobs": None, "role": "assistant"}
+    return {
+        "index": index,
+        "content": [],
+        "refusal": [],
+        "tool_calls": {},
+        "finish_reason": None,
+        "logprobs": None,
+        "role": "assistant",
+    }
 
 
 def _merge_choice(target: dict[str, Any], choice: dict[str, Any]) -> None:
@@ -398,7 +437,9 @@ def _merge_choice(target: dict[str, Any], choice: dict[str, Any]) -> None:
     if delta.get("refusal"):
         target["refusal"].append(delta["refusal"])
     for call in delta.get("tool_calls") or ():
-        slot = target["tool_calls"].setdefault(call.get("index", 0), {"id": None, "type": "function", "function": {"name": "", "arguments": ""}})
+        slot = target["tool_calls"].setdefault(
+            call.get("index", 0), {"id": None, "type": "function", "function": {"name": "", "arguments": ""}}
+        )
         if call.get("id"):
             slot["id"] = call["id"]
         function = call.get("function") or {}
@@ -421,4 +462,9 @@ def _finish_choice(choice: dict[str, Any]) -> dict[str, Any]:
     }
     if choice["tool_calls"]:
         message["tool_calls"] = [choice["tool_calls"][i] for i in sorted(choice["tool_calls"])]
-    return {"index": choice["index"], "message": message, "logprobs": choice["logprobs"], "finish_reason": choice["finish_reason"] or "stop"}
+    return {
+        "index": choice["index"],
+        "message": message,
+        "logprobs": choice["logprobs"],
+        "finish_reason": choice["finish_reason"] or "stop",
+    }

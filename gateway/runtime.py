@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import httpx
 from django.conf import settings
 
 from gateway.attempts import AttemptLog
 from gateway.breaker import HealthRegistry
 from gateway.config import ConfigFileError, GatewayConfig, load_config
 from gateway.keys import KeyCache
-from gateway.transport import create_client
+from gateway.transport import AiohttpTransport, create_transport
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +20,7 @@ log = logging.getLogger(__name__)
 class Runtime:
     config: GatewayConfig
     health: HealthRegistry
-    client: httpx.AsyncClient
+    transport: AiohttpTransport
     keys: KeyCache
     log: AttemptLog
     max_body_bytes: int
@@ -35,7 +34,7 @@ class Runtime:
     async def stop(self) -> None:
         await self.log.stop()
         await self.keys.stop()
-        await self.client.aclose()
+        await self.transport.aclose()
 
 
 def load_gateway_config() -> GatewayConfig:
@@ -49,7 +48,7 @@ def build_runtime(config: GatewayConfig | None = None) -> Runtime:
     return Runtime(
         config=config or load_gateway_config(),
         health=HealthRegistry(),
-        client=create_client(),
+        transport=create_transport(),
         keys=KeyCache(settings.GATEWAY_KEY_REFRESH_SECONDS),
         log=AttemptLog(flush_seconds=settings.GATEWAY_LOG_FLUSH_SECONDS, spool_dir=settings.GATEWAY_SPOOL_DIR),
         max_body_bytes=settings.GATEWAY_MAX_BODY_BYTES,

@@ -42,8 +42,9 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise invalid("We could not parse the JSON body of your request: it is not valid JSON.",
-                      code="invalid_json") from None
+        raise invalid(
+            "We could not parse the JSON body of your request: it is not valid JSON.", code="invalid_json"
+        ) from None
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.", code="invalid_json")
     return body
@@ -76,13 +77,18 @@ def _check_messages(messages: Any) -> None:
     if not isinstance(messages, list):
         raise invalid("Invalid type for 'messages': expected an array of message objects.", "messages", "invalid_type")
     if not messages:
-        raise invalid("Invalid 'messages': empty array. Expected an array with minimum length 1.",
-                      "messages", "empty_array")
+        raise invalid(
+            "Invalid 'messages': empty array. Expected an array with minimum length 1.", "messages", "empty_array"
+        )
     for index, message in enumerate(messages):
         if not isinstance(message, dict):
-            raise invalid(f"Invalid type for 'messages[{index}]': expected an object.",
-                          f"messages[{index}]", "invalid_type")
+            raise invalid(
+                f"Invalid type for 'messages[{index}]': expected an object.", f"messages[{index}]", "invalid_type"
+            )
         role = message.get("role")
         if role not in ROLES:
-            raise invalid(f"Invalid value for 'messages[{index}].role': expected one of "
-                          f"{', '.join(sorted(ROLES))}.", f"messages[{index}].role", "invalid_value")
+            raise invalid(
+                f"Invalid value for 'messages[{index}].role': expected one of {', '.join(sorted(ROLES))}.",
+                f"messages[{index}].role",
+                "invalid_value",
+            )

@@ -77,10 +77,7 @@ def build_reply(request: ChatRequest, provider: str, tokens: int, ids: IdSource)
     pieces: tuple[str, ...] = ()
     calls: tuple[ToolCall, ...] = ()
     if tool is not None:
-        calls = tuple(
-            ToolCall(ids.call_id(), tool, TOOL_ARGUMENTS, TOOL_ARGUMENT_PIECES)
-            for _ in range(request.n)
-        )
+        calls = tuple(ToolCall(ids.call_id(), tool, TOOL_ARGUMENTS, TOOL_ARGUMENT_PIECES) for _ in range(request.n))
         finish, produced = "tool_calls", len(TOOL_ARGUMENT_PIECES)
     else:
         pieces = text_pieces(request, provider, tokens)

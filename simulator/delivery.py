@@ -88,9 +88,7 @@ async def send_completion(
 # ---------------------------------------------------------------- streaming
 
 
-def content_events(
-    script: StreamScript, fmt: WireFormat, kind: Kind | None, after: int
-) -> list[bytes]:
+def content_events(script: StreamScript, fmt: WireFormat, kind: Kind | None, after: int) -> list[bytes]:
     events = list(script.content)
     if kind is Kind.MALFORMED:
         events.insert(min(after, len(events)), fmt.malformed_event)

@@ -63,14 +63,8 @@ def _provider_yaml(provider: DemoProvider, base_url: str) -> str:
 
 
 def _model_yaml(model: str, fallbacks: list[str]) -> str:
-    deployments = "".join(
-        f"      - {{provider: {p.name}, model: {model}}}\n" for p in DEMO_PROVIDERS
-    )
-    return (
-        f"  - name: {model}\n"
-        f"    deployments:\n{deployments}"
-        f"    fallbacks: [{', '.join(fallbacks)}]\n"
-    )
+    deployments = "".join(f"      - {{provider: {p.name}, model: {model}}}\n" for p in DEMO_PROVIDERS)
+    return f"  - name: {model}\n    deployments:\n{deployments}    fallbacks: [{', '.join(fallbacks)}]\n"
 
 
 def demo_gateway_config(simulator_base_url: str) -> str:

@@ -100,8 +100,7 @@ def parse_chat(body: dict[str, Any] | None, model: str) -> ChatRequest:
         model=model,
         stream=body.get("stream") is True,
         n=min(positive_int(body, "n") or 1, 128),
-        include_usage=isinstance(stream_options, Mapping)
-        and stream_options.get("include_usage") is True,
+        include_usage=isinstance(stream_options, Mapping) and stream_options.get("include_usage") is True,
         json_mode=isinstance(response_format, Mapping)
         and response_format.get("type") in ("json_object", "json_schema"),
         tool_names=tool_names(body.get("tools")),
@@ -170,9 +169,7 @@ class ChunkEncoder:
         self._suffix = b'],"usage":null}\n\n' if reply.include_usage else b"]}\n\n"
 
     def choice(self, index: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
-        body = orjson.dumps(
-            {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
-        )
+        body = orjson.dumps({"index": index, "delta": delta, "logprobs": None, "finish_reason": finish})
         return self._prefix + body + self._suffix
 
     def usage(self, reply: Reply) -> bytes:

@@ -235,6 +235,4 @@ def build_app(state: SimulatorState | None = None) -> web.Application:
 
 def make_runner(app: web.Application, shutdown_timeout: float = 1.0) -> web.AppRunner:
     # handler_cancellation: a client that hangs up must cancel `hang`/`stall_after` handlers.
-    return web.AppRunner(
-        app, access_log=None, handler_cancellation=True, shutdown_timeout=shutdown_timeout
-    )
+    return web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=shutdown_timeout)

@@ -28,22 +28,20 @@ def build_request(deployment: Deployment, body: dict[str, Any]) -> tuple[str, di
     return f"{deployment.provider.base_url}/chat/completions", headers, orjson.dumps(payload)
 
 
-def classify_error(
-    deployment: Deployment, status: int, body: bytes, headers: Any
-) -> AttemptError:
+def classify_error(deployment: Deployment, status: int, body: bytes, headers: Any) -> AttemptError:
     message, code, error_type, param = _error_details(body)
     message = redact(message or f"HTTP {status}", deployment.provider.api_key)
-    common = {"status": status, "code": code, "param": param, "error_type": error_type}
+    error = AttemptError(Failure.SERVER_ERROR, message, status=status, code=code, param=param, error_type=error_type)
     if status == 429:
-        return AttemptError(Failure.RATE_LIMITED, message, retry_after=parse_retry_after(headers), **common)
-    if status in (401, 403, 404):
-        return AttemptError(Failure.MISCONFIGURED, message, **common)
-    if 400 <= status < 500 and status != 408:
+        error.failure = Failure.RATE_LIMITED
+        error.retry_after = parse_retry_after(headers)
+    elif status in (401, 403, 404):
+        error.failure = Failure.MISCONFIGURED
+    elif 400 <= status < 500 and status != 408:
         lowered = f"{code or ''} {message}".lower()
-        if any(marker in lowered for marker in _CONTEXT_MARKERS):
-            return AttemptError(Failure.CONTEXT_LENGTH, message, **common)
-        return AttemptError(Failure.CLIENT_ERROR, message, **common)
-    return AttemptError(Failure.SERVER_ERROR, message, **common)
+        context = any(marker in lowered for marker in _CONTEXT_MARKERS)
+        error.failure = Failure.CONTEXT_LENGTH if context else Failure.CLIENT_ERROR
+    return error
 
 
 def _error_details(body: bytes) -> tuple[str, str | None, str | None, str | None]:

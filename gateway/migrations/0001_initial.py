@@ -4,41 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Attempt',
+            name="Attempt",
             fields=[
-                ('id', models.UUIDField(primary_key=True, serialize=False)),
-                ('request_id', models.CharField(db_index=True, max_length=128)),
-                ('attempt', models.PositiveSmallIntegerField()),
-                ('started_at', models.DateTimeField(db_index=True)),
-                ('org_id', models.BigIntegerField(db_index=True, null=True)),
-                ('key_id', models.BigIntegerField(null=True)),
-                ('requested_model', models.CharField(max_length=200)),
-                ('model', models.CharField(max_length=200)),
-                ('provider', models.CharField(max_length=100)),
-                ('deployment', models.CharField(max_length=300)),
-                ('stream', models.BooleanField()),
-                ('outcome', models.CharField(max_length=32)),
-                ('status_code', models.IntegerField(null=True)),
-                ('error', models.TextField(blank=True, default='')),
-                ('latency_ms', models.FloatField()),
-                ('ttft_ms', models.FloatField(null=True)),
-                ('prompt_tokens', models.IntegerField(null=True)),
-                ('completion_tokens', models.IntegerField(null=True)),
-                ('cached_tokens', models.IntegerField(null=True)),
-                ('rescued', models.BooleanField(default=False)),
-                ('final', models.BooleanField(default=False)),
-                ('malformed_events', models.IntegerField(default=0)),
+                ("id", models.UUIDField(primary_key=True, serialize=False)),
+                ("request_id", models.CharField(db_index=True, max_length=128)),
+                ("attempt", models.PositiveSmallIntegerField()),
+                ("started_at", models.DateTimeField(db_index=True)),
+                ("org_id", models.BigIntegerField(db_index=True, null=True)),
+                ("key_id", models.BigIntegerField(null=True)),
+                ("requested_model", models.CharField(max_length=200)),
+                ("model", models.CharField(max_length=200)),
+                ("provider", models.CharField(max_length=100)),
+                ("deployment", models.CharField(max_length=300)),
+                ("stream", models.BooleanField()),
+                ("outcome", models.CharField(max_length=32)),
+                ("status_code", models.IntegerField(null=True)),
+                ("error", models.TextField(blank=True, default="")),
+                ("latency_ms", models.FloatField()),
+                ("ttft_ms", models.FloatField(null=True)),
+                ("prompt_tokens", models.IntegerField(null=True)),
+                ("completion_tokens", models.IntegerField(null=True)),
+                ("cached_tokens", models.IntegerField(null=True)),
+                ("rescued", models.BooleanField(default=False)),
+                ("final", models.BooleanField(default=False)),
+                ("malformed_events", models.IntegerField(default=0)),
             ],
             options={
-                'indexes': [models.Index(fields=['deployment', 'started_at'], name='gateway_att_deploym_732644_idx')],
+                "indexes": [models.Index(fields=["deployment", "started_at"], name="gateway_att_deploym_732644_idx")],
             },
         ),
     ]

@@ -25,8 +25,9 @@ def test_readyz_is_ok_when_postgres_and_redis_answer(client: Client, db: None) -
     assert response.json() == {"status": "ok"}
 
 
-def test_readyz_names_redis_when_it_is_unreachable(client: Client, db: None, settings: SettingsWrapper,
-                                                    tmp_path: Path) -> None:
+def test_readyz_names_redis_when_it_is_unreachable(
+    client: Client, db: None, settings: SettingsWrapper, tmp_path: Path
+) -> None:
     settings.REDIS_URL = f"unix://{tmp_path}/nothing-here.sock"
     response = client.get("/readyz")
     assert response.status_code == 503
@@ -41,8 +42,14 @@ def test_readyz_names_postgres_when_it_is_unreachable() -> None:
         "print(r.status_code, sorted(r.json()['problems']))"
     )
     env = {**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing", "ALLOWED_HOSTS": "testserver"}
-    result = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", script], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.stdout.strip() == "503 ['postgres']", result.stderr
 
 

@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **env}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.parametrize(
@@ -42,15 +43,29 @@ def test_bad_variable_stops_startup_with_one_line(variable: str, value: str, exp
 
 def test_missing_secret_key_is_required_in_production() -> None:
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60, env={**env, "DEBUG": "false"})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "DEBUG": "false"},
+    )
     assert result.returncode == 2
     assert "SECRET_KEY is not set" in result.stderr
 
 
 def test_production_settings_pass_check_deploy_without_warnings() -> None:
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", DEBUG="false", SECURE_SSL_REDIRECT="",
-                     SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="gateway.example.com")
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECURE_SSL_REDIRECT="",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="gateway.example.com",
+    )
     assert result.returncode == 0, result.stderr
     assert "WARNINGS" not in result.stderr
 

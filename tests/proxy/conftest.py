@@ -76,13 +76,22 @@ class LiveGateway:
         self.runtime.health = HealthRegistry()
 
     def post(self, body: dict[str, Any], **headers: str) -> httpx.Response:
-        return httpx.post(f"{self.url}/v1/chat/completions", json=body, timeout=30,
-                          headers={"authorization": f"Bearer {self.key}", **headers})
+        return httpx.post(
+            f"{self.url}/v1/chat/completions",
+            json=body,
+            timeout=30,
+            headers={"authorization": f"Bearer {self.key}", **headers},
+        )
 
     def raw_stream(self, body: dict[str, Any]) -> tuple[httpx.Response, bytes]:
         """The exact SSE bytes the client receives, for checks the SDK would hide."""
-        with httpx.stream("POST", f"{self.url}/v1/chat/completions", json={**body, "stream": True},
-                          headers={"authorization": f"Bearer {self.key}"}, timeout=30) as response:
+        with httpx.stream(
+            "POST",
+            f"{self.url}/v1/chat/completions",
+            json={**body, "stream": True},
+            headers={"authorization": f"Bearer {self.key}"},
+            timeout=30,
+        ) as response:
             return response, response.read()
 
     def attempts_logged(self, request_id: str, count: int, timeout: float = 5.0) -> list[Attempt]:

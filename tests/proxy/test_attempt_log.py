@@ -31,8 +31,9 @@ def test_rescued_request_logs_the_failed_and_the_rescuing_attempt(gw: LiveGatewa
 def test_client_disconnect_mid_stream_cancels_the_attempt_at_once(gw: LiveGateway) -> None:
     gw.sim.set_fault("sim-a", inter_token=0.2, tokens=100)
     headers = {"authorization": f"Bearer {gw.key}", "x-request-id": "log-disconnect-1"}
-    with httpx.stream("POST", f"{gw.url}/v1/chat/completions", json=hi(stream=True), headers=headers,
-                      timeout=10) as response:
+    with httpx.stream(
+        "POST", f"{gw.url}/v1/chat/completions", json=hi(stream=True), headers=headers, timeout=10
+    ) as response:
         for _ in response.iter_raw():
             break
     rows = gw.attempts_logged("log-disconnect-1", 1)
@@ -42,15 +43,32 @@ def test_client_disconnect_mid_stream_cancels_the_attempt_at_once(gw: LiveGatewa
 
 def _event(request_id: str) -> AttemptEvent:
     return AttemptEvent(
-        id=new_event_id(), request_id=request_id, attempt=1, started_at=time.time(), org_id=1, key_id=1,
-        requested_model="chat", model="chat", provider="p", deployment="p/chat", stream=False, outcome="ok",
-        status_code=None, error="", latency_ms=1.0, ttft_ms=1.0, prompt_tokens=1, completion_tokens=1,
-        cached_tokens=None, rescued=False, final=True, malformed_events=0,
+        id=new_event_id(),
+        request_id=request_id,
+        attempt=1,
+        started_at=time.time(),
+        org_id=1,
+        key_id=1,
+        requested_model="chat",
+        model="chat",
+        provider="p",
+        deployment="p/chat",
+        stream=False,
+        outcome="ok",
+        status_code=None,
+        error="",
+        latency_ms=1.0,
+        ttft_ms=1.0,
+        prompt_tokens=1,
+        completion_tokens=1,
+        cached_tokens=None,
+        rescued=False,
+        final=True,
+        malformed_events=0,
     )
 
 
-def test_events_are_spooled_when_postgres_is_down_and_loaded_later(db: None, tmp_path: Path,
-                                                                    settings: object) -> None:
+def test_events_are_spooled_when_postgres_is_down_and_loaded_later(db: None, tmp_path: Path, settings: object) -> None:
     log = AttemptLog(flush_seconds=60, spool_dir=tmp_path)
 
     async def shutdown_without_database() -> None:

@@ -28,8 +28,9 @@ def _post(gw: LiveGateway, headers: dict[str, str]) -> httpx.Response:
         ({"authorization": "Bearer sk-gw-00000000-not-a-real-key"}, "invalid_api_key"),
     ],
 )
-def test_missing_malformed_or_unknown_key_is_refused_with_401(gw: LiveGateway, headers: dict[str, str],
-                                                              code: str) -> None:
+def test_missing_malformed_or_unknown_key_is_refused_with_401(
+    gw: LiveGateway, headers: dict[str, str], code: str
+) -> None:
     response = _post(gw, headers)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == code
@@ -70,14 +71,19 @@ def test_a_new_key_works_at_once_and_a_revoked_one_is_refused_within_a_second(
 def test_an_expired_key_is_refused(live_gateway: LiveGateway, transactional_db: None) -> None:
     org = create_organization(name="Expiry")
     created = create_api_key(organization=org, name="old", expires_at=timezone.now() - timedelta(seconds=1))
-    response = httpx.post(f"{live_gateway.url}/v1/chat/completions", json=hi(), timeout=10,
-                          headers={"authorization": f"Bearer {created.plaintext}"})
+    response = httpx.post(
+        f"{live_gateway.url}/v1/chat/completions",
+        json=hi(),
+        timeout=10,
+        headers={"authorization": f"Bearer {created.plaintext}"},
+    )
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "expired_api_key"
 
 
-def test_a_key_limited_to_some_models_sees_and_uses_only_those(live_gateway: LiveGateway,
-                                                                transactional_db: None) -> None:
+def test_a_key_limited_to_some_models_sees_and_uses_only_those(
+    live_gateway: LiveGateway, transactional_db: None
+) -> None:
     org = create_organization(name="Limited")
     created = create_api_key(organization=org, name="limited", allowed_models=["solo"])
     client = openai.OpenAI(base_url=f"{live_gateway.url}/v1", api_key=created.plaintext, max_retries=0)

@@ -11,8 +11,12 @@ from tests.proxy.conftest import LiveGateway
 
 
 def _send(gw: LiveGateway, content: bytes) -> httpx.Response:
-    return httpx.post(f"{gw.url}/v1/chat/completions", content=content, timeout=10,
-                      headers={"authorization": f"Bearer {gw.key}", "content-type": "application/json"})
+    return httpx.post(
+        f"{gw.url}/v1/chat/completions",
+        content=content,
+        timeout=10,
+        headers={"authorization": f"Bearer {gw.key}", "content-type": "application/json"},
+    )
 
 
 def _assert_error(response: httpx.Response, status: int, text: str, param: str | None = None) -> None:
@@ -38,12 +42,14 @@ def _assert_error(response: httpx.Response, status: int, text: str, param: str |
         (b'{"model": "chat", "messages": [{"role": "robot", "content": "x"}]}', "role", "messages[0].role"),
         (b'{"model": "chat", "messages": [{"role": "user", "content": "x"}], "stream": "yes"}', "'stream'", "stream"),
         (b'{"model": "chat", "messages": [{"role": "user", "content": "x"}], "n": 0}', "'n'", "n"),
-        (b'{"model": "chat", "messages": [{"role": "user", "content": "x"}], "temperature": "hot"}',
-         "'temperature'", "temperature"),
+        (
+            b'{"model": "chat", "messages": [{"role": "user", "content": "x"}], "temperature": "hot"}',
+            "'temperature'",
+            "temperature",
+        ),
     ],
 )
-def test_invalid_body_is_a_400_naming_the_problem(gw: LiveGateway, body: bytes, text: str,
-                                                  param: str | None) -> None:
+def test_invalid_body_is_a_400_naming_the_problem(gw: LiveGateway, body: bytes, text: str, param: str | None) -> None:
     _assert_error(_send(gw, body), 400, text, param)
     assert gw.sim.attempts("sim-a") == 0
 
@@ -64,10 +70,12 @@ def test_body_over_the_limit_is_a_413(gw: LiveGateway) -> None:
         gw.runtime.max_body_bytes = limit
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/v1/chat/completions", 405),
-                                                        ("POST", "/v1/nothing", 404)])
-def test_unknown_route_or_method_is_an_openai_shaped_error(gw: LiveGateway, method: str, path: str,
-                                                            status: int) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "status"), [("GET", "/v1/chat/completions", 405), ("POST", "/v1/nothing", 404)]
+)
+def test_unknown_route_or_method_is_an_openai_shaped_error(
+    gw: LiveGateway, method: str, path: str, status: int
+) -> None:
     response = httpx.request(method, f"{gw.url}{path}", timeout=10)
     assert response.status_code == status
     assert set(response.json()["error"]) == {"message", "type", "param", "code"}
@@ -75,12 +83,22 @@ def test_unknown_route_or_method_is_an_openai_shaped_error(gw: LiveGateway, meth
 
 def test_full_openai_request_is_accepted_and_forwarded(gw: LiveGateway) -> None:
     body: dict[str, Any] = {
-        "model": "chat", "n": 2, "stop": ["\n\n"], "seed": 7, "user": "u-1", "temperature": 0.2,
+        "model": "chat",
+        "n": 2,
+        "stop": ["\n\n"],
+        "seed": 7,
+        "user": "u-1",
+        "temperature": 0.2,
         "response_format": {"type": "json_object"},
         "messages": [
             {"role": "system", "content": "be brief"},
-            {"role": "user", "content": [{"type": "text", "text": "what is this?"},
-                                         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "what is this?"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+                ],
+            },
         ],
     }
     response = gw.post(body)

@@ -17,7 +17,9 @@ def test_non_streaming_answer_parses_in_the_openai_sdk(gw: LiveGateway) -> None:
 
 def test_streaming_answer_parses_in_the_openai_sdk(gw: LiveGateway) -> None:
     stream = gw.client().chat.completions.create(
-        model="chat", messages=[{"role": "user", "content": "hi"}], stream=True,
+        model="chat",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
         stream_options={"include_usage": True},
     )
     chunks = list(stream)

@@ -23,8 +23,11 @@ def test_refused_connection_moves_to_the_next_deployment(gw: LiveGateway, stream
 def test_reset_connection_is_invisible_to_the_sdk_client(gw: LiveGateway, stream: bool) -> None:
     gw.sim.set_fault("sim-a", kind="reset")
     completion = gw.client().chat.completions.create(**hi(stream=stream))
-    text = "".join(c.choices[0].delta.content or "" for c in completion if c.choices) if stream else (
-        completion.choices[0].message.content)
+    text = (
+        "".join(c.choices[0].delta.content or "" for c in completion if c.choices)
+        if stream
+        else (completion.choices[0].message.content)
+    )
     assert text.startswith("Hello from sim-b/chat")
     assert gw.sim.attempts("sim-a") == 1
     assert gw.sim.attempts("sim-b") == 1

@@ -34,8 +34,10 @@ def test_tool_call_round_trip_through_the_sdk(gw: LiveGateway, stream: bool) -> 
     assert name == "get_weather"
     json.loads(arguments)
     messages += [
-        {"role": "assistant", "tool_calls": [{"id": call_id, "type": "function",
-                                              "function": {"name": name, "arguments": arguments}}]},
+        {
+            "role": "assistant",
+            "tool_calls": [{"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}],
+        },
         {"role": "tool", "tool_call_id": call_id, "content": "sunny"},
     ]
     answer = client.chat.completions.create(model="chat", messages=messages, tools=TOOLS)

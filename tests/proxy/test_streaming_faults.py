@@ -82,7 +82,7 @@ def test_usage_chunk_is_only_sent_when_the_client_asked(gw: LiveGateway) -> None
 
 def test_stream_headers_are_committed_only_after_a_failover_completes(gw: LiveGateway) -> None:
     gw.sim.set_fault("sim-a", status=500)
-    response, raw = gw.raw_stream(hi())
+    response, _raw = gw.raw_stream(hi())
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     assert response.headers["x-gateway-attempts"] == "2"
