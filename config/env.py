@@ -83,9 +83,7 @@ class DatabaseParams:
 def parse_database_url(name: str, url: str) -> DatabaseParams:
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql"):
-        raise ConfigError(
-            f"{name} has unsupported scheme {parts.scheme!r}: use postgresql://user:pass@host:port/db"
-        )
+        raise ConfigError(f"{name} has unsupported scheme {parts.scheme!r}: use postgresql://user:pass@host:port/db")
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     host = query.pop("host", None) or unquote(parts.hostname or "")
     dbname = unquote(parts.path.lstrip("/"))
@@ -108,9 +106,7 @@ def parse_database_url(name: str, url: str) -> DatabaseParams:
 def check_redis_url(name: str, url: str) -> str:
     scheme = urlsplit(url).scheme
     if scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError(
-            f"{name} has unsupported scheme {scheme!r}: use redis://host:port/db or unix:///path.sock"
-        )
+        raise ConfigError(f"{name} has unsupported scheme {scheme!r}: use redis://host:port/db or unix:///path.sock")
     return url
 
 
