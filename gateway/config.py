@@ -11,7 +11,6 @@ from pathlib import Path
 
 import yaml
 
-KINDS = ("openai",)
 DEFAULT_TIMEOUTS = {"connect": 3.0, "first_token": 20.0, "idle": 20.0, "total": 600.0}
 
 
@@ -172,8 +171,10 @@ def _provider(reader: _Reader, node: yaml.Node, path: str) -> Provider:
     if "/" in name:
         raise reader.fail(fields["name"], f"{path}.name", "must not contain '/'")
     kind = reader.text(fields["kind"], f"{path}.kind")
-    if kind not in KINDS:
-        raise reader.fail(fields["kind"], f"{path}.kind", f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+    from gateway.adapters import ADAPTERS
+
+    if kind not in ADAPTERS:
+        raise reader.fail(fields["kind"], f"{path}.kind", f"unknown kind {kind!r} (known: {', '.join(ADAPTERS)})")
     base_url = reader.text(fields["base_url"], f"{path}.base_url").rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise reader.fail(fields["base_url"], f"{path}.base_url", "must start with http:// or https://")

@@ -48,6 +48,7 @@ class Served:
     model: Model
     attempt_no: int
     event: AttemptEvent
+    clock_started: float
     chunks: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -151,7 +152,7 @@ class Failover:
         job = self.job
         self.attempts += 1
         attempt_no = self.attempts
-        started_wall = time.time()
+        clock_started = time.perf_counter()
         now = self.loop.time()
         self.runtime.health.begin_attempt(deployment.id, now)
         timeouts = deployment.provider.timeouts
@@ -161,22 +162,22 @@ class Failover:
             idle=timeouts.idle,
         )
         state = StreamState(target_model=model.name, wants_usage=job.wants_usage, choices=job.choices)
-        event = self._event(deployment, model, attempt_no, started_wall)
+        event = self._event(deployment, model, attempt_no)
         try:
             opened = await open_attempt(self.runtime.transport, deployment, job.body, state, deadlines)
             chunks = await _collect(opened) if not job.stream else []
         except AttemptError as error:
-            self._log_failure(event, error, started_wall)
+            self._log_failure(event, error, clock_started)
             return error
         except StreamBroken as broken:
             cut = AttemptError(broken.failure, str(broken))
-            self._log_failure(event, cut, started_wall)
+            self._log_failure(event, cut, clock_started)
             return cut
         except BaseException:
             # The client went away (or we are shutting down): the attempt is still logged.
             self.runtime.health.record_neutral(deployment.id)
             event.outcome = "cancelled"
-            event.latency_ms = (time.time() - started_wall) * 1000
+            event.latency_ms = (time.perf_counter() - clock_started) * 1000
             self.runtime.log.record(event)
             raise
         ttft_ms = opened.ttft * 1000 if opened.ttft is not None else None
@@ -184,15 +185,17 @@ class Failover:
         event.ttft_ms = ttft_ms
         event.rescued = attempt_no > 1
         event.final = True
-        return Served(opened=opened, model=model, attempt_no=attempt_no, event=event, chunks=chunks)
+        return Served(
+            opened=opened, model=model, attempt_no=attempt_no, event=event, clock_started=clock_started, chunks=chunks
+        )
 
-    def _event(self, deployment: Deployment, model: Model, attempt_no: int, started_wall: float) -> AttemptEvent:
+    def _event(self, deployment: Deployment, model: Model, attempt_no: int) -> AttemptEvent:
         job = self.job
         return AttemptEvent(
             id=new_event_id(),
             request_id=job.request_id,
             attempt=attempt_no,
-            started_at=started_wall,
+            started_at=time.time(),
             org_id=job.key.org_id,
             key_id=job.key.id,
             requested_model=job.requested,
@@ -213,11 +216,11 @@ class Failover:
             malformed_events=0,
         )
 
-    def _log_failure(self, event: AttemptEvent, error: AttemptError, started_wall: float) -> None:
+    def _log_failure(self, event: AttemptEvent, error: AttemptError, clock_started: float) -> None:
         event.outcome = error.failure.value
         event.status_code = error.status
         event.error = error.message[:500]
-        event.latency_ms = (time.time() - started_wall) * 1000
+        event.latency_ms = (time.perf_counter() - clock_started) * 1000
         self.runtime.log.record(event)
 
     def _final_error(self) -> GatewayError:

@@ -206,7 +206,7 @@ async def _serve_complete(runtime: Runtime, job: Job, send: Any) -> None:
     completion = aggregate(served.chunks, state)
     if completion["usage"] is None:
         completion["usage"] = _estimated_usage(job, state)
-    _finish_event(runtime, served, "ok", started_at=served.event.started_at)
+    _finish_event(runtime, served, "ok")
     await _send_json(send, 200, _served_headers(job, served, JSON), orjson.dumps(completion))
     await served.opened.finish()
 
@@ -247,7 +247,7 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: _Disconn
         await opened.close()
         raise
     finally:
-        _finish_event(runtime, served, outcome, started_at=served.event.started_at)
+        _finish_event(runtime, served, outcome)
     await opened.finish()
 
 
@@ -263,11 +263,11 @@ def _stream_error_event(broken: StreamBroken) -> bytes:
     )
 
 
-def _finish_event(runtime: Runtime, served: Served, outcome: str, *, started_at: float) -> None:
+def _finish_event(runtime: Runtime, served: Served, outcome: str) -> None:
     event = served.event
     usage = served.opened.state.usage or {}
     event.outcome = outcome
-    event.latency_ms = (time.time() - started_at) * 1000
+    event.latency_ms = (time.perf_counter() - served.clock_started) * 1000
     event.prompt_tokens = usage.get("prompt_tokens")
     event.completion_tokens = usage.get("completion_tokens")
     details = usage.get("prompt_tokens_details") or {}

@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import orjson
 
-from gateway.adapters import openai as adapter
+from gateway.adapters import ADAPTERS
+from gateway.adapters.base import Adapter, Chunk, Decoder
 from gateway.config import Deployment
 from gateway.errors import AttemptError, Failure
-from gateway.sse import DONE, SSEParser
 
 MAX_ERROR_BODY = 64 * 1024
 DRAIN_SECONDS = 1.0
@@ -83,11 +83,11 @@ class StreamState:
             self.content_chunks += 1
         return has_content
 
-    def client_bytes(self, payload: bytes, chunk: dict[str, Any]) -> bytes | None:
+    def client_bytes(self, payload: bytes | None, chunk: dict[str, Any]) -> bytes | None:
         """The SSE event for the client, or None when the client must not see this chunk."""
         if not chunk.get("choices") and chunk.get("usage") and not self.wants_usage:
             return None
-        if chunk.get("model") != self.target_model:
+        if payload is None or chunk.get("model") != self.target_model:
             chunk["model"] = self.target_model
             payload = orjson.dumps(chunk)
         return b"data: " + payload + b"\n\n"
@@ -100,11 +100,11 @@ class OpenAttempt:
     deployment: Deployment
     response: httpx.Response
     chunks: AsyncIterator[bytes]
-    parser: SSEParser
+    decoder: Decoder
     state: StreamState
     deadlines: Deadlines
     head: list[bytes]
-    started: float
+    started: float  # perf_counter() when the attempt began
     ttft: float | None
     ended: bool = False
     parsed_head: list[dict[str, Any]] = field(default_factory=list)
@@ -133,12 +133,14 @@ async def open_attempt(
     """Send the request and read until the first content; raise AttemptError on any failure."""
     loop = asyncio.get_running_loop()
     started = loop.time()
-    url, headers, content = adapter.build_request(deployment, body)
+    clock_started = time.perf_counter()
+    adapter: Adapter = ADAPTERS[deployment.provider.kind]
+    upstream = adapter.build_request(deployment, body)
     request = httpx.Request(
         "POST",
-        url,
-        headers=headers,
-        content=content,
+        upstream.url,
+        headers=upstream.headers,
+        content=upstream.content,
         extensions={"timeout": {"connect": deployment.provider.timeouts.connect}},
     )
     response: httpx.Response | None = None
@@ -155,15 +157,15 @@ async def open_attempt(
                 deployment=deployment,
                 response=response,
                 chunks=aiter(response.stream),  # type: ignore[arg-type]
-                parser=SSEParser(),
+                decoder=adapter.decoder(deployment),
                 state=state,
                 deadlines=deadlines,
                 head=[],
-                started=started,
+                started=clock_started,
                 ttft=None,
             )
-            if not response.headers.get("content-type", "").startswith("text/event-stream"):
-                await _read_json_answer(opened)
+            if not adapter.is_stream(response.headers.get("content-type", "")):
+                await _read_json_answer(opened, adapter)
                 return opened
             await _read_until_content(opened, timer)
             return opened
@@ -197,15 +199,14 @@ async def _read_until_content(opened: OpenAttempt, timer: asyncio.Timeout) -> No
         try:
             raw = await opened.chunks.__anext__()
         except StopAsyncIteration:
-            payloads = opened.parser.flush()
-            _take(opened, payloads)
+            _take(opened, opened.decoder.flush())
             opened.ended = True
             if state.complete or state.content_seen:
                 return
             raise AttemptError(
                 Failure.STREAM_CUT, f"{opened.deployment.provider.name} ended the stream before any content"
             ) from None
-        if _take(opened, opened.parser.feed(raw)):
+        if _take(opened, opened.decoder.feed(raw)):
             return
         if opened.ended:
             if not state.complete:
@@ -215,21 +216,18 @@ async def _read_until_content(opened: OpenAttempt, timer: asyncio.Timeout) -> No
             return
 
 
-def _take(opened: OpenAttempt, payloads: list[bytes]) -> bool:
-    """Add events to the head buffer; True once content arrived. Raises on an error event."""
+def _take(opened: OpenAttempt, chunks: list[Chunk]) -> bool:
+    """Add chunks to the head buffer; True once content arrived. Raises on an error event."""
     state = opened.state
+    state.malformed = opened.decoder.malformed
+    if opened.decoder.done:
+        opened.ended = True
     got_content = False
-    for payload in payloads:
-        if payload == DONE:
-            opened.ended = True
-            break
-        chunk = _parse(payload, state)
-        if chunk is None:
-            continue
+    for payload, chunk in chunks:
         if "error" in chunk and not chunk.get("choices"):
             raise _stream_error(opened.deployment, chunk)
         if state.observe(chunk) and opened.ttft is None:
-            opened.ttft = asyncio.get_running_loop().time() - opened.started
+            opened.ttft = time.perf_counter() - opened.started
             got_content = True
         opened.parsed_head.append(chunk)
         event = state.client_bytes(payload, chunk)
@@ -240,42 +238,23 @@ def _take(opened: OpenAttempt, payloads: list[bytes]) -> bool:
     return got_content
 
 
-def _parse(payload: bytes, state: StreamState) -> dict[str, Any] | None:
-    try:
-        chunk = orjson.loads(payload)
-    except orjson.JSONDecodeError:
-        state.malformed += 1
-        return None
-    if not isinstance(chunk, dict):
-        state.malformed += 1
-        return None
-    return chunk
-
-
 def _stream_error(deployment: Deployment, chunk: dict[str, Any]) -> AttemptError:
     error = chunk.get("error")
     message = error.get("message") if isinstance(error, dict) else str(error)
     return AttemptError(Failure.SERVER_ERROR, f"{deployment.provider.name} sent an error event: {message}")
 
 
-async def _read_json_answer(opened: OpenAttempt) -> None:
+async def _read_json_answer(opened: OpenAttempt, adapter: Adapter) -> None:
     """Some providers ignore ``stream: true``; accept a whole JSON completion as the answer."""
     body = b"".join([piece async for piece in opened.chunks])
-    try:
-        completion = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise AttemptError(
-            Failure.BAD_RESPONSE, f"{opened.deployment.provider.name} sent an unreadable answer"
-        ) from None
-    if not isinstance(completion, dict) or not isinstance(completion.get("choices"), list):
-        raise AttemptError(Failure.BAD_RESPONSE, f"{opened.deployment.provider.name} sent an answer without choices")
+    completion = adapter.parse_completion(opened.deployment, body)
     for chunk in completion_to_chunks(completion):
         opened.state.observe(chunk)
         opened.parsed_head.append(chunk)
-        event = opened.state.client_bytes(orjson.dumps(chunk), chunk)
+        event = opened.state.client_bytes(None, chunk)
         if event is not None:
             opened.head.append(event)
-    opened.ttft = asyncio.get_running_loop().time() - opened.started
+    opened.ttft = time.perf_counter() - opened.started
     opened.ended = True
 
 
@@ -309,7 +288,7 @@ class StreamBroken(Exception):
         self.failure = failure
 
 
-async def read_rest(opened: OpenAttempt) -> AsyncIterator[list[tuple[bytes, dict[str, Any]]]]:
+async def read_rest(opened: OpenAttempt) -> AsyncIterator[list[Chunk]]:
     """Yield the remaining events, batch per network read, until the answer is complete.
 
     Raises StreamBroken if the upstream dies or stalls before the answer is complete.
@@ -323,12 +302,12 @@ async def read_rest(opened: OpenAttempt) -> AsyncIterator[list[tuple[bytes, dict
                 try:
                     raw = await opened.chunks.__anext__()
                 except StopAsyncIteration:
-                    payloads = opened.parser.flush()
+                    chunks = opened.decoder.flush()
                     opened.ended = True
                 else:
-                    payloads = opened.parser.feed(raw)
+                    chunks = opened.decoder.feed(raw)
                     timer.reschedule(opened.deadlines.next_due(loop.time(), True, True))
-                batch = _batch(opened, payloads)
+                batch = _batch(opened, chunks)
                 if batch:
                     yield batch
     except TimeoutError:
@@ -349,16 +328,13 @@ async def read_rest(opened: OpenAttempt) -> AsyncIterator[list[tuple[bytes, dict
         raise StreamBroken(Failure.STREAM_CUT, f"{name} ended the stream before the answer was complete")
 
 
-def _batch(opened: OpenAttempt, payloads: list[bytes]) -> list[tuple[bytes, dict[str, Any]]]:
+def _batch(opened: OpenAttempt, chunks: list[Chunk]) -> list[Chunk]:
     state = opened.state
+    state.malformed = opened.decoder.malformed
+    if opened.decoder.done:
+        opened.ended = True
     batch = []
-    for payload in payloads:
-        if payload == DONE:
-            opened.ended = True
-            break
-        chunk = _parse(payload, state)
-        if chunk is None:
-            continue
+    for payload, chunk in chunks:
         if "error" in chunk and not chunk.get("choices"):
             raise StreamBroken(Failure.SERVER_ERROR, str(_stream_error(opened.deployment, chunk)))
         state.observe(chunk)

@@ -1,0 +1,9 @@
+"""One adapter per upstream wire format. Each turns an OpenAI chat request into the provider's
+request, and the provider's answer back into OpenAI chunks, event by event."""
+
+from __future__ import annotations
+
+from gateway.adapters import openai
+from gateway.adapters.base import Adapter
+
+ADAPTERS: dict[str, Adapter] = {"openai": openai.ADAPTER}

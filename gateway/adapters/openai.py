@@ -8,14 +8,16 @@ from typing import Any
 
 import orjson
 
+from gateway.adapters.base import Chunk, UpstreamRequest
 from gateway.config import Deployment
 from gateway.errors import AttemptError, Failure, redact
+from gateway.sse import DONE, SSEParser
 
 MAX_RETRY_AFTER = 3600.0
 _CONTEXT_MARKERS = ("context_length_exceeded", "maximum context length", "context window", "too many tokens")
 
 
-def build_request(deployment: Deployment, body: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
+def build_request(deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
     """Always stream upstream: it gives first-token deadlines and TTFT for every request."""
     payload = dict(body)
     payload["model"] = deployment.upstream_model
@@ -25,7 +27,7 @@ def build_request(deployment: Deployment, body: dict[str, Any]) -> tuple[str, di
     headers = {"content-type": "application/json", "accept": "text/event-stream"}
     if deployment.provider.api_key:
         headers["authorization"] = f"Bearer {deployment.provider.api_key}"
-    return f"{deployment.provider.base_url}/chat/completions", headers, orjson.dumps(payload)
+    return UpstreamRequest(f"{deployment.provider.base_url}/chat/completions", headers, orjson.dumps(payload))
 
 
 def classify_error(deployment: Deployment, status: int, body: bytes, headers: Any) -> AttemptError:
@@ -86,3 +88,66 @@ def parse_retry_after(headers: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return min(max(moment.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
+
+
+def is_stream(content_type: str) -> bool:
+    return content_type.startswith("text/event-stream")
+
+
+class SSEDecoder:
+    """OpenAI's stream: each ``data:`` event is already the chunk the client wants."""
+
+    __slots__ = ("_parser", "done", "malformed")
+
+    def __init__(self) -> None:
+        self._parser = SSEParser()
+        self.done = False
+        self.malformed = 0
+
+    def feed(self, data: bytes) -> list[Chunk]:
+        return self._chunks(self._parser.feed(data))
+
+    def flush(self) -> list[Chunk]:
+        return self._chunks(self._parser.flush())
+
+    def _chunks(self, payloads: list[bytes]) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        for payload in payloads:
+            if payload == DONE:
+                self.done = True
+                break
+            try:
+                chunk = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                self.malformed += 1
+                continue
+            if isinstance(chunk, dict):
+                chunks.append((payload, chunk))
+            else:
+                self.malformed += 1
+        return chunks
+
+
+def decoder(deployment: Deployment) -> SSEDecoder:
+    return SSEDecoder()
+
+
+def parse_completion(deployment: Deployment, body: bytes) -> dict[str, Any]:
+    try:
+        completion = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise AttemptError(Failure.BAD_RESPONSE, f"{deployment.provider.name} sent an unreadable answer") from None
+    if not isinstance(completion, dict) or not isinstance(completion.get("choices"), list):
+        raise AttemptError(Failure.BAD_RESPONSE, f"{deployment.provider.name} sent an answer without choices")
+    return completion
+
+
+class _OpenAIAdapter:
+    build_request = staticmethod(build_request)
+    classify_error = staticmethod(classify_error)
+    is_stream = staticmethod(is_stream)
+    decoder = staticmethod(decoder)
+    parse_completion = staticmethod(parse_completion)
+
+
+ADAPTER = _OpenAIAdapter()

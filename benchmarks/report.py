@@ -1,0 +1,213 @@
+"""Results as data (written raw to JSON) and as the Markdown tables the lead reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks.clients import Probe, SoakSample, TtftResult
+from benchmarks.wrk import WrkResult
+
+NA = "n/a"
+
+
+@dataclass
+class LoadRow:
+    scenario: str
+    target: str
+    wrk: WrkResult
+
+
+@dataclass
+class TtftRow:
+    target: str
+    ttft: TtftResult
+
+
+@dataclass
+class FailoverRow:
+    fault: str
+    target: str
+    wrk: WrkResult
+    first: list[Probe]
+
+
+@dataclass
+class MemoryRow:
+    target: str
+    before_mb: float | None
+    after_mb: float | None
+    soak: list[SoakSample] = field(default_factory=list)
+    soak_failures: int = 0
+
+
+@dataclass
+class Results:
+    meta: dict[str, Any]
+    load: list[LoadRow] = field(default_factory=list)
+    ttft: list[TtftRow] = field(default_factory=list)
+    failover: list[FailoverRow] = field(default_factory=list)
+    memory: list[MemoryRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def load_for(self, scenario: str, target: str) -> WrkResult | None:
+        return next((r.wrk for r in self.load if r.scenario == scenario and r.target == target), None)
+
+
+def _ms(value: float | None) -> str:
+    return NA if value is None else f"{value:.2f}"
+
+
+def _delta(value: float | None, base: float | None) -> str:
+    return NA if value is None or base is None else f"{value - base:+.2f}"
+
+
+def _p50(wrk: WrkResult | None) -> float | None:
+    return wrk.p50_ms if wrk is not None and wrk.requests else None
+
+
+def _p99(wrk: WrkResult | None) -> float | None:
+    return wrk.p99_ms if wrk is not None and wrk.requests else None
+
+
+def _mb(value: float | None) -> str:
+    return NA if value is None else f"{value:.1f}"
+
+
+def _errors(wrk: WrkResult) -> str:
+    if not wrk.requests:
+        # wrk drops requests still in flight at the end: zero means nothing answered within the run.
+        return "no response within the run"
+    return ", ".join(f"{k} {v}" for k, v in wrk.errors.items()) or "0"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _load_section(results: Results) -> list[str]:
+    rows = []
+    for row in results.load:
+        w, base = row.wrk, results.load_for(row.scenario, "direct")
+        rows.append(
+            [
+                row.scenario,
+                row.target,
+                f"{w.rps:.0f}",
+                _ms(_p50(w)),
+                _ms(_p99(w)),
+                _delta(_p50(w), _p50(base)),
+                _delta(_p99(w), _p99(base)),
+                _errors(w),
+            ]
+        )
+    header = [
+        "scenario",
+        "target",
+        "RPS",
+        "p50 ms",
+        "p99 ms",
+        "+p50 vs direct",
+        "+p99 vs direct",
+        "errors",
+    ]
+    return ["## Throughput and latency (wrk, whole response)", "", *_table(header, rows), ""]
+
+
+def _ttft_section(results: Results) -> list[str]:
+    direct = next((r.ttft for r in results.ttft if r.target == "direct"), None)
+    rows = [
+        [
+            r.target,
+            str(r.ttft.n),
+            _ms(r.ttft.p50_ms),
+            _ms(r.ttft.p99_ms),
+            _delta(r.ttft.p50_ms, direct.p50_ms if direct else None),
+            _delta(r.ttft.p99_ms, direct.p99_ms if direct else None),
+        ]
+        for r in results.ttft
+    ]
+    header = [
+        "target",
+        "requests",
+        "TTFT p50 ms",
+        "TTFT p99 ms",
+        "+p50 vs direct",
+        "+p99 vs direct",
+    ]
+    return ["## Time to first token (sequential streamed requests)", "", *_table(header, rows), ""]
+
+
+def _failover_section(results: Results) -> list[str]:
+    rows = []
+    for row in results.failover:
+        w = row.wrk
+        healthy = results.load_for(f"nonstream-c{w.connections}", row.target)
+        first = " / ".join(f"{p.ms:.0f}" + ("" if p.status == 200 else f" ({p.status})") for p in row.first)
+        rows.append(
+            [
+                row.fault,
+                row.target,
+                str(w.connections),
+                f"{w.rps:.0f}",
+                _ms(_p50(w)),
+                _ms(_p99(w)),
+                _delta(_p50(w), _p50(healthy)),
+                first or NA,
+                _errors(w),
+            ]
+        )
+    header = [
+        "first deployment",
+        "target",
+        "c",
+        "RPS",
+        "p50 ms",
+        "p99 ms",
+        "+p50 vs healthy",
+        "first 3 requests ms",
+        "errors",
+    ]
+    intro = (
+        "Non-streaming; the second deployment is healthy. The wrk rows are the steady state once the "
+        'first deployment is known dead (breaker open / cooling down); "first 3 requests" are the '
+        "sequential requests right after start-up, before the breaker opens."
+    )
+    return ["## Failover", "", intro, "", *_table(header, rows), ""]
+
+
+def _memory_section(results: Results) -> list[str]:
+    rows = []
+    for row in results.memory:
+        soak = " → ".join(_mb(s.rss_mb) for s in row.soak)
+        soak_text = f"{soak} ({row.soak[-1].requests} req, {row.soak_failures} failed)" if row.soak else NA
+        rows.append([row.target, _mb(row.before_mb), _mb(row.after_mb), soak_text])
+    header = ["target", "RSS before MB", "RSS after MB", "soak RSS MB every 10 %"]
+    return ["## Memory (RSS of the serving process)", "", *_table(header, rows), ""]
+
+
+def render(results: Results) -> str:
+    m = results.meta
+    lines = [
+        f"# Proxy benchmark {m['started']}",
+        "",
+        (
+            f"- commit `{m['commit']}`; mode **{m['mode']}**: {m['duration']} s wrk runs after "
+            f"{m['warmup']} s warm-up, {m['tokens']} chunks per streamed answer"
+        ),
+        f"- {m['versions']}",
+        f"- pinning: {m['pinning']}; load average at start {m['load_start']}, at end {m.get('load_end', '?')}",
+        "",
+    ]
+    if results.load:
+        lines += _load_section(results)
+    if results.ttft:
+        lines += _ttft_section(results)
+    if results.failover:
+        lines += _failover_section(results)
+    if results.memory:
+        lines += _memory_section(results)
+    if results.notes:
+        lines += ["## Notes", "", *[f"- {note}" for note in results.notes], ""]
+    return "\n".join(lines)
