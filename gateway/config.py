@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from gateway.adapters import ADAPTERS
+
 DEFAULT_TIMEOUTS = {"connect": 3.0, "first_token": 20.0, "idle": 20.0, "total": 600.0}
 
 
@@ -34,6 +36,8 @@ class Provider:
     api_key: str = field(repr=False)
     region: str | None
     timeouts: Timeouts
+    # Format-specific settings (api_version, project, ...), checked by the adapter's validate().
+    options: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +163,7 @@ def _providers(reader: _Reader, node: yaml.Node) -> dict[str, Provider]:
     return providers
 
 
-_PROVIDER_FIELDS = {"name", "kind", "base_url", "api_key", "api_key_env", "region", "timeout"}
+_PROVIDER_FIELDS = {"name", "kind", "base_url", "api_key", "api_key_env", "region", "timeout", "options"}
 
 
 def _provider(reader: _Reader, node: yaml.Node, path: str) -> Provider:
@@ -171,21 +175,37 @@ def _provider(reader: _Reader, node: yaml.Node, path: str) -> Provider:
     if "/" in name:
         raise reader.fail(fields["name"], f"{path}.name", "must not contain '/'")
     kind = reader.text(fields["kind"], f"{path}.kind")
-    from gateway.adapters import ADAPTERS
-
     if kind not in ADAPTERS:
         raise reader.fail(fields["kind"], f"{path}.kind", f"unknown kind {kind!r} (known: {', '.join(ADAPTERS)})")
     base_url = reader.text(fields["base_url"], f"{path}.base_url").rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise reader.fail(fields["base_url"], f"{path}.base_url", "must start with http:// or https://")
-    return Provider(
+    provider = Provider(
         name=name,
         kind=kind,
         base_url=base_url,
         api_key=_api_key(reader, fields, path),
         region=reader.text(fields["region"], f"{path}.region") if "region" in fields else None,
         timeouts=_timeouts(reader, fields.get("timeout"), f"{path}.timeout"),
+        options=_options(reader, fields.get("options"), f"{path}.options"),
     )
+    problem = ADAPTERS[kind].validate(provider)
+    if problem is not None:
+        raise reader.fail(node, path, problem)
+    return provider
+
+
+def _options(reader: _Reader, node: yaml.Node | None, path: str) -> dict[str, str]:
+    if node is None:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        raise reader.fail(node, path, "must be a mapping")
+    options = {}
+    for key_node, value_node in node.value:
+        if not isinstance(value_node, yaml.ScalarNode) or value_node.value == "":
+            raise reader.fail(value_node, f"{path}.{key_node.value}", "must be a non-empty scalar")
+        options[str(key_node.value)] = str(value_node.value)
+    return options
 
 
 def _api_key(reader: _Reader, fields: dict[str, yaml.Node], path: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from gateway.config import Deployment
+    from gateway.config import Deployment, Provider
     from gateway.errors import AttemptError
 
 # What a decoder yields for each upstream event: the OpenAI chunk, with the upstream's own
@@ -33,6 +33,9 @@ class Decoder(Protocol):
 
 
 class Adapter(Protocol):
+    def validate(self, provider: Provider) -> str | None:
+        """A one-line problem with this provider's settings, or None. Runs at start-up."""
+
     def build_request(self, deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest: ...
 
     def classify_error(self, deployment: Deployment, status: int, body: bytes, headers: Any) -> AttemptError: ...

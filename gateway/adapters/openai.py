@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import email.utils
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from gateway.adapters.base import Chunk, UpstreamRequest
-from gateway.config import Deployment
 from gateway.errors import AttemptError, Failure, redact
 from gateway.sse import DONE, SSEParser
+
+if TYPE_CHECKING:
+    from gateway.config import Deployment, Provider
 
 MAX_RETRY_AFTER = 3600.0
 _CONTEXT_MARKERS = ("context_length_exceeded", "maximum context length", "context window", "too many tokens")
@@ -142,7 +144,12 @@ def parse_completion(deployment: Deployment, body: bytes) -> dict[str, Any]:
     return completion
 
 
+def validate(provider: Provider) -> str | None:
+    return None
+
+
 class _OpenAIAdapter:
+    validate = staticmethod(validate)
     build_request = staticmethod(build_request)
     classify_error = staticmethod(classify_error)
     is_stream = staticmethod(is_stream)
