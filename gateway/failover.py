@@ -173,6 +173,13 @@ class Failover:
             cut = AttemptError(broken.failure, str(broken))
             self._log_failure(event, cut, clock_started)
             return cut
+        except GatewayError as rejected:
+            # The adapter refused to translate this request (e.g. a tool schema the provider rejects).
+            self.runtime.health.record_neutral(deployment.id)
+            self._log_failure(
+                event, AttemptError(Failure.CLIENT_ERROR, rejected.message, status=rejected.status), clock_started
+            )
+            raise
         except BaseException:
             # The client went away (or we are shutting down): the attempt is still logged.
             self.runtime.health.record_neutral(deployment.id)
