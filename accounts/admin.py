@@ -1,18 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import ApiKey, Membership, Organization, User
+from accounts.models import ApiKey, Invitation, Membership, Organization, User
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "is_staff", "is_active", "date_joined"]
+    list_display = ["email", "email_verified_at", "is_staff", "is_active", "date_joined"]
     search_fields = ["email"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        ("Dates", {"fields": ("email_verified_at", "last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
@@ -32,3 +32,9 @@ class OrganizationAdmin(admin.ModelAdmin):
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "organization", "created_at", "revoked_at", "last_used_at"]
     readonly_fields = ["prefix", "hashed", "created_at", "updated_at", "last_used_at"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "organization", "role", "invited_by", "created_at", "accepted_at"]
+    search_fields = ["email"]

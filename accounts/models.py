@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -18,16 +18,31 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        # Operators create superusers by hand; there is no inbox to prove.
+        extra.setdefault("email_verified_at", timezone.now())
         return self.create_user(email, password, is_staff=True, is_superuser=True, **extra)
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        # Logins are typed by people: one account per address whatever its case.
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email=self.normalize_email(username))
 
 
 class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField(unique=True)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
-    objects = UserManager()  # type: ignore[misc]
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class Organization(models.Model):
@@ -53,6 +68,24 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org")
         ]
+
+    @property
+    def can_manage(self) -> bool:
+        """Owners and admins manage members and every key of the organisation."""
+        return self.role in (self.Role.OWNER, self.Role.ADMIN)
+
+
+class Invitation(models.Model):
+    """An emailed invite; the link carries a signed, expiring reference to this row."""
+
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
 
 class ApiKey(models.Model):
@@ -80,3 +113,11 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"

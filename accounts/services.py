@@ -1,15 +1,30 @@
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from django.db import transaction
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import ApiKey, Membership, Organization, User
+from accounts.links import INVITE_MAX_AGE, VERIFY_MAX_AGE, invitation_token, verification_token
+from accounts.models import ApiKey, Invitation, Membership, Organization, User
 from accounts.tokens import generate_key, hash_key
+
+log = logging.getLogger(__name__)
+
+
+class AccountsError(Exception):
+    """A refused action, with a message fit to show the user."""
+
+
+class KeyNameTaken(IntegrityError):
+    """The organisation already has a key with this name (revoked keys keep theirs)."""
 
 
 @dataclass(frozen=True)
@@ -35,16 +50,27 @@ def create_api_key(
     allowed_models: list[str] | None = None,
 ) -> CreatedKey:
     plaintext, prefix = generate_key()
-    api_key = ApiKey.objects.create(
-        organization=organization,
-        name=name,
-        prefix=prefix,
-        hashed=hash_key(plaintext),
-        created_by=created_by,
-        expires_at=expires_at,
-        allowed_models=allowed_models or [],
-    )
+    try:
+        with transaction.atomic():
+            api_key = ApiKey.objects.create(
+                organization=organization,
+                name=name,
+                prefix=prefix,
+                hashed=hash_key(plaintext),
+                created_by=created_by,
+                expires_at=expires_at,
+                allowed_models=allowed_models or [],
+            )
+    except IntegrityError as exc:
+        if _violated_constraint(exc) == "unique_key_name_per_org":
+            raise KeyNameTaken(name) from exc
+        raise
     return CreatedKey(api_key=api_key, plaintext=plaintext)
+
+
+def _violated_constraint(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 def revoke_api_key(*, api_key: ApiKey) -> bool:
@@ -88,3 +114,124 @@ def issue_demo_traffic_key() -> str:
             ApiKey.objects.filter(pk=old.pk).update(name=f"{DEMO_TRAFFIC_KEY_NAME} (revoked {old.pk})")
         created = create_api_key(organization=org, name=DEMO_TRAFFIC_KEY_NAME)
     return created.plaintext
+
+
+def _default_org_name(email: str) -> str:
+    return f"{email.split('@')[0]}'s organisation"[:100]
+
+
+def sign_up(*, email: str, password: str, invitation: Invitation | None = None) -> User:
+    """A new user with their own organisation; an invitation for this address is accepted too."""
+    with transaction.atomic():
+        user = User.objects.create_user(email, password)
+        create_organization(name=_default_org_name(user.email), owner=user)
+        if invitation is not None and invitation.email == user.email:
+            accept_invitation(invitation=invitation, user=user)
+    return user
+
+
+def mark_email_verified(*, user: User) -> None:
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+
+
+def _send_email(subject: str, body: str, to: str) -> bool:
+    """Send one email; False if the mail server refused or was unreachable."""
+    try:
+        send_mail(subject, body, None, [to])
+    except OSError as exc:  # smtplib's errors are OSErrors
+        # Neither the body nor the link: they carry a token.
+        log.warning("email %r could not be sent: %s", subject, exc.__class__.__name__)
+        return False
+    return True
+
+
+def send_verification_email(*, user: User, site_root: str) -> bool:
+    url = site_root + reverse("verify_email", args=[verification_token(user)])
+    context = {"user": user, "url": url, "days": VERIFY_MAX_AGE.days}
+    body = render_to_string("accounts/email/verify_email.txt", context)
+    return _send_email("Verify your email address", body, user.email)
+
+
+def invite_member(
+    *, organization: Organization, email: str, role: str, invited_by: User, site_root: str
+) -> tuple[Invitation, bool]:
+    """Email a signed link, returning the invitation and whether the email went out.
+
+    Only the newest invitation per address stays valid.
+    """
+    with transaction.atomic():
+        Invitation.objects.filter(
+            organization=organization, email=email, accepted_at__isnull=True
+        ).delete()
+        invitation = Invitation.objects.create(
+            organization=organization, email=email, role=role, invited_by=invited_by
+        )
+    url = site_root + reverse("accept_invitation", args=[invitation_token(invitation)])
+    context = {"invitation": invitation, "url": url, "days": INVITE_MAX_AGE.days}
+    body = render_to_string("accounts/email/invitation.txt", context)
+    sent = _send_email(f"You are invited to {organization.name}", body, email)
+    return invitation, sent
+
+
+def accept_invitation(*, invitation: Invitation, user: User) -> Membership:
+    if invitation.email != user.email:
+        raise AccountsError(f"This invitation is for {invitation.email}.")
+    with transaction.atomic():
+        membership, _ = Membership.objects.get_or_create(
+            organization_id=invitation.organization_id, user=user,
+            defaults={"role": invitation.role},
+        )
+        Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
+        # The link reached this inbox, which proves the address.
+        mark_email_verified(user=user)
+    return membership
+
+
+def cancel_invitation(*, invitation: Invitation) -> None:
+    invitation.delete()
+
+
+def remove_member(*, membership: Membership) -> None:
+    """Remove someone from an organisation and revoke the keys they created there."""
+    with transaction.atomic():
+        # Lock the org's memberships so two removals cannot both pass the last-owner check.
+        members = list(
+            Membership.objects.select_for_update()
+            .filter(organization_id=membership.organization_id)
+            .order_by("pk")
+        )
+        target = next((m for m in members if m.pk == membership.pk), None)
+        if target is None:
+            return
+        owners = [m for m in members if m.role == Membership.Role.OWNER]
+        if target.role == Membership.Role.OWNER and len(owners) == 1:
+            raise AccountsError("An organisation needs an owner: this is the last one.")
+        target.delete()
+        now = timezone.now()
+        ApiKey.objects.filter(
+            organization_id=target.organization_id, created_by_id=target.user_id,
+            revoked_at__isnull=True,
+        ).update(revoked_at=now, updated_at=now)
+
+
+def rotate_api_key(*, api_key: ApiKey, rotated_by: User) -> CreatedKey:
+    """Revoke a key at once and issue a new one with the same name, models and expiry.
+
+    The old key is renamed "<name> (rotated <date> #<id>)" since names are unique per org.
+    """
+    with transaction.atomic():
+        old = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+        if old.status != "active":
+            raise AccountsError("Only an active key can be rotated; create a new key instead.")
+        now = timezone.now()
+        suffix = f" (rotated {now:%Y-%m-%d} #{old.pk})"
+        old_name = old.name[: 100 - len(suffix)] + suffix
+        ApiKey.objects.filter(pk=old.pk).update(name=old_name, revoked_at=now, updated_at=now)
+        created = create_api_key(
+            organization=old.organization, name=old.name, created_by=rotated_by,
+            expires_at=old.expires_at, allowed_models=list(old.allowed_models),
+        )
+    api_key.refresh_from_db()
+    return created

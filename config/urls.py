@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from monitoring import views as monitoring_views
 
@@ -7,4 +7,5 @@ urlpatterns = [
     path("healthz", monitoring_views.healthz, name="healthz"),
     path("readyz", monitoring_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
 ]

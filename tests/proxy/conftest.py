@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ import httpx
 import openai
 import pytest
 
+from accounts.models import ApiKey, Organization
 from accounts.services import create_api_key, create_organization
 from gateway.asgi import GatewayApp
 from gateway.breaker import HealthRegistry
@@ -67,6 +69,7 @@ class LiveGateway:
     key: str
     runtime: Runtime
     sim: SimulatorServer
+    api_key: ApiKey | None = None
 
     def client(self, **kwargs: Any) -> openai.OpenAI:
         return openai.OpenAI(base_url=f"{self.url}/v1", api_key=self.key, max_retries=0, **kwargs)
@@ -108,20 +111,37 @@ def hi(model: str = "chat", **extra: Any) -> dict[str, Any]:
     return {"model": model, "messages": [{"role": "user", "content": "hi"}], **extra}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_gateway(django_db_setup: None, django_db_blocker: Any, simulator: SimulatorServer) -> Iterator[LiveGateway]:
     with django_db_blocker.unblock():
-        org = create_organization(name="Proxy tests")
-        key = create_api_key(organization=org, name="proxy-tests").plaintext
+        org = create_organization(name=f"Proxy tests {uuid.uuid4().hex[:8]}")
+        created = create_api_key(organization=org, name="proxy-tests")
     runtime = build_runtime(parse_config(test_config_yaml(simulator), source="test-gateway.yaml"))
     server = LiveServer(GatewayApp(runtime)).start()
+    gateway = LiveGateway(url=server.url, key=created.plaintext, runtime=runtime, sim=simulator)
+    gateway.api_key = created.api_key
     try:
-        yield LiveGateway(url=server.url, key=key, runtime=runtime, sim=simulator)
+        yield gateway
     finally:
         server.stop()
+        # Committed rows would otherwise leak into other modules run by this worker.
+        with django_db_blocker.unblock():
+            Organization.objects.filter(pk=org.pk).delete()
 
 
 @pytest.fixture
-def gw(live_gateway: LiveGateway, db: None) -> LiveGateway:
+def committed_key(live_gateway: LiveGateway, django_db_blocker: Any) -> None:
+    """transactional_db tests truncate every table: put the module's key back if it went."""
+    row = live_gateway.api_key
+    with django_db_blocker.unblock():
+        if not ApiKey.objects.filter(pk=row.pk).exists():
+            Organization.objects.get_or_create(pk=row.organization_id, defaults={"name": "Proxy tests"})
+            ApiKey.objects.create(
+                pk=row.pk, organization_id=row.organization_id, name=row.name, prefix=row.prefix, hashed=row.hashed
+            )
+
+
+@pytest.fixture
+def gw(live_gateway: LiveGateway, committed_key: None, db: None) -> LiveGateway:
     live_gateway.reset()
     return live_gateway

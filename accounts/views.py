@@ -1,0 +1,428 @@
+"""Browser pages: sign-up and login, organisations and members, API keys.
+
+Organisation pages live under /orgs/<id>/ and answer 404 to anyone who is not a member.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts import selectors, services
+from accounts.forms import (
+    ApiKeyForm,
+    InviteForm,
+    LoginForm,
+    OrganizationForm,
+    SignUpForm,
+    ThrottledPasswordResetForm,
+)
+from accounts.links import invitation_for_token, user_for_verification_token
+from accounts.models import ApiKey, Invitation, Membership, User
+from accounts.throttle import VERIFICATION_EMAILS, client_ip
+
+CURRENT_ORG = "current_org"
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # every caller is behind login_required
+    return user
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    # Not "request.POST or None": an empty POST must still be validated and show its errors.
+    return request.POST if request.method == "POST" else None
+
+
+def _site_root(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _gateway_base_url() -> str:
+    return settings.SITE_URL.rstrip("/") + "/v1"
+
+
+def _get_membership_for_user(request: HttpRequest, org_id: int) -> Membership:
+    membership = get_object_or_404(
+        Membership.objects.select_related("organization"), organization_id=org_id, user=request.user
+    )
+    # Remembered so that "/" returns to the organisation looked at last.
+    if request.session.get(CURRENT_ORG) != membership.organization_id:
+        request.session[CURRENT_ORG] = membership.organization_id
+    return membership
+
+
+def _get_key_for_user(request: HttpRequest, org_id: int, key_id: int) -> tuple[Membership, ApiKey]:
+    membership = _get_membership_for_user(request, org_id)
+    key = get_object_or_404(
+        ApiKey.objects.select_related("created_by"), pk=key_id, organization_id=membership.organization_id
+    )
+    return membership, key
+
+
+def _can_manage_key(membership: Membership, key: ApiKey) -> bool:
+    return membership.can_manage or key.created_by_id == membership.user_id
+
+
+def _can_remove(actor: Membership, target: Membership) -> bool:
+    if actor.pk == target.pk:
+        return True  # leaving
+    if target.role == Membership.Role.OWNER:
+        return actor.role == Membership.Role.OWNER
+    return actor.can_manage
+
+
+def _org_context(membership: Membership, tab: str, **extra: Any) -> dict[str, Any]:
+    return {"org": membership.organization, "membership": membership, "active_tab": tab, **extra}
+
+
+# Home, sign-up, login, email verification, password reset
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("login")
+    memberships = list(selectors.memberships_for_user(user=_user(request)))
+    if not memberships:
+        return redirect("create_organization")
+    current = request.session.get(CURRENT_ORG)
+    chosen = next((m for m in memberships if m.organization_id == current), memberships[0])
+    return redirect("org_home", chosen.organization_id)
+
+
+@GET_POST
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    token = request.GET.get("invite")
+    invitation = invitation_for_token(token) if token else None
+    initial = {"email": invitation.email} if invitation else None
+    form = SignUpForm(_posted(request), initial=initial)
+    user = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.sign_up(
+                email=form.cleaned_data["email"], password=form.cleaned_data["password"],
+                invitation=invitation,
+            )
+        except IntegrityError:  # the same address signed up a moment ago
+            form.add_error("email", "An account with this email already exists. Log in instead.")
+    if user is not None:
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if invitation is not None and user.email == invitation.email:
+            request.session[CURRENT_ORG] = invitation.organization_id
+        if not user.email_verified:
+            _send_verification(request, user, f"Welcome! We sent a verification link to {user.email}.")
+        return redirect("home")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/signup.html", {"form": form, "invitation": invitation}, status=status)
+
+
+login_view = auth_views.LoginView.as_view(
+    template_name="accounts/login.html", authentication_form=LoginForm, redirect_authenticated_user=True
+)
+logout_view = auth_views.LogoutView.as_view()
+
+
+@require_safe
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    user = user_for_verification_token(token)
+    if user is None:
+        return render(request, "accounts/verify_email_invalid.html", status=400)
+    services.mark_email_verified(user=user)
+    messages.success(request, f"Thanks, {user.email} is verified.")
+    return redirect("home")
+
+
+def _send_verification(request: HttpRequest, user: User, success: str) -> None:
+    if services.send_verification_email(user=user, site_root=_site_root(request)):
+        messages.info(request, success)
+    else:
+        messages.error(request, "We could not send the verification email just now. Try “Resend email” later.")
+
+
+@login_required
+@require_POST
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if user.email_verified:
+        return redirect("home")
+    ip = client_ip(request)
+    if VERIFICATION_EMAILS.is_blocked(user.email, ip):
+        messages.error(request, "We sent several links already. Check your inbox, or try again later.")
+    else:
+        VERIFICATION_EMAILS.hit(user.email, ip)
+        _send_verification(request, user, f"We sent a new verification link to {user.email}.")
+    return redirect("home")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = ThrottledPasswordResetForm
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        # The link reached this inbox, which proves the address.
+        services.mark_email_verified(user=form.user)
+        return super().form_valid(form)
+
+
+password_reset_done = auth_views.PasswordResetDoneView.as_view(
+    template_name="accounts/password_reset_done.html"
+)
+password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
+    template_name="accounts/password_reset_complete.html"
+)
+
+
+# Organisations and members
+
+
+@login_required
+@GET_POST
+def create_organization(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        org = services.create_organization(name=form.cleaned_data["name"], owner=_user(request))
+        return redirect("org_home", org.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/organization_new.html", {"form": form}, status=status)
+
+
+@login_required
+@require_safe
+def org_home(request: HttpRequest, org_id: int) -> HttpResponse:
+    membership = _get_membership_for_user(request, org_id)
+    org = membership.organization
+    context = _org_context(
+        membership,
+        "overview",
+        active_keys=selectors.active_key_count(organization=org),
+        member_count=selectors.members_of(organization=org).count(),
+        base_url=_gateway_base_url(),
+    )
+    return render(request, "accounts/org_home.html", context)
+
+
+def _render_members(
+    request: HttpRequest, membership: Membership, form: InviteForm | None = None, status: int = 200
+) -> HttpResponse:
+    org = membership.organization
+    if membership.can_manage and form is None:
+        form = InviteForm(organization=org)
+    context = _org_context(
+        membership,
+        "members",
+        members=selectors.members_of(organization=org),
+        invitations=selectors.pending_invitations(organization=org) if membership.can_manage else [],
+        form=form,
+    )
+    return render(request, "accounts/members.html", context, status=status)
+
+
+@login_required
+@require_safe
+def members(request: HttpRequest, org_id: int) -> HttpResponse:
+    return _render_members(request, _get_membership_for_user(request, org_id))
+
+
+@login_required
+@require_POST
+def invite_member(request: HttpRequest, org_id: int) -> HttpResponse:
+    membership = _get_membership_for_user(request, org_id)
+    if not membership.can_manage:
+        raise PermissionDenied
+    form = InviteForm(request.POST, organization=membership.organization)
+    if not _user(request).email_verified:
+        form.add_error(None, "Verify your email address before inviting people.")
+    if not form.is_valid():
+        return _render_members(request, membership, form, status=400)
+    email = form.cleaned_data["email"]
+    _, sent = services.invite_member(
+        organization=membership.organization, email=email, role=form.cleaned_data["role"],
+        invited_by=_user(request), site_root=_site_root(request),
+    )
+    if sent:
+        messages.success(request, f"Invitation sent to {email}.")
+    else:
+        messages.error(request, f"We could not email {email} just now. Invite them again later.")
+    return redirect("members", membership.organization_id)
+
+
+@login_required
+@require_POST
+def cancel_invitation(request: HttpRequest, org_id: int, invitation_id: int) -> HttpResponse:
+    membership = _get_membership_for_user(request, org_id)
+    invitation = get_object_or_404(
+        Invitation, pk=invitation_id, organization_id=membership.organization_id, accepted_at__isnull=True
+    )
+    if not membership.can_manage:
+        raise PermissionDenied
+    services.cancel_invitation(invitation=invitation)
+    messages.success(request, f"Invitation for {invitation.email} cancelled.")
+    return redirect("members", membership.organization_id)
+
+
+@login_required
+@GET_POST
+def remove_member(request: HttpRequest, org_id: int, membership_id: int) -> HttpResponse:
+    actor = _get_membership_for_user(request, org_id)
+    target = get_object_or_404(
+        Membership.objects.select_related("user"), pk=membership_id, organization_id=actor.organization_id
+    )
+    if not _can_remove(actor, target):
+        raise PermissionDenied
+    error = None
+    if request.method == "POST":
+        try:
+            services.remove_member(membership=target)
+        except services.AccountsError as exc:
+            error = str(exc)
+        else:
+            if target.pk == actor.pk:
+                request.session.pop(CURRENT_ORG, None)
+                messages.success(request, f"You left {actor.organization.name}.")
+                return redirect("home")
+            messages.success(request, f"{target.user.email} was removed.")
+            return redirect("members", actor.organization_id)
+    context = _org_context(actor, "members", target=target, error=error)
+    return render(request, "accounts/member_remove.html", context, status=400 if error else 200)
+
+
+@GET_POST
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        return render(request, "accounts/invitation_invalid.html", status=400)
+    context: dict[str, Any] = {"invitation": invitation, "token": token}
+    if not request.user.is_authenticated:
+        return render(request, "accounts/invitation.html", context)
+    user = _user(request)
+    if user.email != invitation.email:
+        return render(request, "accounts/invitation.html", {**context, "wrong_account": True})
+    if request.method == "POST":
+        services.accept_invitation(invitation=invitation, user=user)
+        messages.success(request, f"You joined {invitation.organization.name}.")
+        return redirect("org_home", invitation.organization_id)
+    return render(request, "accounts/invitation.html", context)
+
+
+# API keys
+
+
+@login_required
+@require_safe
+def key_list(request: HttpRequest, org_id: int) -> HttpResponse:
+    membership = _get_membership_for_user(request, org_id)
+    keys = list(selectors.api_keys_of(organization=membership.organization))
+    manageable = {key.pk for key in keys if _can_manage_key(membership, key)}
+    return render(request, "accounts/key_list.html", _org_context(membership, "keys", keys=keys, manageable=manageable))
+
+
+def _render_created_key(
+    request: HttpRequest, membership: Membership, created: services.CreatedKey, *, rotated: ApiKey | None = None
+) -> HttpResponse:
+    models = created.api_key.allowed_models or selectors.configured_model_names() or ["MODEL_NAME"]
+    context = _org_context(
+        membership,
+        "keys",
+        key=created.api_key,
+        plaintext=created.plaintext,
+        rotated=rotated,
+        base_url=_gateway_base_url(),
+        example_model=models[0],
+    )
+    return render(request, "accounts/key_created.html", context)
+
+
+@never_cache
+@login_required
+@GET_POST
+def key_create(request: HttpRequest, org_id: int) -> HttpResponse:
+    membership = _get_membership_for_user(request, org_id)
+    user = _user(request)
+    form = ApiKeyForm(_posted(request), organization=membership.organization)
+    if request.method == "GET":
+        return render(request, "accounts/key_new.html", _org_context(membership, "keys", form=form))
+    if not user.email_verified:
+        form.add_error(None, "Verify your email address before creating API keys.")
+        return render(request, "accounts/key_new.html", _org_context(membership, "keys", form=form), status=403)
+    if form.is_valid():
+        try:
+            created = services.create_api_key(
+                organization=membership.organization, name=form.cleaned_data["name"], created_by=user,
+                expires_at=form.cleaned_data["expires_on"], allowed_models=form.cleaned_data["allowed_models"],
+            )
+        except services.KeyNameTaken:
+            form.add_error("name", "A key with this name already exists in this organisation.")
+        else:
+            return _render_created_key(request, membership, created)
+    return render(request, "accounts/key_new.html", _org_context(membership, "keys", form=form), status=400)
+
+
+@login_required
+@GET_POST
+def key_revoke(request: HttpRequest, org_id: int, key_id: int) -> HttpResponse:
+    membership, key = _get_key_for_user(request, org_id, key_id)
+    if not _can_manage_key(membership, key):
+        raise PermissionDenied
+    if request.method == "POST":
+        if services.revoke_api_key(api_key=key):
+            messages.success(request, f"Key “{key.name}” is revoked. The gateway refuses it within a second.")
+        else:
+            messages.info(request, f"Key “{key.name}” was already revoked.")
+        return redirect("key_list", membership.organization_id)
+    return render(request, "accounts/key_revoke.html", _org_context(membership, "keys", key=key))
+
+
+@never_cache
+@login_required
+@GET_POST
+def key_rotate(request: HttpRequest, org_id: int, key_id: int) -> HttpResponseBase:
+    membership, key = _get_key_for_user(request, org_id, key_id)
+    if not _can_manage_key(membership, key):
+        raise PermissionDenied
+    error = None
+    if not _user(request).email_verified:
+        error = "Verify your email address before creating API keys."
+    elif key.status != "active":
+        error = "Only an active key can be rotated; create a new key instead."
+    if request.method == "POST" and error is None:
+        try:
+            created = services.rotate_api_key(api_key=key, rotated_by=_user(request))
+        except services.AccountsError as exc:
+            error = str(exc)
+        else:
+            return _render_created_key(request, membership, created, rotated=key)
+    status = 400 if request.method == "POST" else 200
+    context = _org_context(membership, "keys", key=key, error=error)
+    return render(request, "accounts/key_rotate.html", context, status=status)
