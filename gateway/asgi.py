@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from gateway import proxy
+from gateway import anthropic_inbound, proxy
 from gateway.config import ConfigFileError
 from gateway.errors import GatewayError
 from gateway.runtime import Runtime, build_runtime
@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 _ROUTES = {
     ("POST", "/v1/chat/completions"): proxy.chat_completions,
     ("GET", "/v1/models"): proxy.list_models,
+    ("POST", "/v1/messages"): anthropic_inbound.messages,
 }
 _PATHS = {path for _, path in _ROUTES}
 

@@ -60,6 +60,7 @@ class AttemptEvent:
     rescued: bool
     final: bool
     malformed_events: int
+    cost_usd: float | None = None  # usage x the serving deployment's price, when both are known
 
 
 COLUMNS = [f.name for f in fields(AttemptEvent)]

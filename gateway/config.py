@@ -1,19 +1,30 @@
 """The operator's providers and models, read from the YAML file named by GATEWAY_CONFIG.
 
 Every problem is reported as ``file:line: field.path: what is wrong``.
+
+A model either lists its deployments, or names a model of the catalog (gateway/catalog.yaml) and
+gets one deployment per configured provider whose kind serves it, with the provider's own model
+id, price and the model's context window: ``models: [gpt-4o-mini]`` or ``{name: fast, catalog:
+llama-3.3-70b}``. Explicit deployments of a catalog model replace its deployment on that provider.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from gateway.adapters import ADAPTERS
 
+if TYPE_CHECKING:
+    from gateway.catalog import Catalog, CatalogModel
+
 DEFAULT_TIMEOUTS = {"connect": 3.0, "first_token": 20.0, "idle": 20.0, "total": 600.0}
+PRICE_FIELDS = ("input", "output", "cached_input")
+_PER_MILLION = 1_000_000
 
 
 class ConfigFileError(Exception):
@@ -41,12 +52,38 @@ class Provider:
 
 
 @dataclass(frozen=True, slots=True)
+class Price:
+    """List price in USD per million tokens; ``cost`` uses per-token rates computed once."""
+
+    input: float
+    output: float
+    cached_input: float | None = None
+    rates: tuple[float, float, float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        cached = self.input if self.cached_input is None else self.cached_input
+        rates = (self.input / _PER_MILLION, cached / _PER_MILLION, self.output / _PER_MILLION)
+        object.__setattr__(self, "rates", rates)
+
+    def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int) -> float:
+        """USD for one answer. Cached tokens are part of prompt_tokens, billed at the cached rate."""
+        fresh, cached, output = self.rates
+        return (prompt_tokens - cached_tokens) * fresh + cached_tokens * cached + completion_tokens * output
+
+    def as_json(self) -> dict[str, float | None]:
+        return {"input": self.input, "output": self.output, "cached_input": self.cached_input}
+
+
+@dataclass(frozen=True, slots=True)
 class Deployment:
     """One provider serving one model. ``id`` is what health and logs are keyed by."""
 
     id: str
     provider: Provider
     upstream_model: str
+    price: Price | None = None
+    # What the adapter precomputed for this deployment at load time (URL, headers, ...), if anything.
+    prepared: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +92,7 @@ class Model:
     deployments: tuple[Deployment, ...]
     fallbacks: tuple[str, ...]
     context_window: int | None
+    max_output: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +168,10 @@ def load_config(path: str | Path) -> GatewayConfig:
     return parse_config(text, source=source)
 
 
-def parse_config(text: str, *, source: str = "<config>") -> GatewayConfig:
+def parse_config(text: str, *, source: str = "<config>", catalog: Catalog | None = None) -> GatewayConfig:
+    # Imported here: the catalog reads its YAML with this module's _Reader.
+    from gateway.catalog import default_catalog
+
     reader = _Reader(source)
     try:
         root = yaml.compose(text)
@@ -146,7 +187,7 @@ def parse_config(text: str, *, source: str = "<config>") -> GatewayConfig:
         if required not in top:
             raise reader.fail(root, required, "is required")
     providers = _providers(reader, top["providers"])
-    models = _models(reader, top["models"], providers)
+    models = _models(reader, top["models"], providers, catalog or default_catalog())
     return GatewayConfig(source=source, providers=providers, models=models)
 
 
@@ -168,7 +209,7 @@ _PROVIDER_FIELDS = {"name", "kind", "base_url", "api_key", "api_key_env", "regio
 
 def _provider(reader: _Reader, node: yaml.Node, path: str) -> Provider:
     fields = reader.mapping(node, path, allowed=_PROVIDER_FIELDS)
-    for required in ("name", "kind", "base_url"):
+    for required in ("name", "kind"):
         if required not in fields:
             raise reader.fail(node, f"{path}.{required}", "is required")
     name = reader.text(fields["name"], f"{path}.name")
@@ -177,22 +218,46 @@ def _provider(reader: _Reader, node: yaml.Node, path: str) -> Provider:
     kind = reader.text(fields["kind"], f"{path}.kind")
     if kind not in ADAPTERS:
         raise reader.fail(fields["kind"], f"{path}.kind", f"unknown kind {kind!r} (known: {', '.join(ADAPTERS)})")
-    base_url = reader.text(fields["base_url"], f"{path}.base_url").rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        raise reader.fail(fields["base_url"], f"{path}.base_url", "must start with http:// or https://")
+    options = _options(reader, fields.get("options"), f"{path}.options")
+    region = reader.text(fields["region"], f"{path}.region") if "region" in fields else None
     provider = Provider(
         name=name,
         kind=kind,
-        base_url=base_url,
+        base_url=_base_url(reader, node, fields, path, kind, options, region),
         api_key=_api_key(reader, fields, path),
-        region=reader.text(fields["region"], f"{path}.region") if "region" in fields else None,
+        region=region,
         timeouts=_timeouts(reader, fields.get("timeout"), f"{path}.timeout"),
-        options=_options(reader, fields.get("options"), f"{path}.options"),
+        options=options,
     )
     problem = ADAPTERS[kind].validate(provider)
     if problem is not None:
         raise reader.fail(node, path, problem)
     return provider
+
+
+def _base_url(
+    reader: _Reader,
+    node: yaml.Node,
+    fields: dict[str, yaml.Node],
+    path: str,
+    kind: str,
+    options: dict[str, str],
+    region: str | None,
+) -> str:
+    """The configured base_url, else the adapter's default for this kind (if it has one)."""
+    if "base_url" in fields:
+        base_url = reader.text(fields["base_url"], f"{path}.base_url").rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            raise reader.fail(fields["base_url"], f"{path}.base_url", "must start with http:// or https://")
+        return base_url
+    default = getattr(ADAPTERS[kind], "default_base_url", None)
+    try:
+        url = default(options, region) if default is not None else None
+    except ValueError as exc:
+        raise reader.fail(node, path, str(exc)) from None
+    if url is None:
+        raise reader.fail(node, f"{path}.base_url", f"is required (kind {kind} has no default)")
+    return str(url).rstrip("/")
 
 
 def _options(reader: _Reader, node: yaml.Node | None, path: str) -> dict[str, str]:
@@ -235,12 +300,12 @@ def _timeouts(reader: _Reader, node: yaml.Node | None, path: str) -> Timeouts:
     return timeouts
 
 
-def _models(reader: _Reader, node: yaml.Node, providers: dict[str, Provider]) -> dict[str, Model]:
+def _models(reader: _Reader, node: yaml.Node, providers: dict[str, Provider], catalog: Catalog) -> dict[str, Model]:
     models: dict[str, Model] = {}
     fallback_nodes: dict[str, tuple[yaml.Node, str]] = {}
     for index, item in enumerate(reader.sequence(node, "models")):
         path = f"models[{index}]"
-        model, fallbacks_node = _model(reader, item, path, providers)
+        model, fallbacks_node = _model(reader, item, path, providers, catalog)
         if model.name in models:
             raise reader.fail(item, f"{path}.name", f"duplicate model name {model.name!r}")
         models[model.name] = model
@@ -257,17 +322,29 @@ def _models(reader: _Reader, node: yaml.Node, providers: dict[str, Provider]) ->
     return models
 
 
+_MODEL_FIELDS = {"name", "deployments", "fallbacks", "context_window", "catalog"}
+
+
 def _model(
-    reader: _Reader, node: yaml.Node, path: str, providers: dict[str, Provider]
+    reader: _Reader, node: yaml.Node, path: str, providers: dict[str, Provider], catalog: Catalog
 ) -> tuple[Model, yaml.Node | None]:
-    fields = reader.mapping(node, path, allowed={"name", "deployments", "fallbacks", "context_window"})
-    for required in ("name", "deployments"):
-        if required not in fields:
-            raise reader.fail(node, f"{path}.{required}", "is required")
+    if isinstance(node, yaml.ScalarNode):
+        return _catalog_shorthand(reader, node, path, providers, catalog), None
+    fields = reader.mapping(node, path, allowed=_MODEL_FIELDS)
+    if "name" not in fields:
+        raise reader.fail(node, f"{path}.name", "is required")
     name = reader.text(fields["name"], f"{path}.name")
+    entry = _catalog_reference(reader, fields.get("catalog"), f"{path}.catalog", name, catalog)
+    if entry is None and "deployments" not in fields:
+        raise reader.fail(node, f"{path}.deployments", "is required (or name a catalog model with catalog:)")
     deployments = []
-    for index, item in enumerate(reader.sequence(fields["deployments"], f"{path}.deployments")):
-        deployments.append(_deployment(reader, item, f"{path}.deployments[{index}]", providers))
+    if "deployments" in fields:
+        items = reader.sequence(fields["deployments"], f"{path}.deployments")
+        for index, item in enumerate(items):
+            deployments.append(_deployment(reader, item, f"{path}.deployments[{index}]", providers, catalog, entry))
+    if entry is not None:
+        taken = {deployment.provider.name for deployment in deployments}
+        deployments += _catalog_deployments(reader, node, path, entry, providers, taken)
     if not deployments:
         raise reader.fail(fields["deployments"], f"{path}.deployments", "must list at least one deployment")
     fallbacks_node = fields.get("fallbacks")
@@ -281,23 +358,126 @@ def _model(
             name=name,
             deployments=tuple(deployments),
             fallbacks=fallbacks,
-            context_window=reader.integer(context, f"{path}.context_window") if context else None,
+            context_window=reader.integer(context, f"{path}.context_window")
+            if context
+            else (entry.context_window if entry else None),
+            max_output=entry.max_output if entry else None,
         ),
         fallbacks_node,
     )
 
 
-def _deployment(reader: _Reader, node: yaml.Node, path: str, providers: dict[str, Provider]) -> Deployment:
-    fields = reader.mapping(node, path, allowed={"provider", "model"})
-    for required in ("provider", "model"):
-        if required not in fields:
-            raise reader.fail(node, f"{path}.{required}", "is required")
+def _catalog_shorthand(
+    reader: _Reader, node: yaml.Node, path: str, providers: dict[str, Provider], catalog: Catalog
+) -> Model:
+    """A bare name in models: that catalog model, on every configured provider that serves it."""
+    name = reader.text(node, path)
+    entry = _catalog_model(reader, node, path, name, catalog)
+    deployments = _catalog_deployments(reader, node, path, entry, providers, set())
+    return Model(name, tuple(deployments), (), entry.context_window, entry.max_output)
+
+
+def _catalog_reference(
+    reader: _Reader, node: yaml.Node | None, path: str, name: str, catalog: Catalog
+) -> CatalogModel | None:
+    """``catalog: true`` (this model's name) or ``catalog: <catalog model>``; None without one."""
+    if node is None:
+        return None
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
+        return _catalog_model(reader, node, path, name, catalog) if yaml.safe_load(node.value) else None
+    return _catalog_model(reader, node, path, reader.text(node, path), catalog)
+
+
+def _catalog_model(reader: _Reader, node: yaml.Node, path: str, name: str, catalog: Catalog) -> CatalogModel:
+    entry = catalog.models.get(name)
+    if entry is None:
+        raise reader.fail(node, path, f"unknown catalog model {name!r}{catalog.suggest(name)}")
+    return entry
+
+
+def _catalog_deployments(
+    reader: _Reader,
+    node: yaml.Node,
+    path: str,
+    entry: CatalogModel,
+    providers: dict[str, Provider],
+    taken: set[str],
+) -> list[Deployment]:
+    """One deployment per configured provider whose kind serves the catalog model, in config order."""
+    deployments = []
+    for provider in providers.values():
+        offer = entry.offers.get(provider.kind)
+        if offer is not None and provider.name not in taken:
+            deployment = Deployment(f"{provider.name}/{offer.model}", provider, offer.model, offer.price)
+            deployments.append(_prepared(deployment))
+    if not deployments and not taken:
+        kinds = ", ".join(sorted(entry.offers))
+        message = f"no configured provider serves catalog model {entry.name!r} (provider kinds that do: {kinds})"
+        raise reader.fail(node, path, message)
+    return deployments
+
+
+def _deployment(
+    reader: _Reader,
+    node: yaml.Node,
+    path: str,
+    providers: dict[str, Provider],
+    catalog: Catalog,
+    entry: CatalogModel | None,
+) -> Deployment:
+    fields = reader.mapping(node, path, allowed={"provider", "model", "price"})
+    if "provider" not in fields:
+        raise reader.fail(node, f"{path}.provider", "is required")
     provider_name = reader.text(fields["provider"], f"{path}.provider")
     provider = providers.get(provider_name)
     if provider is None:
         raise reader.fail(fields["provider"], f"{path}.provider", f"unknown provider {provider_name!r}")
-    upstream_model = reader.text(fields["model"], f"{path}.model")
-    return Deployment(id=f"{provider.name}/{upstream_model}", provider=provider, upstream_model=upstream_model)
+    offer = entry.offers.get(provider.kind) if entry is not None else None
+    if "model" in fields:
+        upstream_model = reader.text(fields["model"], f"{path}.model")
+    elif offer is not None:
+        upstream_model = offer.model
+    else:
+        raise reader.fail(node, f"{path}.model", "is required")
+    if "price" in fields:
+        price: Price | None = read_price(reader, fields["price"], f"{path}.price")
+    elif offer is not None:
+        price = offer.price
+    else:
+        known = catalog.by_upstream.get((provider.kind, upstream_model))
+        price = known.price if known is not None else None
+    return _prepared(Deployment(f"{provider.name}/{upstream_model}", provider, upstream_model, price))
+
+
+def _prepared(deployment: Deployment) -> Deployment:
+    """Let the adapter precompute what it can (URL, headers, ...), off the request path."""
+    prepare = getattr(ADAPTERS[deployment.provider.kind], "prepare", None)
+    return replace(deployment, prepared=prepare(deployment)) if prepare is not None else deployment
+
+
+def read_price(reader: _Reader, node: yaml.Node, path: str) -> Price:
+    """A ``price: {input, output, cached_input}`` mapping, USD per million tokens."""
+    return price_from(reader, node, reader.mapping(node, path, allowed=set(PRICE_FIELDS)), path)
+
+
+def price_from(reader: _Reader, node: yaml.Node, fields: dict[str, yaml.Node], path: str) -> Price:
+    for required in ("input", "output"):
+        if required not in fields:
+            raise reader.fail(node, f"{path}.{required}", "is required with a price (USD per million tokens)")
+    cached = fields.get("cached_input")
+    return Price(
+        input=_amount(reader, fields["input"], f"{path}.input"),
+        output=_amount(reader, fields["output"], f"{path}.output"),
+        cached_input=_amount(reader, cached, f"{path}.cached_input") if cached is not None else None,
+    )
+
+
+def _amount(reader: _Reader, node: yaml.Node, path: str) -> float:
+    if isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        value = float(yaml.safe_load(node.value))
+        if value >= 0:
+            return value
+    raise reader.fail(node, path, "must be a number of USD per million tokens, 0 or more")
 
 
 def resolve_model(config: GatewayConfig, requested: str) -> tuple[Model, Deployment | None] | None:

@@ -26,6 +26,7 @@ class Attempt(models.Model):
     rescued = models.BooleanField(default=False)
     final = models.BooleanField(default=False)
     malformed_events = models.IntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=20, decimal_places=12, null=True)
 
     class Meta:
         indexes = [models.Index(fields=["deployment", "started_at"])]

@@ -272,6 +272,9 @@ def _finish_event(runtime: Runtime, served: Served, outcome: str) -> None:
     event.completion_tokens = usage.get("completion_tokens")
     details = usage.get("prompt_tokens_details") or {}
     event.cached_tokens = details.get("cached_tokens")
+    price = served.opened.deployment.price
+    if price is not None and event.prompt_tokens is not None and event.completion_tokens is not None:
+        event.cost_usd = price.cost(event.prompt_tokens, event.completion_tokens, event.cached_tokens or 0)
     event.malformed_events = served.opened.state.malformed
     runtime.log.record(event)
 
@@ -310,5 +313,11 @@ async def list_models(runtime: Runtime, scope: Scope, receive: Any, send: Any) -
         entry: dict[str, Any] = {"id": model.name, "object": "model", "created": 0, "owned_by": "gateway"}
         if model.context_window:
             entry["context_window"] = model.context_window
+        if model.max_output:
+            entry["max_output_tokens"] = model.max_output
+        # USD per million tokens, per provider serving the model (docs/providers.md).
+        pricing = [{"provider": d.provider.name, **d.price.as_json()} for d in model.deployments if d.price]
+        if pricing:
+            entry["pricing"] = pricing
         data.append(entry)
     await _send_json(send, 200, _headers(request.request_id), orjson.dumps({"object": "list", "data": data}))

@@ -10,6 +10,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from simulator import anthropic_format
+from simulator import bedrock_format
+from simulator import gemini_format
+from simulator import azure_format
 from simulator import delivery, openai_format
 from simulator.answers import IdSource, build_reply
 from simulator.faults import (
@@ -221,6 +225,10 @@ def build_app(state: SimulatorState | None = None) -> web.Application:
     app = web.Application(client_max_size=64 * 1024**2)
     app[STATE_KEY] = state or SimulatorState()
     add_chat_route(app, "/{provider}/v1/chat/completions", openai_format.OPENAI_CHAT)
+    add_chat_route(app, "/{provider}/v1/messages", anthropic_format.ANTHROPIC_MESSAGES)
+    bedrock_format.add_routes(app)
+    gemini_format.mount(app)
+    azure_format.add_azure_route(app)
     app.router.add_get("/{provider}/v1/models", list_models)
     app.router.add_get("/_control/health", health)
     app.router.add_get("/_control/faults", list_faults)

@@ -3,7 +3,14 @@ request, and the provider's answer back into OpenAI chunks, event by event."""
 
 from __future__ import annotations
 
-from gateway.adapters import openai
+from gateway.adapters import anthropic, bedrock, gemini, openai
 from gateway.adapters.base import Adapter
 
-ADAPTERS: dict[str, Adapter] = {"openai": openai.ADAPTER}
+ADAPTERS: dict[str, Adapter] = {
+    "anthropic": anthropic.ADAPTER,
+    "bedrock": bedrock.ADAPTER,
+    "gemini": gemini.GEMINI,
+    "openai": openai.ADAPTER,
+    "vertex": gemini.VERTEX,
+}
+ADAPTERS.update(openai.profiled_adapters())

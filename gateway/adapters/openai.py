@@ -1,15 +1,24 @@
-"""OpenAI chat-completions wire format: the pass-through adapter."""
+"""OpenAI chat-completions wire format: the pass-through adapter, shaped per provider by a profile.
+
+One ``ProfiledAdapter`` serves every OpenAI-compatible provider kind (see ``gateway.profiles``).
+What a profile changes is computed once per deployment at start-up (``prepare``), so a request
+costs the same body copy as a plain pass-through plus the few field moves its provider needs.
+"""
 
 from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import orjson
 
-from gateway.adapters.base import Chunk, UpstreamRequest
+from gateway.adapters.base import Adapter, Chunk, UpstreamRequest
 from gateway.errors import AttemptError, Failure, redact
+from gateway.profiles import PROFILES, Profile, parse_param_list
 from gateway.sse import DONE, SSEParser
 
 if TYPE_CHECKING:
@@ -19,17 +28,109 @@ MAX_RETRY_AFTER = 3600.0
 _CONTEXT_MARKERS = ("context_length_exceeded", "maximum context length", "context window", "too many tokens")
 
 
-def build_request(deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """One deployment's request shape: URL, headers and the body fields its provider needs changed."""
+
+    url: str
+    headers: dict[str, str]
+    drop: frozenset[str]
+    rename: tuple[tuple[str, str], ...]
+    stream_usage: bool
+    multiple_choices: bool
+    message_names: bool
+    max_temperature: float | None
+    provider: str
+    reshape: bool  # False when the body passes through untouched (besides model and streaming)
+
+
+def prepare(profile: Profile, deployment: Deployment) -> Wire:
+    provider = deployment.provider
+    values = profile.option_values(provider.options)
+    drop = set(profile.drop) | set(parse_param_list(values.get("drop_params")))
+    rename = list(profile.rename)
+    for rule in profile.model_rules:
+        if rule.matches(deployment.upstream_model):
+            drop |= rule.drop
+            rename += rule.rename
+    stream_usage = values["stream_usage"] == "true" if "stream_usage" in values else profile.stream_usage
+    quoted = {name: quote(value, safe="") for name, value in values.items()}
+    path = profile.path.format_map({**quoted, "model": quote(deployment.upstream_model, safe="")})
+    reshape = bool(drop or rename) or not (profile.multiple_choices and profile.message_names)
+    return Wire(
+        url=f"{provider.base_url}{path}",
+        headers=_headers(profile, provider, values),
+        drop=frozenset(drop),
+        rename=tuple(rename),
+        stream_usage=stream_usage,
+        multiple_choices=profile.multiple_choices,
+        message_names=profile.message_names,
+        max_temperature=profile.max_temperature,
+        provider=provider.name,
+        reshape=reshape or profile.max_temperature is not None,
+    )
+
+
+def _headers(profile: Profile, provider: Provider, values: dict[str, str]) -> dict[str, str]:
+    headers = {"content-type": "application/json", "accept": "text/event-stream", **dict(profile.headers)}
+    for option, header in profile.option_headers:
+        if values.get(option):
+            headers[header] = values[option]
+    if provider.api_key:
+        custom = values.get("auth_header")
+        if custom:
+            headers[custom.lower()] = provider.api_key
+        else:
+            headers[profile.auth_header] = f"{profile.auth_prefix}{provider.api_key}"
+    return headers
+
+
+def build_upstream(wire: Wire, deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
     """Always stream upstream: it gives first-token deadlines and TTFT for every request."""
     payload = dict(body)
     payload["model"] = deployment.upstream_model
     payload["stream"] = True
-    options = payload.get("stream_options")
-    payload["stream_options"] = {**options, "include_usage": True} if options else {"include_usage": True}
-    headers = {"content-type": "application/json", "accept": "text/event-stream"}
-    if deployment.provider.api_key:
-        headers["authorization"] = f"Bearer {deployment.provider.api_key}"
-    return UpstreamRequest(f"{deployment.provider.base_url}/chat/completions", headers, orjson.dumps(payload))
+    if wire.stream_usage:
+        options = payload.get("stream_options")
+        payload["stream_options"] = {**options, "include_usage": True} if options else {"include_usage": True}
+    elif "stream_options" in payload:
+        del payload["stream_options"]
+    if wire.reshape:
+        _reshape(wire, payload)
+    return UpstreamRequest(wire.url, wire.headers, orjson.dumps(payload))
+
+
+def _reshape(wire: Wire, payload: dict[str, Any]) -> None:
+    """Drop or map what this provider cannot take, so it never turns into a provider 400."""
+    if not wire.drop.isdisjoint(payload):
+        for name in wire.drop.intersection(payload):
+            del payload[name]
+    for source, target in wire.rename:
+        if source in payload:
+            payload[target] = payload.pop(source)
+    if not wire.multiple_choices:
+        choices = payload.pop("n", None)
+        if isinstance(choices, int) and choices > 1:
+            raise AttemptError(
+                Failure.CLIENT_ERROR,
+                f"Provider {wire.provider!r} cannot return more than one choice: send n=1.",
+                status=400,
+                code="unsupported_parameter",
+                param="n",
+                error_type="invalid_request_error",
+            )
+    if not wire.message_names and any("name" in message for message in payload["messages"]):
+        payload["messages"] = [_without_name(message) for message in payload["messages"]]
+    limit = wire.max_temperature
+    temperature = payload.get("temperature")
+    if limit is not None and isinstance(temperature, int | float) and temperature > limit:
+        payload["temperature"] = limit
+
+
+def _without_name(message: Any) -> Any:
+    if isinstance(message, dict) and "name" in message:
+        return {key: value for key, value in message.items() if key != "name"}
+    return message
 
 
 def classify_error(deployment: Deployment, status: int, body: bytes, headers: Any) -> AttemptError:
@@ -144,17 +245,47 @@ def parse_completion(deployment: Deployment, body: bytes) -> dict[str, Any]:
     return completion
 
 
-def validate(provider: Provider) -> str | None:
-    return None
+class ProfiledAdapter:
+    """The OpenAI wire format for one provider kind, shaped by its profile."""
 
-
-class _OpenAIAdapter:
-    validate = staticmethod(validate)
-    build_request = staticmethod(build_request)
     classify_error = staticmethod(classify_error)
     is_stream = staticmethod(is_stream)
     decoder = staticmethod(decoder)
     parse_completion = staticmethod(parse_completion)
 
+    def __init__(self, profile: Profile, check: Callable[[Provider], str | None] | None = None) -> None:
+        self.profile = profile
+        self._check = check
 
-ADAPTER = _OpenAIAdapter()
+    def validate(self, provider: Provider) -> str | None:
+        problem = self.profile.check_options(provider.options)
+        if problem is None and self._check is not None:
+            problem = self._check(provider)
+        return problem
+
+    def default_base_url(self, options: dict[str, str], region: str | None) -> str | None:
+        problem = self.profile.check_options(options)  # a misspelt option explains a missing one
+        if problem is not None:
+            raise ValueError(problem)
+        return self.profile.default_base_url(options)
+
+    def prepare(self, deployment: Deployment) -> Wire:
+        return prepare(self.profile, deployment)
+
+    def build_request(self, deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
+        wire = deployment.prepared
+        if not isinstance(wire, Wire):
+            wire = prepare(self.profile, deployment)
+        return build_upstream(wire, deployment, body)
+
+
+ADAPTER = ProfiledAdapter(PROFILES["openai"])
+
+
+def profiled_adapters() -> dict[str, Adapter]:
+    """Every other OpenAI-compatible kind (``openai`` itself is ADAPTER), and Azure."""
+    from gateway.adapters import azure  # azure builds on this module
+
+    adapters: dict[str, Adapter] = {kind: ProfiledAdapter(p) for kind, p in PROFILES.items() if kind != "openai"}
+    adapters["azure"] = azure.ADAPTER
+    return adapters

@@ -1,0 +1,898 @@
+"""Google Gemini ``streamGenerateContent?alt=sse``, on AI Studio (``kind: gemini``, an API key)
+and on Vertex AI (``kind: vertex``: a service-account OAuth token, or an express-mode API key).
+
+Requests are translated field by field; the OpenAI parameters listed in ``DROPPED`` have no
+Gemini equivalent this adapter honours and are left out rather than sent to cause a 400.
+Gemini sends each function call whole, so each becomes one complete ``tool_calls`` delta.
+The stream has no end marker: it ends at EOF, after the event carrying ``finishReason``.
+
+Tool schemas are JSON Schema; Gemini takes an OpenAPI 3.0 subset. Local ``$ref``s are inlined,
+``anyOf``/``oneOf``/type lists with ``null`` become ``nullable``, other unions ``anyOf``, and
+annotations (``title``, ``default``, ``additionalProperties: false``, unknown keywords) are
+dropped. Refused with a 400 naming the tool: recursive or remote ``$ref``, free-form objects
+(no ``properties``), non-string enums, ``allOf`` of several schemas, tuples, ``not``,
+``if``/``then``/``else``, ``patternProperties`` and the like, and schemas without a type.
+
+    providers:
+      - name: gemini                      # AI Studio
+        kind: gemini
+        base_url: https://generativelanguage.googleapis.com/v1beta
+        api_key_env: GEMINI_API_KEY
+      - name: vertex                      # Vertex AI, regional (or base_url https://aiplatform.googleapis.com/v1
+        kind: vertex                      # with location: global)
+        base_url: https://us-central1-aiplatform.googleapis.com/v1
+        options: {project: my-project, location: us-central1, credentials_file: /secrets/vertex-sa.json}
+      - name: vertex-express              # Vertex AI express mode: an API key, no project
+        kind: vertex
+        base_url: https://aiplatform.googleapis.com/v1
+        api_key_env: VERTEX_EXPRESS_KEY
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from gateway import google_auth
+from gateway.adapters.base import Chunk, UpstreamRequest
+from gateway.adapters.openai import MAX_RETRY_AFTER, parse_retry_after
+from gateway.adapters.openai import is_stream as is_stream
+from gateway.errors import AttemptError, Failure, GatewayError, redact
+from gateway.sse import SSEParser
+
+if TYPE_CHECKING:
+    from gateway.config import Deployment, Provider
+
+DROPPED = frozenset(
+    {
+        "logprobs",  # Gemini's logprobsResult is not translated back
+        "top_logprobs",
+        "logit_bias",
+        "presence_penalty",  # accepted by some Gemini models and refused by others
+        "frequency_penalty",
+        "user",
+        "parallel_tool_calls",  # Gemini decides on parallel calls itself
+        "functions",  # the legacy function-calling fields
+        "function_call",
+        "service_tier",
+        "store",
+        "metadata",
+        "prediction",
+        "modalities",
+        "audio",
+        "web_search_options",
+        "prompt_cache_key",
+        "safety_identifier",
+        "verbosity",
+    }
+)
+"""OpenAI request fields this adapter never sends (anything else unknown is not sent either)."""
+
+FINISH_REASONS = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+}
+THINKING_BUDGETS = {"low": 1024, "medium": 8192, "high": 24576}
+_VERTEX_OPTIONS = frozenset({"project", "location", "credentials_file"})
+_CONTEXT_MARKERS = ("input token count", "exceeds the maximum number of tokens", "context window", "too many tokens")
+_MISCONFIGURED_STATUSES = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND", "FAILED_PRECONDITION"})
+_SERVER_STATUSES = frozenset({"UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "UNKNOWN", "ABORTED"})
+_BAD_KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED", "SERVICE_DISABLED"})
+_FUNCTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
+_IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+    ".pdf": "application/pdf",
+}
+
+
+# ---------------------------------------------------------------- request: messages
+
+
+def invalid(message: str, param: str | None = None, code: str | None = None) -> GatewayError:
+    return GatewayError(400, message, param=param, code=code)
+
+
+def translate(body: dict[str, Any]) -> dict[str, Any]:
+    """The Gemini request for an OpenAI chat-completions body; GatewayError(400) if impossible."""
+    contents, system = _contents(body.get("messages") or ())
+    payload: dict[str, Any] = {"contents": contents}
+    if system:
+        payload["systemInstruction"] = {"parts": system}
+    tools = body.get("tools")
+    if tools:
+        payload["tools"] = [{"functionDeclarations": [_declaration(tool, i) for i, tool in enumerate(tools)]}]
+        choice = body.get("tool_choice")
+        if choice is not None:
+            payload["toolConfig"] = {"functionCallingConfig": _calling_config(choice)}
+    config = _generation_config(body)
+    if config:
+        payload["generationConfig"] = config
+    return payload
+
+
+def _contents(messages: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    contents: list[dict[str, Any]] = []
+    system: list[dict[str, Any]] = []
+    names: dict[str, str] = {}  # tool_call_id -> function name, for the function responses
+    for index, message in enumerate(messages):
+        role = message.get("role")
+        if role in ("system", "developer"):
+            system.extend(_text_parts(message.get("content"), index))
+            continue
+        if role == "user":
+            author, parts = "user", _user_parts(message.get("content"), index)
+        elif role == "assistant":
+            author, parts = "model", _assistant_parts(message, names, index)
+        else:  # "tool", or the legacy "function"
+            author, parts = "user", [_function_response(message, names, index)]
+        if not parts:
+            continue
+        # Gemini wants turns to alternate, and all responses to one turn's calls in one content.
+        if contents and contents[-1]["role"] == author:
+            contents[-1]["parts"].extend(parts)
+        else:
+            contents.append({"role": author, "parts": parts})
+    return contents, system
+
+
+def _text_of(content: Any, index: int) -> str:
+    if content is None or isinstance(content, str):
+        return content or ""
+    return "".join(part["text"] for part in _text_parts(content, index))
+
+
+def _text_parts(content: Any, index: int) -> list[dict[str, Any]]:
+    if content is None or content == "":
+        return []
+    if isinstance(content, str):
+        return [{"text": content}]
+    if not isinstance(content, list):
+        raise invalid(f"messages[{index}].content must be a string or an array of parts.", f"messages[{index}]")
+    parts = []
+    for part in content:
+        if not isinstance(part, dict):
+            raise invalid(f"messages[{index}].content parts must be objects.", f"messages[{index}]")
+        text = part.get("text") if part.get("type") == "text" else part.get("refusal")
+        if not isinstance(text, str):
+            raise invalid(
+                f"messages[{index}]: only text parts are allowed in this message for Gemini.", f"messages[{index}]"
+            )
+        if text:
+            parts.append({"text": text})
+    return parts
+
+
+def _user_parts(content: Any, index: int) -> list[dict[str, Any]]:
+    if not isinstance(content, list):
+        return _text_parts(content, index)
+    parts = []
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text":
+            if part.get("text"):
+                parts.append({"text": part["text"]})
+        elif kind == "image_url":
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, dict) else image
+            parts.append(_media(url, index))
+        elif kind == "input_audio":
+            audio = part.get("input_audio") or {}
+            mime = f"audio/{audio.get('format') or 'wav'}"
+            parts.append({"inlineData": {"mimeType": mime, "data": audio.get("data") or ""}})
+        elif kind == "file" and isinstance((part.get("file") or {}).get("file_data"), str):
+            parts.append(_media(part["file"]["file_data"], index))
+        else:
+            raise invalid(f"messages[{index}]: content part type {kind!r} cannot be sent to Gemini.", "messages")
+    return parts
+
+
+def _media(url: Any, index: int) -> dict[str, Any]:
+    if not isinstance(url, str) or not url:
+        raise invalid(f"messages[{index}]: an image_url part needs a url.", "messages")
+    if url.startswith("data:"):
+        header, sep, data = url[5:].partition(",")
+        mime, _, encoding = header.partition(";")
+        if not sep or encoding != "base64" or not mime:
+            raise invalid(f"messages[{index}]: a data URL must be data:<mime type>;base64,<data>.", "messages")
+        return {"inlineData": {"mimeType": mime, "data": data}}
+    if not url.startswith(("https://", "http://", "gs://")):
+        raise invalid(f"messages[{index}]: an image URL must be https://, gs:// or a data: URL.", "messages")
+    suffix = os.path.splitext(urlsplit(url).path)[1].lower()
+    return {"fileData": {"mimeType": _IMAGE_TYPES.get(suffix, "image/jpeg"), "fileUri": url}}
+
+
+def _assistant_parts(message: dict[str, Any], names: dict[str, str], index: int) -> list[dict[str, Any]]:
+    parts = _text_parts(message.get("content"), index)
+    calls = message.get("tool_calls") or ()
+    legacy = message.get("function_call")
+    if legacy:
+        calls = [*calls, {"id": None, "function": legacy}]
+    for call in calls:
+        function = call.get("function") or {}
+        name = function.get("name")
+        if not isinstance(name, str) or not name:
+            raise invalid(f"messages[{index}]: every tool call needs function.name.", f"messages[{index}]")
+        if call.get("id"):
+            names[call["id"]] = name
+        parts.append({"functionCall": {"name": name, "args": _arguments(function.get("arguments"), index)}})
+    return parts
+
+
+def _arguments(raw: Any, index: int) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    try:
+        args = orjson.loads(raw) if raw else {}
+    except (orjson.JSONDecodeError, TypeError):
+        args = None
+    if not isinstance(args, dict):
+        raise invalid(f"messages[{index}]: tool call arguments must be a JSON object.", f"messages[{index}]")
+    return args
+
+
+def _function_response(message: dict[str, Any], names: dict[str, str], index: int) -> dict[str, Any]:
+    call_id = message.get("tool_call_id")
+    name = names.get(call_id) if isinstance(call_id, str) else None
+    name = name or message.get("name")
+    if not isinstance(name, str) or not name:
+        raise invalid(
+            f"messages[{index}]: tool_call_id {call_id!r} matches no tool call of an earlier assistant message.",
+            f"messages[{index}].tool_call_id",
+        )
+    text = _text_of(message.get("content"), index)
+    response: Any = None
+    if text.startswith("{"):
+        try:
+            response = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            response = None
+    if not isinstance(response, dict):
+        response = {"content": text}
+    return {"functionResponse": {"name": name, "response": response}}
+
+
+# ---------------------------------------------------------------- request: tools and config
+
+
+def _declaration(tool: Any, index: int) -> dict[str, Any]:
+    function = tool.get("function") if isinstance(tool, dict) and tool.get("type", "function") == "function" else None
+    if not isinstance(function, dict):
+        raise invalid(f"tools[{index}]: only function tools can be sent to Gemini.", f"tools[{index}]")
+    name = function.get("name")
+    if not isinstance(name, str) or not _FUNCTION_NAME.fullmatch(name):
+        raise invalid(
+            f"Tool {name!r} (tools[{index}]): Gemini needs a name of at most 64 letters, digits, '_', '.', ':' "
+            "or '-' that starts with a letter or '_'.",
+            f"tools[{index}].function.name",
+            "invalid_tool_schema",
+        )
+    declaration: dict[str, Any] = {"name": name}
+    if function.get("description"):
+        declaration["description"] = function["description"]
+    parameters = function.get("parameters")
+    if isinstance(parameters, dict) and _has_parameters(parameters):
+        try:
+            declaration["parameters"] = SchemaConverter(parameters).convert(parameters, "parameters")
+        except SchemaError as exc:
+            raise invalid(
+                f"Tool {name!r} (tools[{index}]) has a parameter schema Gemini cannot accept: {exc}",
+                f"tools[{index}].function.parameters",
+                "invalid_tool_schema",
+            ) from None
+    return declaration
+
+
+def _has_parameters(schema: dict[str, Any]) -> bool:
+    """False for a function without arguments: Gemini refuses an OBJECT without properties."""
+    if schema.get("properties") or schema.get("additionalProperties") not in (None, False):
+        return True  # a free-form map is refused by the converter, with a message naming the tool
+    return any(key in schema for key in ("$ref", "anyOf", "oneOf", "allOf"))
+
+
+def _calling_config(choice: Any) -> dict[str, Any]:
+    if choice in ("auto", "none", "required"):
+        return {"mode": {"auto": "AUTO", "none": "NONE", "required": "ANY"}[choice]}
+    if isinstance(choice, dict):
+        if choice.get("type") == "allowed_tools":
+            allowed = choice.get("allowed_tools") or {}
+            names = [tool["function"]["name"] for tool in allowed.get("tools") or () if tool.get("function")]
+            mode = "ANY" if allowed.get("mode") == "required" else "AUTO"
+            return {"mode": mode, "allowedFunctionNames": names} if names else {"mode": mode}
+        function = choice.get("function")
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            return {"mode": "ANY", "allowedFunctionNames": [function["name"]]}
+    raise invalid("tool_choice must be 'auto', 'none', 'required' or name a function.", "tool_choice")
+
+
+_CONFIG_FIELDS = (("temperature", "temperature"), ("top_p", "topP"), ("seed", "seed"))
+
+
+def _generation_config(body: dict[str, Any]) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for source, target in _CONFIG_FIELDS:
+        value = body.get(source)
+        if value is not None:
+            config[target] = value
+    limit = body.get("max_completion_tokens") or body.get("max_tokens")
+    if limit:
+        config["maxOutputTokens"] = limit
+    stop = body.get("stop")
+    if stop:
+        config["stopSequences"] = [stop] if isinstance(stop, str) else list(stop)
+    n = body.get("n")
+    if n and n != 1:
+        config["candidateCount"] = n
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict):
+        _response_format(response_format, config)
+    budget = THINKING_BUDGETS.get(body.get("reasoning_effort") or "")
+    if budget is not None:
+        config["thinkingConfig"] = {"thinkingBudget": budget}
+    return config
+
+
+def _response_format(response_format: dict[str, Any], config: dict[str, Any]) -> None:
+    kind = response_format.get("type")
+    if kind not in ("json_object", "json_schema"):
+        return
+    config["responseMimeType"] = "application/json"
+    schema = (response_format.get("json_schema") or {}).get("schema") if kind == "json_schema" else None
+    if isinstance(schema, dict) and schema:
+        # Unconvertible: Gemini still answers in JSON, only without the structure enforced.
+        with contextlib.suppress(SchemaError):
+            config["responseSchema"] = SchemaConverter(schema).convert(schema, "schema")
+
+
+# ---------------------------------------------------------------- JSON Schema -> Gemini Schema
+
+
+class SchemaError(Exception):
+    """A JSON Schema construct with no Gemini (OpenAPI 3.0 subset) equivalent."""
+
+
+_TYPES = {
+    "string": "STRING",
+    "number": "NUMBER",
+    "integer": "INTEGER",
+    "boolean": "BOOLEAN",
+    "array": "ARRAY",
+    "object": "OBJECT",
+}
+_FORMATS = {"STRING": ("enum", "date-time"), "NUMBER": ("float", "double"), "INTEGER": ("int32", "int64")}
+_COPIED = ("minimum", "maximum", "minItems", "maxItems", "minLength", "maxLength", "pattern")
+# Constructs that change what is valid and that Gemini cannot express: refused, never dropped.
+_REFUSED = (
+    "not",
+    "if",
+    "then",
+    "else",
+    "prefixItems",
+    "patternProperties",
+    "dependentSchemas",
+    "dependentRequired",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "contains",
+    "propertyNames",
+    "$dynamicRef",
+    "$recursiveRef",
+)
+
+
+class SchemaConverter:
+    """JSON Schema (as OpenAI tools take it) to Gemini's Schema: local $refs are inlined,
+    ``anyOf``/``oneOf`` with ``null`` become ``nullable``, annotations are dropped."""
+
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+        self.expanding: list[str] = []
+
+    def convert(self, schema: Any, path: str) -> dict[str, Any]:
+        if not isinstance(schema, dict):
+            raise SchemaError(f"{path} must be a schema object")
+        if "$ref" in schema:
+            return self._reference(schema, path)
+        for key in _REFUSED:
+            if key in schema:
+                raise SchemaError(f"{path} uses '{key}', which Gemini does not support")
+        if "allOf" in schema:
+            parts = schema["allOf"]
+            if not isinstance(parts, list) or len(parts) != 1:
+                raise SchemaError(f"{path} combines schemas with allOf, which Gemini does not support")
+            return self.convert({**parts[0], **_without(schema, "allOf")}, path)
+        union = schema.get("anyOf", schema.get("oneOf"))
+        types = schema.get("type")
+        if isinstance(types, list):
+            union, schema = _type_union(schema, types), _without(schema, "type")
+        if union is not None:
+            return self._union(schema, union, path)
+        return self._typed(schema, path)
+
+    def _reference(self, schema: dict[str, Any], path: str) -> dict[str, Any]:
+        ref = schema["$ref"]
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            raise SchemaError(f"{path} refers to {ref!r}; only local '#/...' references can be inlined")
+        if ref in self.expanding:
+            raise SchemaError(f"{path} is recursive ({ref}), which Gemini cannot express")
+        target: Any = self.root
+        for token in ref[1:].split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            target = target.get(token) if isinstance(target, dict) else None
+        if not isinstance(target, dict):
+            raise SchemaError(f"{path} refers to {ref!r}, which does not exist")
+        self.expanding.append(ref)
+        try:
+            return self.convert({**target, **_without(schema, "$ref")}, path)
+        finally:
+            self.expanding.pop()
+
+    def _union(self, schema: dict[str, Any], union: Any, path: str) -> dict[str, Any]:
+        if not isinstance(union, list) or not union:
+            raise SchemaError(f"{path}.anyOf must be a non-empty array")
+        variants = [variant for variant in union if not _is_null(variant)]
+        outer = _without(schema, "anyOf", "oneOf")
+        if not variants:
+            raise SchemaError(f"{path} only allows null")
+        if len(variants) == 1:
+            result = self.convert({**variants[0], **outer}, path)
+        else:
+            result = {"anyOf": [self.convert(v, f"{path}.anyOf[{i}]") for i, v in enumerate(variants)]}
+            if isinstance(schema.get("description"), str):
+                result["description"] = schema["description"]
+        if len(variants) < len(union):
+            result["nullable"] = True
+        return result
+
+    def _typed(self, schema: dict[str, Any], path: str) -> dict[str, Any]:
+        kind = schema.get("type") or _implied_type(schema)
+        gemini_type = _TYPES.get(kind) if isinstance(kind, str) else None
+        if gemini_type is None:
+            what = f"type {kind!r}" if kind else "no type"
+            raise SchemaError(f"{path} has {what}; Gemini needs one of {', '.join(_TYPES)}")
+        result: dict[str, Any] = {"type": gemini_type}
+        if isinstance(schema.get("description"), str):
+            result["description"] = schema["description"]
+        fmt = schema.get("format")
+        if fmt in _FORMATS.get(gemini_type, ()):
+            result["format"] = fmt
+        self._enum(schema, path, result)
+        if gemini_type == "OBJECT":
+            self._object(schema, path, result)
+        elif gemini_type == "ARRAY":
+            items = schema.get("items")
+            if not isinstance(items, dict):
+                raise SchemaError(f"{path} is an array without a single 'items' schema")
+            result["items"] = self.convert(items, f"{path}[]")
+        for key in _COPIED:
+            if key in schema:
+                result[key] = schema[key]
+        if schema.get("nullable") is True:
+            result["nullable"] = True
+        return result
+
+    def _enum(self, schema: dict[str, Any], path: str, result: dict[str, Any]) -> None:
+        values = schema["enum"] if "enum" in schema else [schema["const"]] if "const" in schema else None
+        if values is None:
+            return
+        if not isinstance(values, list) or not all(isinstance(v, str) or v is None for v in values):
+            raise SchemaError(f"{path} has a non-string enum; Gemini only takes enums of strings")
+        result["enum"] = [value for value in values if value is not None]
+        if None in values:
+            result["nullable"] = True
+
+    def _object(self, schema: dict[str, Any], path: str, result: dict[str, Any]) -> None:
+        properties = schema.get("properties")
+        if not isinstance(properties, dict) or not properties:
+            raise SchemaError(f"{path} is an object without properties (a free-form map), which Gemini rejects")
+        result["properties"] = {name: self.convert(sub, f"{path}.{name}") for name, sub in properties.items()}
+        required = [name for name in schema.get("required") or () if name in properties]
+        if required:
+            result["required"] = required
+
+
+def _without(schema: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key not in keys}
+
+
+def _is_null(schema: Any) -> bool:
+    return isinstance(schema, dict) and schema.get("type") == "null" and len(schema) == 1
+
+
+def _type_union(schema: dict[str, Any], types: list[Any]) -> list[dict[str, Any]]:
+    rest = _without(schema, "type", "description")
+    return [{"type": "null"} if kind == "null" else {**rest, "type": kind} for kind in types]
+
+
+def _implied_type(schema: dict[str, Any]) -> str | None:
+    if "properties" in schema:
+        return "object"
+    if "items" in schema:
+        return "array"
+    if "enum" in schema or isinstance(schema.get("const"), str):
+        return "string"
+    return None
+
+
+# ---------------------------------------------------------------- request: endpoint and auth
+
+
+def model_path(deployment: Deployment) -> str:
+    model = deployment.upstream_model.removeprefix("models/")
+    options = deployment.provider.options
+    if deployment.provider.kind != "vertex":
+        return f"/models/{model}"
+    if "credentials_file" not in options:  # express mode: no project, no location
+        return f"/publishers/google/models/{model}"
+    location = options.get("location") or deployment.provider.region
+    return f"/projects/{options['project']}/locations/{location}/publishers/google/models/{model}"
+
+
+_URLS: dict[str, tuple[Deployment, str]] = {}
+
+
+def stream_url(deployment: Deployment) -> str:
+    cached = _URLS.get(deployment.id)
+    if cached is None or cached[0] is not deployment:
+        url = f"{deployment.provider.base_url}{model_path(deployment)}:streamGenerateContent?alt=sse"
+        cached = _URLS[deployment.id] = (deployment, url)
+    return cached[1]
+
+
+def auth_headers(provider: Provider) -> dict[str, str]:
+    headers = {"content-type": "application/json", "accept": "text/event-stream"}
+    credentials = provider.options.get("credentials_file") if provider.kind == "vertex" else None
+    if credentials:
+        headers["authorization"] = f"Bearer {google_auth.source_for(credentials).token()}"
+    elif provider.api_key:
+        headers["x-goog-api-key"] = provider.api_key
+    return headers
+
+
+def build_request(deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
+    """Always the streaming method: it gives first-token deadlines and TTFT for every request."""
+    payload = orjson.dumps(translate(body))
+    return UpstreamRequest(stream_url(deployment), auth_headers(deployment.provider), payload)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def classify_error(deployment: Deployment, status: int, body: bytes, headers: Any) -> AttemptError:
+    error = _google_error(body)
+    message = str(error.get("message") or "") or body[:300].decode("utf-8", "replace").strip() or f"HTTP {status}"
+    message = redact(message, deployment.provider.api_key)
+    rpc = str(error.get("status") or "")
+    raw_details = error.get("details")
+    details: list[Any] = raw_details if isinstance(raw_details, list) else []
+    failure = _failure(status, rpc, message, details)
+    result = AttemptError(failure, message, status=status, code=rpc.lower() or None)
+    if failure is Failure.RATE_LIMITED:
+        result.retry_after = parse_retry_after(headers) or _retry_delay(details)
+    elif failure is Failure.CLIENT_ERROR:
+        result.error_type = "invalid_request_error"
+    elif failure is Failure.CONTEXT_LENGTH:
+        result.code, result.param = "context_length_exceeded", "messages"
+    return result
+
+
+def _failure(status: int, rpc: str, message: str, details: list[Any]) -> Failure:
+    if status == 429 or rpc == "RESOURCE_EXHAUSTED":
+        return Failure.RATE_LIMITED
+    if status >= 500 or status == 408 or rpc in _SERVER_STATUSES:
+        return Failure.SERVER_ERROR
+    reasons = {detail.get("reason") for detail in details if isinstance(detail, dict)}
+    if status in (401, 403, 404) or rpc in _MISCONFIGURED_STATUSES or reasons & _BAD_KEY_REASONS:
+        return Failure.MISCONFIGURED
+    lowered = message.lower()
+    if any(marker in lowered for marker in _CONTEXT_MARKERS):
+        return Failure.CONTEXT_LENGTH
+    return Failure.CLIENT_ERROR
+
+
+def _google_error(body: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return {}
+    if isinstance(data, list) and data:  # the non-SSE stream method wraps everything in an array
+        data = data[0]
+    error = data.get("error") if isinstance(data, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _retry_delay(details: list[Any]) -> float | None:
+    """google.rpc.RetryInfo's ``retryDelay``, a protobuf Duration such as ``"37s"`` or ``"0.5s"``."""
+    for detail in details:
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            try:
+                return min(max(float(str(detail.get("retryDelay", "")).rstrip("s")), 0.0), MAX_RETRY_AFTER)
+            except ValueError:
+                return None
+    return None
+
+
+# ---------------------------------------------------------------- response: stream decoding
+
+
+_CHUNK = "chat.completion.chunk"
+_NO_CONTENT: dict[str, Any] = {}
+
+
+class GeminiDecoder:
+    """Each SSE event is a whole GenerateContentResponse; it becomes zero or more OpenAI chunks.
+
+    Usage is held back until every candidate seen has finished, because Gemini repeats a
+    partial ``usageMetadata`` on every event and OpenAI clients expect one usage chunk.
+    """
+
+    __slots__ = (
+        "_calls",
+        "_created",
+        "_finished",
+        "_generic",
+        "_id",
+        "_model",
+        "_parser",
+        "_seen",
+        "_usage",
+        "done",
+        "malformed",
+    )
+
+    def __init__(self, model: str) -> None:
+        self._parser = SSEParser()
+        self._generic = False  # set once a read is not whole `data:` events: SSEParser from then on
+        self.done = False
+        self.malformed = 0
+        self._id = f"chatcmpl-{os.urandom(12).hex()}"
+        self._created = int(time.time())
+        self._model = model
+        self._seen: set[int] = set()  # candidates that already sent their role
+        self._finished: set[int] = set()
+        self._calls: dict[int, int] = {}  # tool calls so far, per candidate
+        self._usage: dict[str, Any] | None = None  # pending usageMetadata, until it is sent
+
+    def feed(self, data: bytes) -> list[Chunk]:
+        return self._chunks(self._payloads(data))
+
+    def flush(self) -> list[Chunk]:
+        chunks = self._chunks(self._parser.flush()) if self._generic else []
+        if self._usage is not None and self._finished:
+            chunks.append((None, self._usage_chunk()))
+        return chunks
+
+    def _payloads(self, data: bytes) -> list[bytes]:
+        """Google sends each event as one ``data: {...}\\r\\n\\r\\n`` line, usually one per read:
+        split those directly, and hand anything else to the general SSE parser."""
+        if self._generic:
+            return self._parser.feed(data)
+        if data.startswith(b"data: ") and data.endswith(b"\r\n\r\n") and data.count(b"\n") == 2:
+            return [data[6:-4]]  # exactly one whole event
+        if data.endswith(b"\r\n\r\n") and b"\n\n" not in data:
+            events = data.split(b"\r\n\r\n")
+            events.pop()
+            if all(event.startswith(b"data: ") and b"\n" not in event for event in events):
+                return [event[6:] for event in events]
+        self._generic = True
+        return self._parser.feed(data)
+
+    def _chunks(self, payloads: list[bytes]) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        for payload in payloads:
+            try:
+                event = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                self.malformed += 1
+                continue
+            if type(event) is not dict:
+                self.malformed += 1
+            elif not self._text_only(event, chunks):
+                self.event(event, chunks)
+        return chunks
+
+    def _text_only(self, event: dict[str, Any], out: list[Chunk]) -> bool:
+        """The common event, one candidate adding text, with fewer lookups; False for any other."""
+        candidates = event.get("candidates")
+        if not candidates or len(candidates) != 1 or self._finished or "error" in event:
+            return False
+        candidate = candidates[0]
+        parts = candidate.get("content", _NO_CONTENT).get("parts")
+        index = candidate.get("index", 0)
+        if "finishReason" in candidate or not parts or len(parts) != 1 or index not in self._seen:
+            return False
+        part = parts[0]
+        text = part.get("text")
+        if not text or len(part) != 1:
+            return False
+        usage = event.get("usageMetadata")
+        if usage:
+            self._usage = usage
+        choice = {"index": index, "delta": {"content": text}, "finish_reason": None}
+        chunk = {"id": self._id, "object": _CHUNK, "created": self._created, "model": self._model, "choices": [choice]}
+        out.append((None, chunk))
+        return True
+
+    def event(self, event: dict[str, Any], out: list[Chunk]) -> None:
+        if "error" in event:
+            out.append((None, {"error": event["error"]}))
+            return
+        usage = event.get("usageMetadata")
+        if usage:
+            self._usage = usage
+        candidates = event.get("candidates")
+        if candidates:
+            for candidate in candidates:
+                self._candidate(candidate, out)
+        elif (event.get("promptFeedback") or {}).get("blockReason"):
+            out.append((None, self._chunk(0, {"role": "assistant"}, "content_filter")))
+            self._finished.add(0)
+        if self._usage is not None and self._finished and self._finished >= self._seen:
+            out.append((None, self._usage_chunk()))
+
+    def _candidate(self, candidate: dict[str, Any], out: list[Chunk]) -> None:
+        index = candidate.get("index", 0)
+        delta: dict[str, Any] = {}
+        parts = (candidate.get("content") or {}).get("parts")
+        if parts:
+            self._parts(index, parts, delta)
+        reason = candidate.get("finishReason")
+        finish = None
+        if reason:
+            finish = FINISH_REASONS.get(reason, "stop")
+            if finish == "stop" and self._calls.get(index):
+                finish = "tool_calls"
+            self._finished.add(index)
+        if delta or finish:
+            if index not in self._seen:
+                self._seen.add(index)
+                delta["role"] = "assistant"
+            out.append((None, self._chunk(index, delta, finish)))
+
+    def _parts(self, index: int, parts: list[dict[str, Any]], delta: dict[str, Any]) -> None:
+        if len(parts) == 1 and "text" in parts[0] and not parts[0].get("thought"):
+            if parts[0]["text"]:
+                delta["content"] = parts[0]["text"]
+            return
+        texts = [part["text"] for part in parts if "text" in part and not part.get("thought")]
+        if any(texts):
+            delta["content"] = "".join(texts)
+        calls = [part["functionCall"] for part in parts if "functionCall" in part]
+        if calls:
+            delta["tool_calls"] = [self._tool_call(index, call) for call in calls]
+
+    def _tool_call(self, index: int, call: dict[str, Any]) -> dict[str, Any]:
+        number = self._calls.get(index, 0)
+        self._calls[index] = number + 1
+        arguments = orjson.dumps(call.get("args") or {}).decode()
+        function = {"name": call.get("name", ""), "arguments": arguments}
+        return {"index": number, "id": f"call_{os.urandom(12).hex()}", "type": "function", "function": function}
+
+    def _chunk(self, index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+        return {
+            "id": self._id,
+            "object": _CHUNK,
+            "created": self._created,
+            "model": self._model,
+            "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
+        }
+
+    def _usage_chunk(self) -> dict[str, Any]:
+        usage, self._usage = self._usage or {}, None
+        prompt = usage.get("promptTokenCount", 0)
+        thoughts = usage.get("thoughtsTokenCount", 0)
+        completion = usage.get("candidatesTokenCount", 0) + thoughts  # OpenAI counts reasoning as output
+        return {
+            "id": self._id,
+            "object": _CHUNK,
+            "created": self._created,
+            "model": self._model,
+            "choices": [],
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": usage.get("totalTokenCount") or prompt + completion,
+                "prompt_tokens_details": {"cached_tokens": usage.get("cachedContentTokenCount", 0)},
+                "completion_tokens_details": {"reasoning_tokens": thoughts},
+            },
+        }
+
+
+def decoder(deployment: Deployment) -> GeminiDecoder:
+    return GeminiDecoder(deployment.upstream_model)
+
+
+def parse_completion(deployment: Deployment, body: bytes) -> dict[str, Any]:
+    """A whole answer: one GenerateContentResponse, or the JSON array the non-SSE stream sends."""
+    from gateway.relay import StreamState, aggregate  # the relay imports the adapters
+
+    name = deployment.provider.name
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise AttemptError(Failure.BAD_RESPONSE, f"{name} sent an unreadable answer") from None
+    events = data if isinstance(data, list) else [data]
+    reader = GeminiDecoder(deployment.upstream_model)
+    out: list[Chunk] = []
+    for event in events:
+        if isinstance(event, dict):
+            reader.event(event, out)
+    out.extend(reader.flush())
+    chunks = [chunk for _, chunk in out]
+    for chunk in chunks:
+        if "error" in chunk:
+            raise AttemptError(Failure.SERVER_ERROR, f"{name} sent an error: {chunk['error']}")
+    if not any(chunk.get("choices") for chunk in chunks):
+        raise AttemptError(Failure.BAD_RESPONSE, f"{name} sent an answer without candidates")
+    state = StreamState(target_model=deployment.upstream_model, wants_usage=True, choices=1)
+    for chunk in chunks:
+        state.observe(chunk)
+    return aggregate(chunks, state)
+
+
+# ---------------------------------------------------------------- validation and the adapters
+
+
+def validate_gemini(provider: Provider) -> str | None:
+    if not provider.api_key:
+        return "kind gemini needs api_key or api_key_env (an AI Studio API key)"
+    if provider.options:
+        return f"options.{next(iter(provider.options))}: kind gemini takes no options"
+    return None
+
+
+def validate_vertex(provider: Provider) -> str | None:
+    options = provider.options
+    unknown = sorted(options.keys() - _VERTEX_OPTIONS)
+    if unknown:
+        return f"options.{unknown[0]}: unknown Vertex AI option (expected: {', '.join(sorted(_VERTEX_OPTIONS))})"
+    credentials = options.get("credentials_file")
+    if provider.api_key:
+        return "give api_key (Vertex AI express mode) or options.credentials_file, not both" if credentials else None
+    if not credentials:
+        return "kind vertex needs options.credentials_file (a service-account JSON file), or api_key for express mode"
+    location = options.get("location") or provider.region
+    if not options.get("project") or not location:
+        return "kind vertex needs options.project and options.location (or region)"
+    host = urlsplit(provider.base_url).hostname or ""
+    regional = host.removesuffix("-aiplatform.googleapis.com") if host.endswith("-aiplatform.googleapis.com") else ""
+    if regional and regional != location:
+        return f"base_url is the {regional} endpoint but the location is {location}"
+    try:
+        google_auth.source_for(credentials)
+    except ValueError as exc:
+        return f"options.credentials_file: {exc}"
+    return None
+
+
+class GeminiAdapter:
+    def __init__(self, validate: Callable[[Provider], str | None]) -> None:
+        self.validate = validate
+
+    build_request = staticmethod(build_request)
+    classify_error = staticmethod(classify_error)
+    is_stream = staticmethod(is_stream)
+    decoder = staticmethod(decoder)
+    parse_completion = staticmethod(parse_completion)
+
+
+GEMINI = GeminiAdapter(validate_gemini)
+VERTEX = GeminiAdapter(validate_vertex)
