@@ -25,11 +25,11 @@ from gateway.proxy import (
     JSON,
     Headers,
     Scope,
-    _clean_request_id,
-    _DisconnectWatcher,
-    _estimated_usage,
-    _finish_event,
-    _served_headers,
+    clean_request_id,
+    DisconnectWatcher,
+    estimated_usage,
+    finish_event,
+    served_headers,
     authenticate,
     make_job,
     read_body,
@@ -62,7 +62,7 @@ class _Inbound:
             elif name == b"authorization":
                 self.authorization = value
             elif name == b"x-request-id":
-                self.request_id = _clean_request_id(value)
+                self.request_id = clean_request_id(value)
             elif name == b"content-length":
                 self.content_length = int(value) if value.isdigit() else -1
         if api_key:
@@ -417,7 +417,7 @@ async def messages(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> N
     if not job.stream:
         await _serve_complete(runtime, job, send)
         return
-    watcher = _DisconnectWatcher(receive)
+    watcher = DisconnectWatcher(receive)
     try:
         await _serve_stream(runtime, job, send, watcher)
     except asyncio.CancelledError:
@@ -428,7 +428,7 @@ async def messages(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> N
 
 
 def _answer_headers(job: Job, served: Served, content_type: bytes) -> Headers:
-    return [*_served_headers(job, served, content_type), (b"request-id", job.request_id.encode())]
+    return [*served_headers(job, served, content_type), (b"request-id", job.request_id.encode())]
 
 
 async def _serve_complete(runtime: Runtime, job: Job, send: Any) -> None:
@@ -440,15 +440,15 @@ async def _serve_complete(runtime: Runtime, job: Job, send: Any) -> None:
     state = served.opened.state
     completion = aggregate(served.chunks, state)
     if completion["usage"] is None:
-        completion["usage"] = _estimated_usage(job, state)
-    _finish_event(runtime, served, "ok")
+        completion["usage"] = estimated_usage(job, state)
+    finish_event(runtime, served, "ok")
     body = orjson.dumps(to_message(completion, job.request_id))
     await send({"type": "http.response.start", "status": 200, "headers": _answer_headers(job, served, JSON)})
     await send({"type": "http.response.body", "body": body})
     await served.opened.finish()
 
 
-async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: _DisconnectWatcher) -> None:
+async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: DisconnectWatcher) -> None:
     try:
         served = await Failover(runtime, job).run()
     except GatewayError as error:
@@ -472,7 +472,7 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: _Disconn
             if out:
                 await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
         watcher.responding_done = True
-        tail = events.end(state.usage or _estimated_usage(job, state))
+        tail = events.end(state.usage or estimated_usage(job, state))
         await send({"type": "http.response.body", "body": tail, "more_body": False})
     except StreamBroken as broken:
         # Content already reached the client: no failover is possible, and no message_stop
@@ -487,5 +487,5 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: _Disconn
         await opened.close()
         raise
     finally:
-        _finish_event(runtime, served, outcome)
+        finish_event(runtime, served, outcome)
     await opened.finish()

@@ -19,6 +19,7 @@ class Failure(StrEnum):
     MISCONFIGURED = "misconfigured"
     CONTEXT_LENGTH = "context_length"
     CLIENT_ERROR = "client_error"
+    UNSUPPORTED = "unsupported"
     BAD_RESPONSE = "bad_response"
 
 

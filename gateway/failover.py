@@ -130,6 +130,9 @@ class Failover:
         if failure is Failure.MISCONFIGURED:
             health.record_failure(deployment.id, now, misconfigured=error.message)
             return None
+        if failure is Failure.UNSUPPORTED:
+            health.record_neutral(deployment.id)
+            return None
         if failure is Failure.CONTEXT_LENGTH:
             health.record_neutral(deployment.id)
             self.context_error = error
@@ -173,13 +176,6 @@ class Failover:
             cut = AttemptError(broken.failure, str(broken))
             self._log_failure(event, cut, clock_started)
             return cut
-        except GatewayError as rejected:
-            # The adapter refused to translate this request (e.g. a tool schema the provider rejects).
-            self.runtime.health.record_neutral(deployment.id)
-            self._log_failure(
-                event, AttemptError(Failure.CLIENT_ERROR, rejected.message, status=rejected.status), clock_started
-            )
-            raise
         except BaseException:
             # The client went away (or we are shutting down): the attempt is still logged.
             self.runtime.health.record_neutral(deployment.id)
@@ -244,6 +240,16 @@ class Failover:
             )
         if not self.errors:
             return self._nothing_available(name)
+        if all(e.failure is Failure.UNSUPPORTED for e in self.errors):
+            # No deployment could express the request: the client must change it.
+            first = self.errors[0]
+            return GatewayError(
+                first.status or 400,
+                first.message,
+                type=first.error_type or "invalid_request_error",
+                code=first.code,
+                param=first.param,
+            )
         last = self.errors[-1].message
         summary = f"all {self.attempts} upstream attempts for model {name!r} failed; last error: {last}"
         if all(e.failure is Failure.RATE_LIMITED for e in self.errors):

@@ -37,14 +37,14 @@ class _Request:
             if name == b"authorization":
                 self.authorization = value
             elif name == b"x-request-id":
-                self.request_id = _clean_request_id(value)
+                self.request_id = clean_request_id(value)
             elif name == b"content-length":
                 self.content_length = int(value) if value.isdigit() else -1
         if not self.request_id:
             self.request_id = uuid.uuid4().hex
 
 
-def _clean_request_id(value: bytes) -> str:
+def clean_request_id(value: bytes) -> str:
     if len(value) > _MAX_REQUEST_ID or not value.isascii():
         return ""
     text = value.decode()
@@ -153,7 +153,7 @@ async def chat_completions(runtime: Runtime, scope: Scope, receive: Any, send: A
         await _serve_complete(runtime, job, send)
         return
     # Only a stream needs this extra task: a client that leaves mid-stream must cancel the upstream.
-    watcher = _DisconnectWatcher(receive)
+    watcher = DisconnectWatcher(receive)
     try:
         await _serve_stream(runtime, job, send, watcher)
     except asyncio.CancelledError:
@@ -163,7 +163,7 @@ async def chat_completions(runtime: Runtime, scope: Scope, receive: Any, send: A
         watcher.stop()
 
 
-class _DisconnectWatcher:
+class DisconnectWatcher:
     """Cancels the handler the moment the client disconnects, so the upstream is cancelled too."""
 
     def __init__(self, receive: Any) -> None:
@@ -186,7 +186,7 @@ class _DisconnectWatcher:
         self._task.cancel()
 
 
-def _served_headers(job: Job, served: Served, content_type: bytes) -> Headers:
+def served_headers(job: Job, served: Served, content_type: bytes) -> Headers:
     provider = served.opened.deployment.provider.name.encode()
     attempts = str(served.attempt_no).encode()
     return [
@@ -205,13 +205,13 @@ async def _serve_complete(runtime: Runtime, job: Job, send: Any) -> None:
     state = served.opened.state
     completion = aggregate(served.chunks, state)
     if completion["usage"] is None:
-        completion["usage"] = _estimated_usage(job, state)
-    _finish_event(runtime, served, "ok")
-    await _send_json(send, 200, _served_headers(job, served, JSON), orjson.dumps(completion))
+        completion["usage"] = estimated_usage(job, state)
+    finish_event(runtime, served, "ok")
+    await _send_json(send, 200, served_headers(job, served, JSON), orjson.dumps(completion))
     await served.opened.finish()
 
 
-async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: _DisconnectWatcher) -> None:
+async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: DisconnectWatcher) -> None:
     try:
         served = await Failover(runtime, job).run()
     except GatewayError as error:
@@ -220,7 +220,7 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: _Disconn
         return
     opened = served.opened
     state = opened.state
-    headers = [*_served_headers(job, served, b"text/event-stream"), (b"cache-control", b"no-cache")]
+    headers = [*served_headers(job, served, b"text/event-stream"), (b"cache-control", b"no-cache")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     outcome = "ok"
     try:
@@ -247,7 +247,7 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: _Disconn
         await opened.close()
         raise
     finally:
-        _finish_event(runtime, served, outcome)
+        finish_event(runtime, served, outcome)
     await opened.finish()
 
 
@@ -263,7 +263,7 @@ def _stream_error_event(broken: StreamBroken) -> bytes:
     )
 
 
-def _finish_event(runtime: Runtime, served: Served, outcome: str) -> None:
+def finish_event(runtime: Runtime, served: Served, outcome: str) -> None:
     event = served.event
     usage = served.opened.state.usage or {}
     event.outcome = outcome
@@ -279,7 +279,7 @@ def _finish_event(runtime: Runtime, served: Served, outcome: str) -> None:
     runtime.log.record(event)
 
 
-def _estimated_usage(job: Job, state: StreamState) -> dict[str, int]:
+def estimated_usage(job: Job, state: StreamState) -> dict[str, int]:
     """When the provider reports no usage, a rough estimate beats none (~4 characters a token)."""
     prompt = max(1, len(orjson.dumps(job.body.get("messages"))) // 4)
     completion = state.content_chunks
@@ -294,7 +294,7 @@ def _usage_event(job: Job, state: StreamState) -> bytes:
         "created": first.get("created", int(time.time())),
         "model": state.target_model,
         "choices": [],
-        "usage": _estimated_usage(job, state),
+        "usage": estimated_usage(job, state),
     }
     return b"data: " + orjson.dumps(chunk) + b"\n\n"
 

@@ -18,9 +18,9 @@ import httpx
 import orjson
 
 from gateway.adapters import ADAPTERS
-from gateway.adapters.base import Adapter, Chunk, Decoder
+from gateway.adapters.base import Adapter, Chunk, Decoder, UpstreamRequest
 from gateway.config import Deployment
-from gateway.errors import AttemptError, Failure
+from gateway.errors import AttemptError, Failure, GatewayError
 
 MAX_ERROR_BODY = 64 * 1024
 DRAIN_SECONDS = 1.0
@@ -135,7 +135,7 @@ async def open_attempt(
     started = loop.time()
     clock_started = time.perf_counter()
     adapter: Adapter = ADAPTERS[deployment.provider.kind]
-    upstream = adapter.build_request(deployment, body)
+    upstream = _translate(adapter, deployment, body)
     request = httpx.Request(
         "POST",
         upstream.url,
@@ -188,6 +188,25 @@ async def open_attempt(
         raise
     except BaseException:
         await _close_quietly(response)
+        raise
+
+
+def _translate(adapter: Adapter, deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
+    """An adapter that cannot express this request makes the deployment unsuitable, not the request."""
+    try:
+        return adapter.build_request(deployment, body)
+    except GatewayError as refused:
+        raise AttemptError(
+            Failure.UNSUPPORTED,
+            refused.message,
+            status=refused.status,
+            code=refused.code,
+            param=refused.param,
+            error_type=refused.type,
+        ) from None
+    except AttemptError as refused:
+        if refused.failure is Failure.CLIENT_ERROR:
+            refused.failure = Failure.UNSUPPORTED
         raise
 
 

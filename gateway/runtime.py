@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from gateway import google_auth
 from gateway.attempts import AttemptLog
 from gateway.breaker import HealthRegistry
 from gateway.config import ConfigFileError, GatewayConfig, load_config
@@ -29,6 +30,8 @@ class Runtime:
 
     async def start(self) -> None:
         await self.keys.start()
+        # Vertex tokens are minted here, so that no request waits for Google's token endpoint.
+        await google_auth.prime(self.config)
         self.log.start()
 
     async def stop(self) -> None:
