@@ -409,6 +409,7 @@ async def messages(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> N
         key = await authenticate(runtime, request.authorization)
         raw = await read_body(receive, runtime.max_body_bytes, request.content_length)
         job = make_job(runtime, key, to_openai(parse_body(raw)), request.request_id)
+        job.openai_sse = False
     except GatewayError as error:
         await send_error(send, error, request.request_id)
         return

@@ -40,6 +40,8 @@ class Job:
     model: Model
     pinned: Deployment | None
     budget_until: float
+    # False when the endpoint re-encodes chunks itself (the Anthropic-compatible one).
+    openai_sse: bool = True
 
 
 @dataclass
@@ -164,7 +166,12 @@ class Failover:
             total=min(now + timeouts.total, job.budget_until),
             idle=timeouts.idle,
         )
-        state = StreamState(target_model=model.name, wants_usage=job.wants_usage, choices=job.choices)
+        state = StreamState(
+            target_model=model.name,
+            wants_usage=job.wants_usage,
+            choices=job.choices,
+            relay=job.stream and job.openai_sse,
+        )
         event = self._event(deployment, model, attempt_no)
         try:
             opened = await open_attempt(self.runtime.transport, deployment, job.body, state, deadlines)

@@ -21,6 +21,7 @@ from gateway.adapters import ADAPTERS
 from gateway.adapters.base import Adapter, Chunk, Decoder, UpstreamRequest
 from gateway.config import Deployment
 from gateway.errors import AttemptError, Failure, GatewayError
+from gateway.transport import upstream_request
 
 MAX_ERROR_BODY = 64 * 1024
 DRAIN_SECONDS = 1.0
@@ -51,6 +52,8 @@ class StreamState:
     target_model: str
     wants_usage: bool
     choices: int
+    # A streaming client gets SSE bytes per chunk; a non-streaming one gets the chunks aggregated.
+    relay: bool = True
     upstream_model: str | None = None
     finished: set[int] = field(default_factory=set)
     usage: dict[str, Any] | None = None
@@ -136,13 +139,7 @@ async def open_attempt(
     clock_started = time.perf_counter()
     adapter: Adapter = ADAPTERS[deployment.provider.kind]
     upstream = _translate(adapter, deployment, body)
-    request = httpx.Request(
-        "POST",
-        upstream.url,
-        headers=upstream.headers,
-        content=upstream.content,
-        extensions={"timeout": {"connect": deployment.provider.timeouts.connect}},
-    )
+    request = upstream_request(upstream.url, upstream.headers, upstream.content, deployment.provider.timeouts.connect)
     response: httpx.Response | None = None
     stage = "headers"
     try:
@@ -248,10 +245,12 @@ def _take(opened: OpenAttempt, chunks: list[Chunk]) -> bool:
         if state.observe(chunk) and opened.ttft is None:
             opened.ttft = time.perf_counter() - opened.started
             got_content = True
-        opened.parsed_head.append(chunk)
-        event = state.client_bytes(payload, chunk)
-        if event is not None:
-            opened.head.append(event)
+        if state.relay:
+            event = state.client_bytes(payload, chunk)
+            if event is not None:
+                opened.head.append(event)
+        else:
+            opened.parsed_head.append(chunk)
     if state.complete and state.usage is not None:
         opened.ended = True
     return got_content
@@ -269,10 +268,12 @@ async def _read_json_answer(opened: OpenAttempt, adapter: Adapter) -> None:
     completion = adapter.parse_completion(opened.deployment, body)
     for chunk in completion_to_chunks(completion):
         opened.state.observe(chunk)
-        opened.parsed_head.append(chunk)
-        event = opened.state.client_bytes(None, chunk)
-        if event is not None:
-            opened.head.append(event)
+        if opened.state.relay:
+            event = opened.state.client_bytes(None, chunk)
+            if event is not None:
+                opened.head.append(event)
+        else:
+            opened.parsed_head.append(chunk)
     opened.ttft = time.perf_counter() - opened.started
     opened.ended = True
 
@@ -399,7 +400,11 @@ def aggregate(chunks: list[dict[str, Any]], state: StreamState) -> dict[str, Any
     choices: dict[int, dict[str, Any]] = {}
     for chunk in chunks:
         for choice in chunk.get("choices") or ():
-            _merge_choice(choices.setdefault(choice.get("index", 0), _empty_choice(choice.get("index", 0))), choice)
+            index = choice.get("index", 0)
+            target = choices.get(index)
+            if target is None:
+                target = choices[index] = _empty_choice(index)
+            _merge_choice(target, choice)
     result: dict[str, Any] = {
         "id": first.get("id", ""),
         "object": "chat.completion",
