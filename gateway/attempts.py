@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import time
 import uuid
 from dataclasses import asdict, dataclass, fields
@@ -25,15 +26,25 @@ import contextlib
 
 log = logging.getLogger(__name__)
 MAX_BUFFER = 50_000
+_random = random.Random()
+# A forked worker must not repeat its parent's sequence.
+os.register_at_fork(after_in_child=_random.seed)
+
+
+_VERSION_7 = 0x7 << 76
+_VARIANT = 0x2 << 62
+_RANDOM_A = (1 << 12) - 1
+_RANDOM_B = (1 << 62) - 1
 
 
 def new_event_id() -> uuid.UUID:
-    """A UUIDv7: time-ordered, so the log's primary key index stays append-mostly."""
-    millis = time.time_ns() // 1_000_000
-    raw = bytearray(millis.to_bytes(6, "big") + os.urandom(10))
-    raw[6] = (raw[6] & 0x0F) | 0x70
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    return uuid.UUID(bytes=bytes(raw))
+    """A UUIDv7: time-ordered, so the log's primary key index stays append-mostly.
+
+    Ids need to be unique, not unguessable, so a per-process PRNG (no syscall) is enough.
+    """
+    bits = _random.getrandbits(74)
+    value = (time.time_ns() // 1_000_000) << 80 | _VERSION_7 | (bits >> 62 & _RANDOM_A) << 64 | _VARIANT
+    return uuid.UUID(int=value | (bits & _RANDOM_B))
 
 
 @dataclass(slots=True)
