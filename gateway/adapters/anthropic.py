@@ -553,8 +553,13 @@ def validate(provider: Provider) -> str | None:
     return None
 
 
+def default_base_url(options: dict[str, str], region: str | None) -> str:
+    return "https://api.anthropic.com/v1"
+
+
 class _AnthropicAdapter:
     validate = staticmethod(validate)
+    default_base_url = staticmethod(default_base_url)
     build_request = staticmethod(build_request)
     classify_error = staticmethod(classify_error)
     is_stream = staticmethod(is_stream)

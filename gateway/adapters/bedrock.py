@@ -726,8 +726,13 @@ def parse_completion(deployment: Deployment, body: bytes) -> dict[str, Any]:
     }
 
 
+def default_base_url(options: dict[str, str], region: str | None) -> str | None:
+    return f"https://bedrock-runtime.{region}.amazonaws.com" if region else None
+
+
 class _BedrockAdapter:
     validate = staticmethod(validate)
+    default_base_url = staticmethod(default_base_url)
     build_request = staticmethod(build_request)
     classify_error = staticmethod(classify_error)
     is_stream = staticmethod(is_stream)

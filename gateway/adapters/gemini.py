@@ -883,9 +883,26 @@ def validate_vertex(provider: Provider) -> str | None:
     return None
 
 
+def studio_base_url(options: dict[str, str], region: str | None) -> str:
+    return "https://generativelanguage.googleapis.com/v1beta"
+
+
+def vertex_base_url(options: dict[str, str], region: str | None) -> str | None:
+    location = options.get("location") or region
+    if not location:
+        return None
+    host = "aiplatform.googleapis.com" if location == "global" else f"{location}-aiplatform.googleapis.com"
+    return f"https://{host}/v1"
+
+
 class GeminiAdapter:
-    def __init__(self, validate: Callable[[Provider], str | None]) -> None:
+    def __init__(
+        self,
+        validate: Callable[[Provider], str | None],
+        default_base_url: Callable[[dict[str, str], str | None], str | None],
+    ) -> None:
         self.validate = validate
+        self.default_base_url = default_base_url
 
     build_request = staticmethod(build_request)
     classify_error = staticmethod(classify_error)
@@ -894,5 +911,5 @@ class GeminiAdapter:
     parse_completion = staticmethod(parse_completion)
 
 
-GEMINI = GeminiAdapter(validate_gemini)
-VERTEX = GeminiAdapter(validate_vertex)
+GEMINI = GeminiAdapter(validate_gemini, studio_base_url)
+VERTEX = GeminiAdapter(validate_vertex, vertex_base_url)

@@ -146,3 +146,26 @@ def test_gw_up_reports_a_busy_port_in_one_line(tmp_path: Path) -> None:
         )
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: port {port} on 127.0.0.1 is already in use: stop what uses it or set PORT"
+
+
+@pytest.mark.parametrize(
+    ("provider", "expected"),
+    [
+        ("{name: p, kind: anthropic, api_key: k}", "https://api.anthropic.com/v1"),
+        ("{name: p, kind: gemini, api_key: k}", "https://generativelanguage.googleapis.com/v1beta"),
+        (
+            "{name: p, kind: vertex, api_key: k, options: {location: europe-west4}}",
+            "https://europe-west4-aiplatform.googleapis.com/v1",
+        ),
+        (
+            "{name: p, kind: bedrock, region: eu-central-1, options: {access_key_id_env: TEST_OPENAI_KEY,"
+            " secret_access_key_env: TEST_OPENAI_KEY}}",
+            "https://bedrock-runtime.eu-central-1.amazonaws.com",
+        ),
+    ],
+)
+def test_base_url_defaults_to_the_providers_public_endpoint(provider: str, expected: str) -> None:
+    config = parse_config(
+        f"providers:\n  - {provider}\nmodels:\n  - {{name: m, deployments: [{{provider: p, model: m}}]}}\n"
+    )
+    assert config.providers["p"].base_url == expected
