@@ -1,0 +1,91 @@
+"""./gw up as a newcomer runs it: private Postgres and Redis, demo mode, banner, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def launched(tmp_path: Path) -> subprocess.Popen[bytes]:
+    port, sim_port = _free_port(), _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "GATEWAY_CONFIG", "SECURE_SSL_REDIRECT")
+    }
+    env.update(
+        DATA_DIR=str(tmp_path / "var"),
+        PORT=str(port),
+        SIMULATOR_PORT=str(sim_port),
+        WEB_WORKERS="1",
+        CELERY_CONCURRENCY="1",
+    )
+    log = (tmp_path / "up.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "config.launcher", "up"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    process.log_path = tmp_path / "up.log"  # type: ignore[attr-defined]
+    process.port = port  # type: ignore[attr-defined]
+    yield process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def _banner(process: subprocess.Popen[bytes], timeout: float) -> list[str]:
+    log_path: Path = process.log_path  # type: ignore[attr-defined]
+    deadline = time.monotonic() + timeout
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        lines = log_path.read_text(errors="replace").splitlines()
+        if any("Press Ctrl-C to stop." in line for line in lines):
+            return lines
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise AssertionError("no banner:\n" + "\n".join(lines[-40:]))
+
+
+def test_up_serves_the_demo_and_ctrl_c_leaves_no_process_behind(launched: subprocess.Popen[bytes]) -> None:
+    started = time.monotonic()
+    lines = _banner(launched, timeout=90)
+    base = f"http://127.0.0.1:{launched.port}"  # type: ignore[attr-defined]
+    assert httpx.get(f"{base}/readyz", timeout=5).status_code == 200
+    assert time.monotonic() - started < 60
+    key = next(line.split()[-1] for line in lines if "API key (shown once)" in line)
+    answer = httpx.post(
+        f"{base}/v1/chat/completions",
+        timeout=30,
+        headers={"authorization": f"Bearer {key}"},
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["message"]["content"].startswith("Hello from sim-")
+
+    family = psutil.Process(launched.pid).children(recursive=True)
+    commands = [" ".join(p.cmdline()) for p in family]
+    for part in ("uvicorn", "celery -A config worker", "celery -A config beat", "simulator", "demo_traffic"):
+        assert any(part in command for command in commands), (part, commands)
+    launched.send_signal(signal.SIGINT)
+    assert launched.wait(timeout=60) == 0
+    time.sleep(0.5)
+    leftovers = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not leftovers, [" ".join(p.cmdline()) for p in leftovers]
