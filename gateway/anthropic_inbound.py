@@ -32,6 +32,8 @@ from gateway.proxy import (
     served_headers,
     authenticate,
     make_job,
+    admit,
+    settle,
     read_body,
 )
 from gateway.relay import StreamBroken, aggregate, read_rest
@@ -410,6 +412,7 @@ async def messages(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> N
         raw = await read_body(receive, runtime.max_body_bytes, request.content_length)
         job = make_job(runtime, key, to_openai(parse_body(raw)), request.request_id)
         job.openai_sse = False
+        await admit(runtime, job)
     except GatewayError as error:
         await send_error(send, error, request.request_id)
         return
@@ -437,16 +440,18 @@ async def _serve_complete(runtime: Runtime, job: Job, send: Any) -> None:
         served = await Failover(runtime, job).run()
     except GatewayError as error:
         await send_error(send, error, job.request_id)
+        await settle(runtime, job, None)
         return
     state = served.opened.state
     completion = aggregate(served.chunks, state)
     if completion["usage"] is None:
         completion["usage"] = estimated_usage(job, state)
-    finish_event(runtime, served, "ok")
+    finish_event(runtime, job, served, "ok")
     body = orjson.dumps(to_message(completion, job.request_id))
     await send({"type": "http.response.start", "status": 200, "headers": _answer_headers(job, served, JSON)})
     await send({"type": "http.response.body", "body": body})
     await served.opened.finish()
+    await settle(runtime, job, served)
 
 
 async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: DisconnectWatcher) -> None:
@@ -455,6 +460,7 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: Disconne
     except GatewayError as error:
         watcher.responding_done = True
         await send_error(send, error, job.request_id)
+        await settle(runtime, job, None)
         return
     opened = served.opened
     state = opened.state
@@ -488,5 +494,6 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: Disconne
         await opened.close()
         raise
     finally:
-        finish_event(runtime, served, outcome)
+        finish_event(runtime, job, served, outcome)
     await opened.finish()
+    await settle(runtime, job, served)

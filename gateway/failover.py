@@ -42,6 +42,8 @@ class Job:
     budget_until: float
     # False when the endpoint re-encodes chunks itself (the Anthropic-compatible one).
     openai_sse: bool = True
+    estimated_tokens: int = 0
+    rate_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
 
 @dataclass

@@ -18,6 +18,7 @@ import psycopg
 from accounts.selectors import api_key_by_hash, api_keys_changed_since
 from accounts.tokens import KEY_PREFIX, hash_key
 from gateway import db
+from gateway.limits import Limits
 
 log = logging.getLogger(__name__)
 # Rows committed late can carry an updated_at older than the newest row already seen.
@@ -35,6 +36,8 @@ class KeyInfo:
     allowed_models: frozenset[str]
     expires_at: float | None
     revoked: bool
+    # The key's and its organisation's limits, only those that are set (empty: no limiter call).
+    scopes: tuple[Limits, ...] = ()
 
     def usable(self, now: float) -> bool:
         return not self.revoked and (self.expires_at is None or now < self.expires_at)

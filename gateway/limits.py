@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
 from prometheus_client import Counter
@@ -174,7 +175,7 @@ class Limiter:
         except (RedisError, OSError) as exc:
             self._failed_open(exc)
 
-    async def _run(self, keys: list[str], args: list[int]) -> list[object]:
+    async def _run(self, keys: list[str], args: list[int]) -> list[Any]:
         if self._sha is None:
             self._sha = await self._redis.script_load(_SCRIPT)
         try:

@@ -138,12 +138,55 @@ def make_job(runtime: Runtime, key: KeyInfo, body: dict[str, Any], request_id: s
     )
 
 
+def estimate_tokens(body: dict[str, Any]) -> int:
+    """Prompt tokens at ~4 characters each, plus the requested completion budget."""
+    prompt = len(orjson.dumps(body.get("messages"))) // 4
+    completion = body.get("max_completion_tokens") or body.get("max_tokens") or 0
+    return prompt + (completion if isinstance(completion, int) else 0)
+
+
+async def admit(runtime: Runtime, job: Job) -> None:
+    """Apply the key's and the organisation's rate limits and budgets; raise if over one."""
+    scopes = job.key.scopes
+    if not scopes:
+        return
+    job.estimated_tokens = estimate_tokens(job.body)
+    verdict = await runtime.limiter.check(list(scopes), job.estimated_tokens)
+    job.rate_headers = verdict.headers()
+    if verdict.allowed:
+        return
+    who = "this API key" if verdict.scope.startswith("key:") else "your organisation"
+    if verdict.reason == "budget":
+        raise GatewayError(
+            402, f"The monthly spend budget of {who} is used up.", type="insufficient_quota", code="budget_exceeded"
+        )
+    retry = str(max(1, round(verdict.reset_seconds))).encode()
+    raise GatewayError(
+        429,
+        f"Rate limit of {who} reached: {verdict.reason} per minute.",
+        type=verdict.reason,
+        code="rate_limit_exceeded",
+        headers=(*verdict.headers(), (b"retry-after", retry)),
+    )
+
+
+async def settle(runtime: Runtime, job: Job, served: Served | None) -> None:
+    """After the client has its answer: correct the token estimate and count the spend."""
+    if not job.key.scopes:
+        return
+    event = served.event if served is not None else None
+    used = (event.prompt_tokens or 0) + (event.completion_tokens or 0) if event is not None else 0
+    cost = round((event.cost_usd or 0) * 1_000_000) if event is not None else 0
+    await runtime.limiter.settle(list(job.key.scopes), job.estimated_tokens, used, cost)
+
+
 async def chat_completions(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
     request = _Request(scope)
     try:
         key = await authenticate(runtime, request.authorization)
         raw = await read_body(receive, runtime.max_body_bytes, request.content_length)
         job = make_job(runtime, key, parse_body(raw), request.request_id)
+        await admit(runtime, job)
     except GatewayError as error:
         await send_error(send, error, request.request_id)
         return
@@ -187,6 +230,10 @@ class DisconnectWatcher:
 
 
 def served_headers(job: Job, served: Served, content_type: bytes) -> Headers:
+    return [*_served_headers(job, served, content_type), *job.rate_headers]
+
+
+def _served_headers(job: Job, served: Served, content_type: bytes) -> Headers:
     provider = served.opened.deployment.provider.name.encode()
     attempts = str(served.attempt_no).encode()
     return [
@@ -201,14 +248,16 @@ async def _serve_complete(runtime: Runtime, job: Job, send: Any) -> None:
         served = await Failover(runtime, job).run()
     except GatewayError as error:
         await send_error(send, error, job.request_id)
+        await settle(runtime, job, None)
         return
     state = served.opened.state
     completion = aggregate(served.chunks, state)
     if completion["usage"] is None:
         completion["usage"] = estimated_usage(job, state)
-    finish_event(runtime, served, "ok")
+    finish_event(runtime, job, served, "ok")
     await _send_json(send, 200, served_headers(job, served, JSON), orjson.dumps(completion))
     await served.opened.finish()
+    await settle(runtime, job, served)
 
 
 async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: DisconnectWatcher) -> None:
@@ -217,6 +266,7 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: Disconne
     except GatewayError as error:
         watcher.responding_done = True
         await send_error(send, error, job.request_id)
+        await settle(runtime, job, None)
         return
     opened = served.opened
     state = opened.state
@@ -247,8 +297,9 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: Disconne
         await opened.close()
         raise
     finally:
-        finish_event(runtime, served, outcome)
+        finish_event(runtime, job, served, outcome)
     await opened.finish()
+    await settle(runtime, job, served)
 
 
 def _stream_error_event(broken: StreamBroken) -> bytes:
@@ -263,9 +314,11 @@ def _stream_error_event(broken: StreamBroken) -> bytes:
     )
 
 
-def finish_event(runtime: Runtime, served: Served, outcome: str) -> None:
+def finish_event(runtime: Runtime, job: Job, served: Served, outcome: str) -> None:
     event = served.event
-    usage = served.opened.state.usage or {}
+    state = served.opened.state
+    # Without the provider's usage, the estimate still bills and limits the request.
+    usage: dict[str, Any] = state.usage or (estimated_usage(job, state) if state.content_seen else {})
     event.outcome = outcome
     event.latency_ms = (time.perf_counter() - served.clock_started) * 1000
     event.prompt_tokens = usage.get("prompt_tokens")

@@ -12,6 +12,7 @@ from gateway.attempts import AttemptLog
 from gateway.breaker import HealthRegistry
 from gateway.config import ConfigFileError, GatewayConfig, load_config
 from gateway.keys import KeyCache
+from gateway.limits import Limiter
 from gateway.transport import AiohttpTransport, create_transport
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class Runtime:
     health: HealthRegistry
     transport: AiohttpTransport
     keys: KeyCache
+    limiter: Limiter
     log: AttemptLog
     max_body_bytes: int
     request_budget: float
@@ -37,6 +39,7 @@ class Runtime:
     async def stop(self) -> None:
         await self.log.stop()
         await self.keys.stop()
+        await self.limiter.aclose()
         await self.transport.aclose()
 
 
@@ -53,6 +56,7 @@ def build_runtime(config: GatewayConfig | None = None) -> Runtime:
         health=HealthRegistry(),
         transport=create_transport(),
         keys=KeyCache(settings.GATEWAY_KEY_REFRESH_SECONDS),
+        limiter=Limiter(settings.REDIS_URL, prefix=settings.CACHES["default"].get("KEY_PREFIX", "gw")),
         log=AttemptLog(flush_seconds=settings.GATEWAY_LOG_FLUSH_SECONDS, spool_dir=settings.GATEWAY_SPOOL_DIR),
         max_body_bytes=settings.GATEWAY_MAX_BODY_BYTES,
         request_budget=settings.GATEWAY_REQUEST_BUDGET,
