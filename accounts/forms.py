@@ -10,8 +10,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import ApiKey, Membership, Organization, User
+from accounts import usage
+from accounts.models import SCOPE_MANAGEMENT, ApiKey, Membership, Organization, User
+from accounts.providers import PROVIDER_NAME_RE, configured_provider_names
 from accounts.selectors import configured_model_names
+from accounts.services import MAX_SECRET_LENGTH, MIN_SECRET_LENGTH
 from accounts.throttle import LOGIN_FAILURES, PASSWORD_RESETS, client_ip
 
 MAX_ALLOWED_MODELS = 50
@@ -118,9 +121,24 @@ class ApiKeyForm(forms.Form):
         help_text="Optional, comma-separated. Empty means every model.",
     )
 
-    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+    management = forms.BooleanField(
+        required=False,
+        label="Management API access",
+        help_text="Lets this key call the management API (/api/) with your rights in this organisation.",
+    )
+
+    def __init__(
+        self, *args: Any, organization: Organization, can_grant_management: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.organization = organization
+        if not can_grant_management:
+            # Only owners and admins hand out keys that manage the organisation.
+            del self.fields["management"]
+
+    @property
+    def scopes(self) -> list[str]:
+        return [SCOPE_MANAGEMENT] if self.cleaned_data.get("management") else []
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"]
@@ -150,3 +168,84 @@ class ApiKeyForm(forms.Form):
                 f"Unknown model(s): {', '.join(unknown)}. Configured: {', '.join(known or [])}."
             )
         return names
+
+
+def check_provider_name(name: str, known: list[str] | None) -> str | None:
+    """What is wrong with a provider name, or None. ``known``: the configured names, if readable."""
+    if known is not None:
+        if name not in known:
+            return f"Unknown provider {name!r}. Configured: {', '.join(known) or 'none'}."
+        return None
+    if not PROVIDER_NAME_RE.match(name):
+        return "A provider name is 1 to 100 printable characters, without '/'."
+    return None
+
+
+class ProviderCredentialForm(forms.Form):
+    """Add or replace an organisation's key for one of the operator's providers.
+
+    The secret is write-only: the field never renders a value back, even after an error.
+    """
+
+    provider = forms.CharField(max_length=100, strip=True)
+    secret = forms.CharField(
+        label="API key",
+        strip=True,
+        min_length=MIN_SECRET_LENGTH,
+        max_length=MAX_SECRET_LENGTH,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="Stored encrypted. Only its last four characters are shown again.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known_providers = configured_provider_names()
+        if self.known_providers is not None:
+            choices = [("", "Choose a provider")] + [(name, name) for name in self.known_providers]
+            self.fields["provider"] = forms.ChoiceField(choices=choices)
+        self.fields["provider"].help_text = "A provider of this gateway: your requests to it will use this key."
+
+    def clean_provider(self) -> str:
+        name: str = self.cleaned_data["provider"]
+        problem = check_provider_name(name, self.known_providers)
+        if problem is not None:
+            raise ValidationError(problem)
+        return name
+
+
+class UsageRangeForm(forms.Form):
+    """The usage page's filter: a date range (query parameters ``from`` and ``to``) and a key."""
+
+    key = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="API key")
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        default = usage.default_range()
+        # "from" is a Python keyword: these two fields are added by name.
+        self.fields["from"] = forms.DateField(
+            required=False, initial=default.start, widget=forms.DateInput(attrs={"type": "date"})
+        )
+        self.fields["to"] = forms.DateField(
+            required=False, initial=default.end, widget=forms.DateInput(attrs={"type": "date"})
+        )
+        self.fields["from"].help_text = f"UTC days, at most {usage.MAX_RANGE_DAYS} of them."
+        keys = ApiKey.objects.filter(organization=organization).order_by("name").values_list("pk", "name")
+        self.fields["key"].choices = [("", "All keys")] + [(str(pk), name) for pk, name in keys]  # type: ignore[attr-defined]
+        self.order_fields(["from", "to", "key"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        default = usage.default_range()
+        start = cleaned.get("from") if "from" not in self.errors else None
+        end = cleaned.get("to") if "to" not in self.errors else None
+        if "from" not in self.errors and start is None:
+            start = cleaned["from"] = default.start if end is None else end - (default.end - default.start)
+        if "to" not in self.errors and end is None:
+            end = cleaned["to"] = default.end
+        for field, problem in usage.range_problems(start=start, end=end).items():
+            self.add_error(field, problem)
+        return cleaned
+
+    @property
+    def period(self) -> usage.DateRange:
+        return usage.DateRange(self.cleaned_data["from"], self.cleaned_data["to"])

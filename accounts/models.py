@@ -48,6 +48,12 @@ class User(AbstractUser):
 class Organization(models.Model):
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
+    # Limits for all of the organisation's keys together; empty means none.
+    rpm_limit = models.PositiveIntegerField(null=True, blank=True)
+    tpm_limit = models.PositiveIntegerField(null=True, blank=True)
+    monthly_budget_usd = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # Proxy workers poll key and organisation changes by this, to refresh their caches.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     def __str__(self) -> str:
         return self.name
@@ -88,6 +94,10 @@ class Invitation(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
 
 
+SCOPE_MANAGEMENT = "management"
+KEY_SCOPES = (SCOPE_MANAGEMENT,)
+
+
 class ApiKey(models.Model):
     """A gateway key. Only its HMAC is stored; the key itself is shown once at creation."""
 
@@ -103,6 +113,11 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     allowed_models = models.JSONField(default=list, blank=True)
+    rpm_limit = models.PositiveIntegerField(null=True, blank=True)
+    tpm_limit = models.PositiveIntegerField(null=True, blank=True)
+    monthly_budget_usd = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # What the key may do besides calling models: "management" opens the management API (/api/).
+    scopes = models.JSONField(default=list, blank=True)
     # Every change bumps this; gateway workers poll it to refresh their in-process key cache.
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -115,9 +130,54 @@ class ApiKey(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @property
+    def has_management_scope(self) -> bool:
+        return SCOPE_MANAGEMENT in (self.scopes or [])
+
+    @property
     def status(self) -> str:
         if self.revoked_at is not None:
             return "revoked"
         if self.expires_at is not None and self.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+class ProviderCredential(models.Model):
+    """An organisation's own key for one of the operator's providers, encrypted at rest.
+
+    ``provider`` is a provider *name* from the gateway config, so it maps to deployments. There is
+    one row per organisation and provider for good: deleting clears ``ciphertext`` (NULL) and bumps
+    ``updated_at``, so that the proxy, which polls rows changed since its last look, sees the delete.
+    """
+
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="provider_credentials")
+    provider = models.CharField(max_length=100)
+    ciphertext = models.TextField(null=True, blank=True)  # Fernet token; NULL once deleted
+    last4 = models.CharField(max_length=4, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True, blank=True)
+    # Why the last test failed, as the provider said it, with the secret redacted.
+    last_test_message = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "provider"], name="one_credential_per_provider")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} (…{self.last4})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ciphertext is not None
+
+    @property
+    def test_status(self) -> str:
+        if self.last_test_ok is None:
+            return "untested"
+        return "ok" if self.last_test_ok else "failed"

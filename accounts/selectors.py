@@ -9,10 +9,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.links import INVITE_MAX_AGE
-from accounts.models import ApiKey, Invitation, Membership, Organization, User
+from accounts.models import ApiKey, Invitation, Membership, Organization, ProviderCredential, User
 from gateway.config import ConfigFileError, load_config
 
-_KEY_COLUMNS = "id, organization_id, hashed, prefix, allowed_models, expires_at, revoked_at, updated_at"
+# The key, then its organisation's limits; a change to either counts as a change of the key.
+_KEY_QUERY = (
+    "SELECT k.id, k.organization_id, k.hashed, k.prefix, k.allowed_models, k.expires_at, k.revoked_at,"
+    " GREATEST(k.updated_at, o.updated_at), k.rpm_limit, k.tpm_limit, k.monthly_budget_usd,"
+    " o.rpm_limit, o.tpm_limit, o.monthly_budget_usd"
+    " FROM accounts_apikey k JOIN accounts_organization o ON o.id = k.organization_id"
+)
 
 
 async def api_keys_changed_since(
@@ -21,18 +27,59 @@ async def api_keys_changed_since(
     """Key rows for the proxy's in-process cache: all of them, or those changed since ``since``."""
     async with conn.cursor() as cursor:
         if since is None:
-            await cursor.execute(f"SELECT {_KEY_COLUMNS} FROM accounts_apikey")
+            await cursor.execute(_KEY_QUERY)
         else:
-            await cursor.execute(
-                f"SELECT {_KEY_COLUMNS} FROM accounts_apikey WHERE updated_at >= %s", (since,)
-            )
+            await cursor.execute(f"{_KEY_QUERY} WHERE k.updated_at >= %s OR o.updated_at >= %s", (since, since))
         return await cursor.fetchall()
 
 
 async def api_key_by_hash(conn: psycopg.AsyncConnection, hashed: str) -> tuple[Any, ...] | None:
     async with conn.cursor() as cursor:
-        await cursor.execute(f"SELECT {_KEY_COLUMNS} FROM accounts_apikey WHERE hashed = %s", (hashed,))
+        await cursor.execute(f"{_KEY_QUERY} WHERE k.hashed = %s", (hashed,))
         return await cursor.fetchone()
+
+
+async def record_keys_last_used(conn: psycopg.AsyncConnection, used: dict[int, datetime]) -> int:
+    """One UPDATE for a batch of ``{key_id: last use}``; never moves a time backwards.
+
+    For the proxy, every few seconds per worker. It leaves ``updated_at`` alone on purpose: that
+    column drives the workers' key-cache refresh, and a use changes nothing they cache.
+    Returns the number of rows updated.
+    """
+    if not used:
+        return 0
+    ids, times = zip(*sorted(used.items()), strict=True)
+    async with conn.cursor() as cursor:
+        await cursor.execute(
+            "UPDATE accounts_apikey AS k SET last_used_at = u.used_at"
+            " FROM unnest(%s::bigint[], %s::timestamptz[]) AS u(id, used_at)"
+            " WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.used_at)",
+            (list(ids), list(times)),
+        )
+        return int(cursor.rowcount)
+
+
+_CREDENTIAL_COLUMNS = "organization_id, provider, ciphertext, updated_at"
+
+
+async def provider_credentials_changed_since(
+    conn: psycopg.AsyncConnection, since: datetime | None
+) -> list[tuple[Any, ...]]:
+    """Organisations' own provider keys for the proxy: ``(org_id, provider_name, ciphertext, updated_at)``.
+
+    All rows when ``since`` is None, else those changed at or after it. A NULL ciphertext means the
+    organisation deleted its key: drop it from the cache and use the operator's key again. Decrypt
+    with ``accounts.crypto.decrypt_secret``.
+    """
+    async with conn.cursor() as cursor:
+        if since is None:
+            await cursor.execute(f"SELECT {_CREDENTIAL_COLUMNS} FROM accounts_providercredential")
+        else:
+            await cursor.execute(
+                f"SELECT {_CREDENTIAL_COLUMNS} FROM accounts_providercredential WHERE updated_at >= %s",
+                (since,),
+            )
+        return await cursor.fetchall()
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
@@ -82,3 +129,12 @@ def configured_model_names() -> list[str] | None:
         return sorted(load_config(settings.GATEWAY_CONFIG).models)
     except (ConfigFileError, OSError):
         return None
+
+
+def provider_credentials_of(*, organization: Organization) -> QuerySet[ProviderCredential]:
+    """The organisation's current provider keys (deleted ones are kept as empty rows, not listed)."""
+    return (
+        ProviderCredential.objects.filter(organization=organization, ciphertext__isnull=False)
+        .select_related("created_by")
+        .order_by("provider")
+    )

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import httpx
+
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -13,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.links import INVITE_MAX_AGE, VERIFY_MAX_AGE, invitation_token, verification_token
-from accounts.models import ApiKey, Invitation, Membership, Organization, User
+from accounts import crypto, providers
+from accounts.models import KEY_SCOPES, ApiKey, Invitation, Membership, Organization, ProviderCredential, User
 from accounts.tokens import generate_key, hash_key
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,11 @@ def create_api_key(
     created_by: User | None = None,
     expires_at: datetime | None = None,
     allowed_models: list[str] | None = None,
+    scopes: list[str] | None = None,
 ) -> CreatedKey:
+    unknown = set(scopes or []) - set(KEY_SCOPES)
+    if unknown:
+        raise AccountsError(f"Unknown scope(s): {', '.join(sorted(unknown))}.")
     plaintext, prefix = generate_key()
     try:
         with transaction.atomic():
@@ -60,6 +67,7 @@ def create_api_key(
                 created_by=created_by,
                 expires_at=expires_at,
                 allowed_models=allowed_models or [],
+                scopes=sorted(set(scopes or [])),
             )
     except IntegrityError as exc:
         if _violated_constraint(exc) == "unique_key_name_per_org":
@@ -231,7 +239,132 @@ def rotate_api_key(*, api_key: ApiKey, rotated_by: User) -> CreatedKey:
         ApiKey.objects.filter(pk=old.pk).update(name=old_name, revoked_at=now, updated_at=now)
         created = create_api_key(
             organization=old.organization, name=old.name, created_by=rotated_by,
-            expires_at=old.expires_at, allowed_models=list(old.allowed_models),
+            expires_at=old.expires_at, allowed_models=list(old.allowed_models), scopes=list(old.scopes),
         )
     api_key.refresh_from_db()
     return created
+
+
+# Provider credentials (bring your own keys)
+
+MIN_SECRET_LENGTH = 12
+MAX_SECRET_LENGTH = 10_000
+
+
+def set_provider_credential(
+    *, organization: Organization, provider: str, secret: str, created_by: User | None = None
+) -> tuple[ProviderCredential, bool]:
+    """Store (or replace) the organisation's key for a provider; returns (credential, created).
+
+    A replaced key is a new credential: its test status starts over. The secret is encrypted
+    before it leaves this function and only its last four characters are kept in clear.
+    """
+    if not MIN_SECRET_LENGTH <= len(secret) <= MAX_SECRET_LENGTH:
+        raise AccountsError(f"A key is {MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters long.")
+    now = timezone.now()
+    values = {
+        "ciphertext": crypto.encrypt_secret(secret),
+        "last4": crypto.last_four(secret),
+        "created_by": created_by,
+        "created_at": now,
+        "updated_at": now,
+        "last_tested_at": None,
+        "last_test_ok": None,
+        "last_test_message": "",
+    }
+    for _ in range(2):  # a concurrent first insert loses the race once, then updates
+        try:
+            with transaction.atomic():
+                existing = (
+                    ProviderCredential.objects.select_for_update()
+                    .filter(organization=organization, provider=provider)
+                    .first()
+                )
+                if existing is None:
+                    credential = ProviderCredential.objects.create(
+                        organization=organization, provider=provider, **values
+                    )
+                    return credential, True
+                was_active = existing.is_active
+                for field, value in values.items():
+                    setattr(existing, field, value)
+                existing.save()
+                return existing, not was_active
+        except IntegrityError as exc:
+            if _violated_constraint(exc) != "one_credential_per_provider":
+                raise
+    raise AccountsError("This key was changed at the same moment by someone else. Try again.")
+
+
+def delete_provider_credential(*, credential: ProviderCredential) -> bool:
+    """Forget the secret; the row stays (NULL ciphertext, fresh updated_at) so the proxy sees it.
+
+    Returns False when it was already deleted.
+    """
+    updated = ProviderCredential.objects.filter(pk=credential.pk, ciphertext__isnull=False).update(
+        ciphertext=None, last4="", last_tested_at=None, last_test_ok=None, last_test_message="",
+        updated_at=timezone.now(),
+    )
+    credential.refresh_from_db()
+    return updated == 1
+
+
+def check_provider_credential(
+    *, credential: ProviderCredential, transport: httpx.BaseTransport | None = None
+) -> providers.CheckResult:
+    """Make one cheap call with the stored key and record the outcome on the credential."""
+    ciphertext = credential.ciphertext
+    if ciphertext is None:
+        raise AccountsError("This key was deleted.")
+    try:
+        secret = crypto.decrypt_secret(ciphertext)
+    except crypto.CredentialDecryptError:
+        result = providers.CheckResult(False, "The stored key cannot be decrypted: it must be entered again.")
+    else:
+        result = providers.check_secret(provider_name=credential.provider, secret=secret, transport=transport)
+    now = timezone.now()
+    # Recorded only if the key was not replaced or deleted meanwhile: the result is about this one.
+    # updated_at is left alone: a test changes nothing the proxy caches.
+    ProviderCredential.objects.filter(pk=credential.pk, ciphertext=ciphertext).update(
+        last_tested_at=now, last_test_ok=result.ok, last_test_message="" if result.ok else result.message
+    )
+    credential.refresh_from_db()
+    return result
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    reencrypted: int
+    already_current: int
+    unreadable: list[int]
+    changed_meanwhile: int
+
+
+def rotate_credentials_key() -> RotationReport:
+    """Re-encrypt every stored credential with the first key of CREDENTIALS_KEYS.
+
+    Idempotent: rows the first key already opens are left alone. Each row is updated with a
+    conditional UPDATE (same ciphertext as read), so a credential replaced meanwhile is not
+    overwritten with its older secret; such rows are counted and left for the next run (they
+    were written with the current key anyway). updated_at is untouched: the plaintext is the same.
+    """
+    reencrypted = current = changed = 0
+    unreadable: list[int] = []
+    rows = ProviderCredential.objects.filter(ciphertext__isnull=False).values_list("pk", "ciphertext")
+    for pk, ciphertext in rows.order_by("pk").iterator():
+        if ciphertext is None:  # deleted since the query started
+            continue
+        if crypto.uses_current_key(ciphertext):
+            current += 1
+            continue
+        try:
+            fresh = crypto.reencrypt(ciphertext)
+        except crypto.CredentialDecryptError:
+            unreadable.append(pk)
+            continue
+        updated = ProviderCredential.objects.filter(pk=pk, ciphertext=ciphertext).update(ciphertext=fresh)
+        if updated == 1:
+            reencrypted += 1
+        else:
+            changed += 1
+    return RotationReport(reencrypted, current, unreadable, changed)

@@ -18,20 +18,23 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import selectors, services
+from accounts import selectors, services, usage
 from accounts.forms import (
     ApiKeyForm,
     InviteForm,
     LoginForm,
     OrganizationForm,
+    ProviderCredentialForm,
     SignUpForm,
     ThrottledPasswordResetForm,
+    UsageRangeForm,
 )
 from accounts.links import invitation_for_token, user_for_verification_token
-from accounts.models import ApiKey, Invitation, Membership, User
+from accounts.models import ApiKey, Invitation, Membership, ProviderCredential, User
 from accounts.throttle import VERIFICATION_EMAILS, client_ip
 
 CURRENT_ORG = "current_org"
@@ -73,6 +76,16 @@ def _get_key_for_user(request: HttpRequest, org_id: int, key_id: int) -> tuple[M
         ApiKey.objects.select_related("created_by"), pk=key_id, organization_id=membership.organization_id
     )
     return membership, key
+
+
+def _get_credential_for_user(
+    request: HttpRequest, org_id: int, credential_id: int
+) -> tuple[Membership, ProviderCredential]:
+    membership = _get_membership_for_user(request, org_id)
+    credential = get_object_or_404(
+        ProviderCredential, pk=credential_id, organization_id=membership.organization_id, ciphertext__isnull=False
+    )
+    return membership, credential
 
 
 def _can_manage_key(membership: Membership, key: ApiKey) -> bool:
@@ -370,7 +383,9 @@ def _render_created_key(
 def key_create(request: HttpRequest, org_id: int) -> HttpResponse:
     membership = _get_membership_for_user(request, org_id)
     user = _user(request)
-    form = ApiKeyForm(_posted(request), organization=membership.organization)
+    form = ApiKeyForm(
+        _posted(request), organization=membership.organization, can_grant_management=membership.can_manage
+    )
     if request.method == "GET":
         return render(request, "accounts/key_new.html", _org_context(membership, "keys", form=form))
     if not user.email_verified:
@@ -381,6 +396,7 @@ def key_create(request: HttpRequest, org_id: int) -> HttpResponse:
             created = services.create_api_key(
                 organization=membership.organization, name=form.cleaned_data["name"], created_by=user,
                 expires_at=form.cleaned_data["expires_on"], allowed_models=form.cleaned_data["allowed_models"],
+                scopes=form.scopes,
             )
         except services.KeyNameTaken:
             form.add_error("name", "A key with this name already exists in this organisation.")
@@ -426,3 +442,99 @@ def key_rotate(request: HttpRequest, org_id: int, key_id: int) -> HttpResponseBa
     status = 400 if request.method == "POST" else 200
     context = _org_context(membership, "keys", key=key, error=error)
     return render(request, "accounts/key_rotate.html", context, status=status)
+
+
+# Provider credentials (bring your own keys)
+
+
+@login_required
+@require_safe
+def provider_list(request: HttpRequest, org_id: int) -> HttpResponse:
+    membership = _get_membership_for_user(request, org_id)
+    credentials = selectors.provider_credentials_of(organization=membership.organization)
+    context = _org_context(membership, "providers", credentials=credentials)
+    return render(request, "accounts/provider_list.html", context)
+
+
+@never_cache
+@login_required
+@GET_POST
+def provider_set(request: HttpRequest, org_id: int) -> HttpResponse:
+    membership = _get_membership_for_user(request, org_id)
+    if not membership.can_manage:
+        raise PermissionDenied
+    form = ProviderCredentialForm(_posted(request), initial={"provider": request.GET.get("provider", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            credential, created = services.set_provider_credential(
+                organization=membership.organization, provider=form.cleaned_data["provider"],
+                secret=form.cleaned_data["secret"], created_by=_user(request),
+            )
+        except services.AccountsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            verb = "added" if created else "replaced"
+            messages.success(request, f"Key for {credential.provider} {verb} (…{credential.last4}). Test it below.")
+            return redirect("provider_list", membership.organization_id)
+    status = 400 if request.method == "POST" else 200
+    context = _org_context(membership, "providers", form=form)
+    return render(request, "accounts/provider_new.html", context, status=status)
+
+
+@login_required
+@GET_POST
+def provider_delete(request: HttpRequest, org_id: int, credential_id: int) -> HttpResponse:
+    membership, credential = _get_credential_for_user(request, org_id, credential_id)
+    if not membership.can_manage:
+        raise PermissionDenied
+    if request.method == "POST":
+        services.delete_provider_credential(credential=credential)
+        messages.success(request, f"Key for {credential.provider} deleted: its requests use the gateway's key again.")
+        return redirect("provider_list", membership.organization_id)
+    context = _org_context(membership, "providers", credential=credential)
+    return render(request, "accounts/provider_delete.html", context)
+
+
+@login_required
+@require_POST
+def provider_test(request: HttpRequest, org_id: int, credential_id: int) -> HttpResponse:
+    membership, credential = _get_credential_for_user(request, org_id, credential_id)
+    if not membership.can_manage:
+        raise PermissionDenied
+    result = services.check_provider_credential(credential=credential)
+    if result.ok:
+        messages.success(request, f"{credential.provider}: {result.message}")
+    else:
+        messages.error(request, f"{credential.provider}: the test failed. {result.message}")
+    return redirect("provider_list", membership.organization_id)
+
+
+# Usage and cost
+
+
+@login_required
+@require_safe
+def usage_report(request: HttpRequest, org_id: int) -> HttpResponse:
+    membership = _get_membership_for_user(request, org_id)
+    org = membership.organization
+    data = request.GET.copy()
+    default = usage.default_range()
+    if not data.get("from") and not data.get("to"):
+        data["from"], data["to"] = default.start.isoformat(), default.end.isoformat()
+    form = UsageRangeForm(data, organization=org)
+    context = _org_context(membership, "usage", form=form)
+    if not form.is_valid():
+        return render(request, "accounts/usage.html", context, status=400)
+    period, key_id = form.period, form.cleaned_data["key"]
+    query = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+    if key_id is not None:
+        query["key"] = str(key_id)
+    context.update(
+        period=period,
+        totals=usage.usage_totals(organization_id=org.pk, period=period, key_id=key_id),
+        by_day=usage.usage_rows(organization_id=org.pk, period=period, group_by=["day"], key_id=key_id),
+        by_model=usage.usage_rows(organization_id=org.pk, period=period, group_by=["model"], key_id=key_id),
+        by_key=usage.usage_rows(organization_id=org.pk, period=period, group_by=["key"], key_id=key_id),
+        csv_query=urlencode({**query, "format": "csv"}),
+    )
+    return render(request, "accounts/usage.html", context)

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "gateway",
     "monitoring",
@@ -182,8 +184,15 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # A gateway key with the management scope (Authorization: Bearer sk-gw-...), or the browser session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_auth.ManagementKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 # Accounts UI
@@ -192,3 +201,49 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+
+# Provider credentials
+# CREDENTIALS_KEYS: comma-separated Fernet keys that encrypt organisations' own provider keys at rest.
+# The first one encrypts, every one decrypts. To rotate: put a new key first, restart, run
+# `./gw manage rotate_credentials_key`, then drop the old key. Make a key with
+#   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+# Unset (in every mode, production included): one key derived from SECRET_KEY with HKDF, so a new
+# install needs nothing more; but then changing SECRET_KEY makes the stored credentials unreadable, so
+# production should set its own. The SECRET_KEY-derived key always stays as the last, decrypt-only
+# key: moving from the default to your own key is "set CREDENTIALS_KEYS, restart, rotate".
+
+
+def _credentials_keys() -> list[str]:
+    from cryptography.fernet import Fernet
+
+    keys = env_list("CREDENTIALS_KEYS", [])
+    for position, key in enumerate(keys, 1):
+        try:
+            Fernet(key)
+        except ValueError:
+            # Never the value itself: it is a secret.
+            raise ConfigError(
+                f"CREDENTIALS_KEYS: key {position} is not a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
+    return keys
+
+
+CREDENTIALS_KEYS = _credentials_keys()
+
+# Management API: OpenAPI schema at /api/schema/, Swagger UI at /api/docs/ (assets served locally).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LLM Gateway management API",
+    "DESCRIPTION": (
+        "Keys, usage, provider credentials and provider health of an organisation. Authenticate with "
+        "the browser session, or with a gateway key that has the management scope: "
+        "`Authorization: Bearer sk-gw-...`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No call to swagger.io's online validator: the docs page talks to this server only.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}

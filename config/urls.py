@@ -7,5 +7,6 @@ urlpatterns = [
     path("healthz", monitoring_views.healthz, name="healthz"),
     path("readyz", monitoring_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("api/", include("accounts.api_urls")),
     path("", include("accounts.urls")),
 ]

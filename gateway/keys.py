@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -43,8 +44,21 @@ class KeyInfo:
         return not self.revoked and (self.expires_at is None or now < self.expires_at)
 
 
+def _micros(usd: Decimal | None) -> int:
+    return int(usd * 1_000_000) if usd else 0
+
+
+def _scopes(key_id: int, org_id: int, limits: tuple[Any, ...]) -> tuple[Limits, ...]:
+    key_rpm, key_tpm, key_budget, org_rpm, org_tpm, org_budget = limits
+    scopes = (
+        Limits(f"key:{key_id}", key_rpm or 0, key_tpm or 0, _micros(key_budget)),
+        Limits(f"org:{org_id}", org_rpm or 0, org_tpm or 0, _micros(org_budget)),
+    )
+    return tuple(scope for scope in scopes if scope.active)
+
+
 def _key_info(row: tuple[Any, ...]) -> tuple[str, KeyInfo, datetime]:
-    key_id, org_id, hashed, prefix, allowed, expires_at, revoked_at, updated_at = row
+    key_id, org_id, hashed, prefix, allowed, expires_at, revoked_at, updated_at, *limits = row
     info = KeyInfo(
         id=key_id,
         org_id=org_id,
@@ -52,6 +66,7 @@ def _key_info(row: tuple[Any, ...]) -> tuple[str, KeyInfo, datetime]:
         allowed_models=frozenset(allowed or ()),
         expires_at=expires_at.timestamp() if expires_at else None,
         revoked=revoked_at is not None,
+        scopes=_scopes(key_id, org_id, tuple(limits)),
     )
     return hashed, info, updated_at
 

@@ -46,7 +46,7 @@ models:
     context_window: 128000
   - name: solo
     deployments:
-      - {{provider: sim-d, model: solo}}
+      - {{provider: sim-d, model: solo, price: {{input: 1000000, output: 1000000}}}}
   - name: wide
     deployments:
       - {{provider: sim-e, model: wide}}
