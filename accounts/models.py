@@ -52,6 +52,8 @@ class Organization(models.Model):
     rpm_limit = models.PositiveIntegerField(null=True, blank=True)
     tpm_limit = models.PositiveIntegerField(null=True, blank=True)
     monthly_budget_usd = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # Percentages of the monthly budget at which owners and admins get an email.
+    budget_alert_thresholds = models.JSONField(default=list, blank=True)
     # Proxy workers poll key and organisation changes by this, to refresh their caches.
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -71,9 +73,7 @@ class Membership(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org")
-        ]
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org")]
 
     @property
     def can_manage(self) -> bool:
@@ -87,9 +87,7 @@ class Invitation(models.Model):
     organization = models.ForeignKey(Organization, models.CASCADE, related_name="invitations")
     email = models.EmailField()
     role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(null=True, blank=True)
 
@@ -105,9 +103,7 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=32, unique=True)
     hashed = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -122,9 +118,7 @@ class ApiKey(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="unique_key_name_per_org")
-        ]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="unique_key_name_per_org")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -154,9 +148,7 @@ class ProviderCredential(models.Model):
     provider = models.CharField(max_length=100)
     ciphertext = models.TextField(null=True, blank=True)  # Fernet token; NULL once deleted
     last4 = models.CharField(max_length=4, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     last_tested_at = models.DateTimeField(null=True, blank=True)
@@ -165,9 +157,7 @@ class ProviderCredential(models.Model):
     last_test_message = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "provider"], name="one_credential_per_provider")
-        ]
+        constraints = [models.UniqueConstraint(fields=["organization", "provider"], name="one_credential_per_provider")]
 
     def __str__(self) -> str:
         return f"{self.provider} (…{self.last4})"
@@ -181,3 +171,18 @@ class ProviderCredential(models.Model):
         if self.last_test_ok is None:
             return "untested"
         return "ok" if self.last_test_ok else "failed"
+
+
+class BudgetAlert(models.Model):
+    """One sent budget email: its unique row is what makes sending it exactly-once."""
+
+    organization = models.ForeignKey(Organization, models.CASCADE, related_name="budget_alerts")
+    month = models.CharField(max_length=7)  # "2026-11"
+    threshold = models.PositiveSmallIntegerField()
+    spend_usd = models.DecimalField(max_digits=12, decimal_places=2)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month", "threshold"], name="one_alert_per_threshold")
+        ]

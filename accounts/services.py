@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+import smtplib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -16,7 +19,16 @@ from django.utils import timezone
 
 from accounts.links import INVITE_MAX_AGE, VERIFY_MAX_AGE, invitation_token, verification_token
 from accounts import crypto, providers
-from accounts.models import KEY_SCOPES, ApiKey, Invitation, Membership, Organization, ProviderCredential, User
+from accounts.models import (
+    KEY_SCOPES,
+    ApiKey,
+    BudgetAlert,
+    Invitation,
+    Membership,
+    Organization,
+    ProviderCredential,
+    User,
+)
 from accounts.tokens import generate_key, hash_key
 
 log = logging.getLogger(__name__)
@@ -84,9 +96,7 @@ def _violated_constraint(exc: IntegrityError) -> str | None:
 def revoke_api_key(*, api_key: ApiKey) -> bool:
     """Revoke once; returns False when it was already revoked."""
     now = timezone.now()
-    updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
-        revoked_at=now, updated_at=now
-    )
+    updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now, updated_at=now)
     api_key.refresh_from_db()
     return updated == 1
 
@@ -170,12 +180,8 @@ def invite_member(
     Only the newest invitation per address stays valid.
     """
     with transaction.atomic():
-        Invitation.objects.filter(
-            organization=organization, email=email, accepted_at__isnull=True
-        ).delete()
-        invitation = Invitation.objects.create(
-            organization=organization, email=email, role=role, invited_by=invited_by
-        )
+        Invitation.objects.filter(organization=organization, email=email, accepted_at__isnull=True).delete()
+        invitation = Invitation.objects.create(organization=organization, email=email, role=role, invited_by=invited_by)
     url = site_root + reverse("accept_invitation", args=[invitation_token(invitation)])
     context = {"invitation": invitation, "url": url, "days": INVITE_MAX_AGE.days}
     body = render_to_string("accounts/email/invitation.txt", context)
@@ -188,7 +194,8 @@ def accept_invitation(*, invitation: Invitation, user: User) -> Membership:
         raise AccountsError(f"This invitation is for {invitation.email}.")
     with transaction.atomic():
         membership, _ = Membership.objects.get_or_create(
-            organization_id=invitation.organization_id, user=user,
+            organization_id=invitation.organization_id,
+            user=user,
             defaults={"role": invitation.role},
         )
         Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
@@ -206,9 +213,7 @@ def remove_member(*, membership: Membership) -> None:
     with transaction.atomic():
         # Lock the org's memberships so two removals cannot both pass the last-owner check.
         members = list(
-            Membership.objects.select_for_update()
-            .filter(organization_id=membership.organization_id)
-            .order_by("pk")
+            Membership.objects.select_for_update().filter(organization_id=membership.organization_id).order_by("pk")
         )
         target = next((m for m in members if m.pk == membership.pk), None)
         if target is None:
@@ -219,7 +224,8 @@ def remove_member(*, membership: Membership) -> None:
         target.delete()
         now = timezone.now()
         ApiKey.objects.filter(
-            organization_id=target.organization_id, created_by_id=target.user_id,
+            organization_id=target.organization_id,
+            created_by_id=target.user_id,
             revoked_at__isnull=True,
         ).update(revoked_at=now, updated_at=now)
 
@@ -238,8 +244,12 @@ def rotate_api_key(*, api_key: ApiKey, rotated_by: User) -> CreatedKey:
         old_name = old.name[: 100 - len(suffix)] + suffix
         ApiKey.objects.filter(pk=old.pk).update(name=old_name, revoked_at=now, updated_at=now)
         created = create_api_key(
-            organization=old.organization, name=old.name, created_by=rotated_by,
-            expires_at=old.expires_at, allowed_models=list(old.allowed_models), scopes=list(old.scopes),
+            organization=old.organization,
+            name=old.name,
+            created_by=rotated_by,
+            expires_at=old.expires_at,
+            allowed_models=list(old.allowed_models),
+            scopes=list(old.scopes),
         )
     api_key.refresh_from_db()
     return created
@@ -302,7 +312,11 @@ def delete_provider_credential(*, credential: ProviderCredential) -> bool:
     Returns False when it was already deleted.
     """
     updated = ProviderCredential.objects.filter(pk=credential.pk, ciphertext__isnull=False).update(
-        ciphertext=None, last4="", last_tested_at=None, last_test_ok=None, last_test_message="",
+        ciphertext=None,
+        last4="",
+        last_tested_at=None,
+        last_test_ok=None,
+        last_test_message="",
         updated_at=timezone.now(),
     )
     credential.refresh_from_db()
@@ -368,3 +382,52 @@ def rotate_credentials_key() -> RotationReport:
         else:
             changed += 1
     return RotationReport(reencrypted, current, unreadable, changed)
+
+
+DEFAULT_ALERT_THRESHOLDS = (50, 80, 100)
+
+
+def send_budget_alerts(*, today: date | None = None) -> int:
+    """Email owners and admins when month-to-date spend crosses a budget threshold; safe to rerun."""
+    from accounts import usage
+
+    day = today or timezone.now().date()
+    month = usage.DateRange(day.replace(day=1), day)
+    sent = 0
+    for org in Organization.objects.filter(monthly_budget_usd__gt=0):
+        spend = usage.usage_totals(organization_id=org.pk, period=month)["cost_usd"]
+        percent = spend * 100 / org.monthly_budget_usd
+        for threshold in sorted(org.budget_alert_thresholds or DEFAULT_ALERT_THRESHOLDS):
+            if percent >= threshold and _record_alert(org, f"{day:%Y-%m}", threshold, spend):
+                _mail_budget_alert(org, threshold, spend)
+                sent += 1
+    return sent
+
+
+def _record_alert(org: Organization, month: str, threshold: int, spend: Decimal) -> bool:
+    _, created = BudgetAlert.objects.get_or_create(
+        organization=org, month=month, threshold=threshold, defaults={"spend_usd": spend}
+    )
+    return created
+
+
+def _mail_budget_alert(org: Organization, threshold: int, spend: Decimal) -> None:
+    recipients = list(
+        org.memberships.filter(role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]).values_list(
+            "user__email", flat=True
+        )
+    )
+    subject = f"{org.name}: {threshold}% of the monthly LLM budget used"
+    body = (
+        f"Spend this month is ${spend:.2f} of the ${org.monthly_budget_usd:.2f} budget ({threshold}% threshold).\n"
+        + (
+            "Requests are now refused with 402 until the budget is raised or the month ends.\n"
+            if threshold >= 100
+            else ""
+        )
+        + f"\nUsage: {settings.SITE_URL}/orgs/{org.pk}/usage/\n"
+    )
+    try:
+        send_mail(subject, body, None, recipients)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("budget alert for organisation %s not sent: %s", org.pk, exc.__class__.__name__)

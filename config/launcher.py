@@ -171,28 +171,14 @@ def _product_children(host: str, port: int, sim_port: int | None) -> list[Child]
     python = sys.executable
     workers = env_int("WEB_WORKERS", os.cpu_count() or 1, minimum=1)
     children = [
+        # granian rather than uvicorn, by measurement (README, Performance): the same code serves
+        # 3,015 vs 2,647 RPS at concurrency 64 on one core, with a p99 of 29 vs 84 ms.
         Child(
             "web",
             [
-                python,
-                "-m",
-                "uvicorn",
-                "config.asgi:application",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-                "--lifespan",
-                "on",
-                "--no-access-log",
-                "--timeout-graceful-shutdown",
-                "20",
+                *(python, "-m", "granian", "--interface", "asgi", "--host", host, "--port", str(port)),
+                *("--workers", str(workers), "--loop", "uvloop", "--no-ws", "--log-level", "warning"),
+                *("--respawn-failed-workers", "--workers-kill-timeout", "25", "config.asgi:application"),
             ],
         ),
         Child(

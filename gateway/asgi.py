@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -60,6 +61,10 @@ class GatewayApp:
         if self.runtime is None:
             self.runtime = build_runtime()
         await self.runtime.start()
+        # Everything loaded so far lives for the whole process: keep the cyclic collector from
+        # re-scanning it (Django and the libraries are ~10^5 objects), which cuts tail latency.
+        gc.collect()
+        gc.freeze()
 
     async def shutdown(self) -> None:
         if self.runtime is not None:

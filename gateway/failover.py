@@ -87,6 +87,7 @@ class Failover:
 
     async def _try_model(self, model: Model) -> Served | None:
         deployments = (self.job.pinned,) if self.job.pinned else model.deployments
+        deployments = self.runtime.credentials.deployments_for(self.job.key.org_id, deployments)
         tried: set[str] = set()
         retries: list[_Retry] = []
         retried = False

@@ -10,21 +10,19 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 
-from accounts.selectors import api_key_by_hash, api_keys_changed_since
+from accounts.selectors import api_key_by_hash, api_keys_changed_since, record_keys_last_used
 from accounts.tokens import KEY_PREFIX, hash_key
-from gateway import db
+from gateway.polling import PolledTable, Rows
 from gateway.limits import Limits
 
 log = logging.getLogger(__name__)
-# Rows committed late can carry an updated_at older than the newest row already seen.
-OVERLAP = timedelta(seconds=5)
-FULL_RELOAD_SECONDS = 60.0
+LAST_USED_FLUSH_SECONDS = 5.0
 MISS_LOOKUPS_PER_SECOND = 20
 NEGATIVE_TTL = 1.0
 
@@ -71,33 +69,44 @@ def _key_info(row: tuple[Any, ...]) -> tuple[str, KeyInfo, datetime]:
     return hashed, info, updated_at
 
 
-class KeyCache:
+class KeyCache(PolledTable):
+    name = "key"
+
     def __init__(self, refresh_seconds: float) -> None:
-        self.refresh_seconds = refresh_seconds
+        super().__init__(api_keys_changed_since, refresh_seconds)
         self._keys: dict[str, KeyInfo] = {}
-        self._watermark: datetime | None = None
         self._misses: dict[str, float] = {}
         self._miss_window = (0.0, 0)
-        self._conn: psycopg.AsyncConnection | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._last_full = 0.0
+        self._used: dict[int, datetime] = {}
+        self._flusher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        try:
-            await self._refresh(full=True)
-        except (psycopg.Error, OSError) as exc:
-            log.warning("key cache: initial load failed, will retry: %s", exc.__class__.__name__)
-        self._task = asyncio.create_task(self._loop(), name="key-cache-refresh")
+        await super().start()
+        self._flusher = asyncio.create_task(self._flush_loop(), name="key-last-used")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-        if self._conn is not None:
-            await self._conn.close()
+        if self._flusher is not None:
+            self._flusher.cancel()
+        await self._flush_used()
+        await super().stop()
+
+    def apply(self, rows: Rows, *, full: bool) -> datetime | None:
+        fresh = {} if full else self._keys
+        newest = None
+        for row in rows:
+            hashed, info, updated_at = _key_info(row)
+            fresh[hashed] = info
+            newest = updated_at if newest is None or updated_at > newest else newest
+        self._keys = fresh
+        return newest
 
     def lookup(self, key: str) -> tuple[str, KeyInfo | None]:
         hashed = hash_key(key)
         return hashed, self._keys.get(hashed)
+
+    def mark_used(self, info: KeyInfo) -> None:
+        """Remember the use; a background task writes last-used times in batches."""
+        self._used[info.id] = datetime.now(UTC)
 
     async def lookup_miss(self, key: str, hashed: str) -> KeyInfo | None:
         """A key not in the cache may be seconds old: one bounded DB look-up, then remembered."""
@@ -105,7 +114,7 @@ class KeyCache:
         if not key.startswith(KEY_PREFIX) or self._misses.get(hashed, 0.0) > now or not self._allow_miss(now):
             return None
         try:
-            row = await api_key_by_hash(await self._connection(), hashed)
+            row = await api_key_by_hash(await self.connection(), hashed)
         except (psycopg.Error, OSError):
             return None
         if row is None:
@@ -125,30 +134,19 @@ class KeyCache:
         self._miss_window = (second, count + 1)
         return count < MISS_LOOKUPS_PER_SECOND
 
-    async def _connection(self) -> psycopg.AsyncConnection:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = await db.connect()
-        return self._conn
-
-    async def _loop(self) -> None:
+    async def _flush_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.refresh_seconds)
-            try:
-                await self._refresh(full=time.monotonic() - self._last_full > FULL_RELOAD_SECONDS)
-            except (psycopg.Error, OSError) as exc:
-                # Keep serving from the cache we have; a database blip must not fail requests.
-                log.warning("key cache: refresh failed: %s", exc.__class__.__name__)
-                self._conn = None
+            await asyncio.sleep(LAST_USED_FLUSH_SECONDS)
+            await self._flush_used()
 
-    async def _refresh(self, *, full: bool) -> None:
-        since = None if full or self._watermark is None else self._watermark - OVERLAP
-        rows = await api_keys_changed_since(await self._connection(), since)
-        fresh = {} if full else self._keys
-        for row in rows:
-            hashed, info, updated_at = _key_info(row)
-            fresh[hashed] = info
-            if self._watermark is None or updated_at > self._watermark:
-                self._watermark = updated_at
-        if full:
-            self._keys = fresh
-            self._last_full = time.monotonic()
+    async def _flush_used(self) -> None:
+        used, self._used = self._used, {}
+        if not used:
+            return
+        try:
+            await record_keys_last_used(await self.connection(), used)
+        except (psycopg.Error, OSError) as exc:
+            # A last-used time is a convenience: keep the newest for the next try, never fail for it.
+            log.warning("key cache: last-used update failed: %s", exc.__class__.__name__)
+            for key_id, at in used.items():
+                self._used.setdefault(key_id, at)

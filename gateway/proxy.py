@@ -86,6 +86,7 @@ async def authenticate(runtime: Runtime, authorization: bytes) -> KeyInfo:
         raise GatewayError(401, "This API key has been revoked.", code="revoked_api_key")
     if not info.usable(time.time()):
         raise GatewayError(401, "This API key has expired.", code="expired_api_key")
+    runtime.keys.mark_used(info)
     return info
 
 

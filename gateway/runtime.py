@@ -11,6 +11,7 @@ from gateway import google_auth
 from gateway.attempts import AttemptLog
 from gateway.breaker import HealthRegistry
 from gateway.config import ConfigFileError, GatewayConfig, load_config
+from gateway.credentials import CredentialCache
 from gateway.keys import KeyCache
 from gateway.limits import Limiter
 from gateway.transport import AiohttpTransport, create_transport
@@ -24,6 +25,7 @@ class Runtime:
     health: HealthRegistry
     transport: AiohttpTransport
     keys: KeyCache
+    credentials: CredentialCache
     limiter: Limiter
     log: AttemptLog
     max_body_bytes: int
@@ -32,6 +34,7 @@ class Runtime:
 
     async def start(self) -> None:
         await self.keys.start()
+        await self.credentials.start()
         # Vertex tokens are minted here, so that no request waits for Google's token endpoint.
         await google_auth.prime(self.config)
         self.log.start()
@@ -39,6 +42,7 @@ class Runtime:
     async def stop(self) -> None:
         await self.log.stop()
         await self.keys.stop()
+        await self.credentials.stop()
         await self.limiter.aclose()
         await self.transport.aclose()
 
@@ -56,6 +60,7 @@ def build_runtime(config: GatewayConfig | None = None) -> Runtime:
         health=HealthRegistry(),
         transport=create_transport(),
         keys=KeyCache(settings.GATEWAY_KEY_REFRESH_SECONDS),
+        credentials=CredentialCache(settings.GATEWAY_KEY_REFRESH_SECONDS),
         limiter=Limiter(settings.REDIS_URL, prefix=settings.CACHES["default"].get("KEY_PREFIX", "gw")),
         log=AttemptLog(flush_seconds=settings.GATEWAY_LOG_FLUSH_SECONDS, spool_dir=settings.GATEWAY_SPOOL_DIR),
         max_body_bytes=settings.GATEWAY_MAX_BODY_BYTES,

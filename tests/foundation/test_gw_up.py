@@ -82,7 +82,7 @@ def test_up_serves_the_demo_and_ctrl_c_leaves_no_process_behind(launched: subpro
 
     family = psutil.Process(launched.pid).children(recursive=True)
     commands = [" ".join(p.cmdline()) for p in family]
-    for part in ("uvicorn", "celery -A config worker", "celery -A config beat", "simulator", "demo_traffic"):
+    for part in ("granian", "celery -A config worker", "celery -A config beat", "simulator", "demo_traffic"):
         assert any(part in command for command in commands), (part, commands)
     launched.send_signal(signal.SIGINT)
     assert launched.wait(timeout=60) == 0
