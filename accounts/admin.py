@@ -49,8 +49,15 @@ class ProviderCredentialAdmin(admin.ModelAdmin):
     list_display = ["provider", "organization", "last4", "last_test_ok", "updated_at"]
     list_filter = ["provider"]
     readonly_fields = [
-        "organization", "provider", "last4", "created_by", "created_at", "updated_at",
-        "last_tested_at", "last_test_ok", "last_test_message",
+        "organization",
+        "provider",
+        "last4",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "last_tested_at",
+        "last_test_ok",
+        "last_test_message",
     ]
     exclude = ["ciphertext"]
 

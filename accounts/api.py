@@ -7,6 +7,8 @@ gateway key's plaintext is returned once, by the call that creates it; a provide
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import csv
 import io
 from dataclasses import dataclass
@@ -96,6 +98,9 @@ class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
             "status",
             "scopes",
             "allowed_models",
+            "rpm_limit",
+            "tpm_limit",
+            "monthly_budget_usd",
             "created_by",
             "created_at",
             "expires_at",
@@ -121,6 +126,11 @@ class ApiKeyCreateSerializer(serializers.Serializer[Any]):
         required=False,
         max_length=MAX_ALLOWED_MODELS,
         help_text="Model names this key may call; empty means every model.",
+    )
+    rpm_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=10**9)
+    tpm_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=10**12)
+    monthly_budget_usd = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=12, decimal_places=2, min_value=Decimal("0.01")
     )
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=KEY_SCOPES),
@@ -364,6 +374,9 @@ def keys(request: Request, org_id: int) -> Response:
             expires_at=data.get("expires_at"),
             allowed_models=data.get("allowed_models") or [],
             scopes=data.get("scopes") or [],
+            rpm_limit=data.get("rpm_limit"),
+            tpm_limit=data.get("tpm_limit"),
+            monthly_budget_usd=data.get("monthly_budget_usd"),
         )
     except services.KeyNameTaken:
         raise exceptions.ValidationError(

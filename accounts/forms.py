@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -121,6 +122,29 @@ class ApiKeyForm(forms.Form):
         help_text="Optional, comma-separated. Empty means every model.",
     )
 
+    rpm_limit = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10**9,
+        label="Requests per minute",
+        help_text="Optional limit for this key.",
+    )
+    tpm_limit = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10**12,
+        label="Tokens per minute",
+        help_text="Optional limit for this key; prompts are estimated, then corrected from usage.",
+    )
+    monthly_budget_usd = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("1000000000"),
+        decimal_places=2,
+        label="Monthly budget (USD)",
+        help_text="Optional. Past it, the key's requests get a 402 until next month.",
+    )
+
     management = forms.BooleanField(
         required=False,
         label="Management API access",
@@ -164,9 +188,7 @@ class ApiKeyForm(forms.Form):
         known = configured_model_names()
         unknown = [name for name in names if known is not None and name not in known]
         if unknown:
-            raise ValidationError(
-                f"Unknown model(s): {', '.join(unknown)}. Configured: {', '.join(known or [])}."
-            )
+            raise ValidationError(f"Unknown model(s): {', '.join(unknown)}. Configured: {', '.join(known or [])}.")
         return names
 
 
@@ -249,3 +271,44 @@ class UsageRangeForm(forms.Form):
     @property
     def period(self) -> usage.DateRange:
         return usage.DateRange(self.cleaned_data["from"], self.cleaned_data["to"])
+
+
+class OrganizationLimitsForm(forms.Form):
+    rpm_limit = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10**9,
+        label="Requests per minute",
+        help_text="For all of the organisation's keys together. Empty: no limit.",
+    )
+    tpm_limit = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10**12,
+        label="Tokens per minute",
+        help_text="For all of the organisation's keys together. Empty: no limit.",
+    )
+    monthly_budget_usd = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("1000000000"),
+        decimal_places=2,
+        label="Monthly budget (USD)",
+        help_text="Past it, requests get a 402 until the next month. Empty: none.",
+    )
+    budget_alert_thresholds = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Budget alert thresholds (%)",
+        help_text="Comma-separated percentages; owners and admins get an email at each. Default: 50, 80, 100.",
+    )
+
+    def clean_budget_alert_thresholds(self) -> list[int]:
+        raw: str = self.cleaned_data.get("budget_alert_thresholds") or ""
+        try:
+            values = sorted({int(part) for part in raw.split(",") if part.strip()})
+        except ValueError:
+            raise ValidationError("Use whole percentages separated by commas, like 50, 80, 100.") from None
+        if any(not 1 <= value <= 1000 for value in values) or len(values) > 10:
+            raise ValidationError("Up to 10 percentages, each from 1 to 1000.")
+        return values

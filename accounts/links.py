@@ -45,8 +45,4 @@ def invitation_for_token(token: str) -> Invitation | None:
     invitation_id = _load(token, salt=_INVITE_SALT, max_age=INVITE_MAX_AGE).get("i")
     if not isinstance(invitation_id, int):
         return None
-    return (
-        Invitation.objects.select_related("organization")
-        .filter(pk=invitation_id, accepted_at__isnull=True)
-        .first()
-    )
+    return Invitation.objects.select_related("organization").filter(pk=invitation_id, accepted_at__isnull=True).first()

@@ -21,9 +21,7 @@ _KEY_QUERY = (
 )
 
 
-async def api_keys_changed_since(
-    conn: psycopg.AsyncConnection, since: datetime | None
-) -> list[tuple[Any, ...]]:
+async def api_keys_changed_since(conn: psycopg.AsyncConnection, since: datetime | None) -> list[tuple[Any, ...]]:
     """Key rows for the proxy's in-process cache: all of them, or those changed since ``since``."""
     async with conn.cursor() as cursor:
         if since is None:
@@ -91,9 +89,7 @@ def memberships_for_user(*, user: User) -> QuerySet[Membership]:
 
 
 def members_of(*, organization: Organization) -> QuerySet[Membership]:
-    return Membership.objects.filter(organization=organization).select_related("user").order_by(
-        "user__email"
-    )
+    return Membership.objects.filter(organization=organization).select_related("user").order_by("user__email")
 
 
 def pending_invitations(*, organization: Organization) -> QuerySet[Invitation]:
@@ -105,19 +101,13 @@ def pending_invitations(*, organization: Organization) -> QuerySet[Invitation]:
 
 
 def api_keys_of(*, organization: Organization) -> QuerySet[ApiKey]:
-    return (
-        ApiKey.objects.filter(organization=organization)
-        .select_related("created_by")
-        .order_by("-created_at", "-pk")
-    )
+    return ApiKey.objects.filter(organization=organization).select_related("created_by").order_by("-created_at", "-pk")
 
 
 def active_key_count(*, organization: Organization) -> int:
     now = timezone.now()
     return (
-        ApiKey.objects.filter(organization=organization, revoked_at__isnull=True)
-        .exclude(expires_at__lte=now)
-        .count()
+        ApiKey.objects.filter(organization=organization, revoked_at__isnull=True).exclude(expires_at__lte=now).count()
     )
 
 

@@ -64,6 +64,9 @@ def create_api_key(
     expires_at: datetime | None = None,
     allowed_models: list[str] | None = None,
     scopes: list[str] | None = None,
+    rpm_limit: int | None = None,
+    tpm_limit: int | None = None,
+    monthly_budget_usd: Decimal | None = None,
 ) -> CreatedKey:
     unknown = set(scopes or []) - set(KEY_SCOPES)
     if unknown:
@@ -80,6 +83,9 @@ def create_api_key(
                 expires_at=expires_at,
                 allowed_models=allowed_models or [],
                 scopes=sorted(set(scopes or [])),
+                rpm_limit=rpm_limit,
+                tpm_limit=tpm_limit,
+                monthly_budget_usd=monthly_budget_usd,
             )
     except IntegrityError as exc:
         if _violated_constraint(exc) == "unique_key_name_per_org":
@@ -431,3 +437,21 @@ def _mail_budget_alert(org: Organization, threshold: int, spend: Decimal) -> Non
         send_mail(subject, body, None, recipients)
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("budget alert for organisation %s not sent: %s", org.pk, exc.__class__.__name__)
+
+
+def update_organization_limits(
+    *,
+    organization: Organization,
+    rpm_limit: int | None,
+    tpm_limit: int | None,
+    monthly_budget_usd: Decimal | None,
+    budget_alert_thresholds: list[int],
+) -> None:
+    """Set the organisation-wide limits; every proxy worker applies them within a second."""
+    organization.rpm_limit = rpm_limit
+    organization.tpm_limit = tpm_limit
+    organization.monthly_budget_usd = monthly_budget_usd
+    organization.budget_alert_thresholds = budget_alert_thresholds
+    organization.save(
+        update_fields=["rpm_limit", "tpm_limit", "monthly_budget_usd", "budget_alert_thresholds", "updated_at"]
+    )

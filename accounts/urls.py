@@ -36,6 +36,7 @@ urlpatterns = [
     path("orgs/<int:org_id>/keys/new/", views.key_create, name="key_create"),
     path("orgs/<int:org_id>/keys/<int:key_id>/revoke/", views.key_revoke, name="key_revoke"),
     path("orgs/<int:org_id>/keys/<int:key_id>/rotate/", views.key_rotate, name="key_rotate"),
+    path("orgs/<int:org_id>/limits/", views.organization_limits, name="organization_limits"),
     path("orgs/<int:org_id>/providers/", views.provider_list, name="provider_list"),
     path("orgs/<int:org_id>/providers/new/", views.provider_set, name="provider_set"),
     path(

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts import selectors, services, usage
 from accounts.forms import (
     ApiKeyForm,
+    OrganizationLimitsForm,
     InviteForm,
     LoginForm,
     OrganizationForm,
@@ -131,7 +132,8 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             user = services.sign_up(
-                email=form.cleaned_data["email"], password=form.cleaned_data["password"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
                 invitation=invitation,
             )
         except IntegrityError:  # the same address signed up a moment ago
@@ -209,9 +211,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         return super().form_valid(form)
 
 
-password_reset_done = auth_views.PasswordResetDoneView.as_view(
-    template_name="accounts/password_reset_done.html"
-)
+password_reset_done = auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="accounts/password_reset_complete.html"
 )
@@ -281,8 +281,11 @@ def invite_member(request: HttpRequest, org_id: int) -> HttpResponse:
         return _render_members(request, membership, form, status=400)
     email = form.cleaned_data["email"]
     _, sent = services.invite_member(
-        organization=membership.organization, email=email, role=form.cleaned_data["role"],
-        invited_by=_user(request), site_root=_site_root(request),
+        organization=membership.organization,
+        email=email,
+        role=form.cleaned_data["role"],
+        invited_by=_user(request),
+        site_root=_site_root(request),
     )
     if sent:
         messages.success(request, f"Invitation sent to {email}.")
@@ -394,9 +397,15 @@ def key_create(request: HttpRequest, org_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             created = services.create_api_key(
-                organization=membership.organization, name=form.cleaned_data["name"], created_by=user,
-                expires_at=form.cleaned_data["expires_on"], allowed_models=form.cleaned_data["allowed_models"],
+                organization=membership.organization,
+                name=form.cleaned_data["name"],
+                created_by=user,
+                expires_at=form.cleaned_data["expires_on"],
+                allowed_models=form.cleaned_data["allowed_models"],
                 scopes=form.scopes,
+                rpm_limit=form.cleaned_data["rpm_limit"],
+                tpm_limit=form.cleaned_data["tpm_limit"],
+                monthly_budget_usd=form.cleaned_data["monthly_budget_usd"],
             )
         except services.KeyNameTaken:
             form.add_error("name", "A key with this name already exists in this organisation.")
@@ -467,8 +476,10 @@ def provider_set(request: HttpRequest, org_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             credential, created = services.set_provider_credential(
-                organization=membership.organization, provider=form.cleaned_data["provider"],
-                secret=form.cleaned_data["secret"], created_by=_user(request),
+                organization=membership.organization,
+                provider=form.cleaned_data["provider"],
+                secret=form.cleaned_data["secret"],
+                created_by=_user(request),
             )
         except services.AccountsError as exc:
             form.add_error(None, str(exc))
@@ -538,3 +549,27 @@ def usage_report(request: HttpRequest, org_id: int) -> HttpResponse:
         csv_query=urlencode({**query, "format": "csv"}),
     )
     return render(request, "accounts/usage.html", context)
+
+
+@login_required
+@GET_POST
+def organization_limits(request: HttpRequest, org_id: int) -> HttpResponse:
+    membership = _get_membership_for_user(request, org_id)
+    if not membership.can_manage:
+        raise PermissionDenied
+    org = membership.organization
+    initial = {
+        "rpm_limit": org.rpm_limit,
+        "tpm_limit": org.tpm_limit,
+        "monthly_budget_usd": org.monthly_budget_usd,
+        "budget_alert_thresholds": ", ".join(str(t) for t in org.budget_alert_thresholds or []),
+    }
+    form = OrganizationLimitsForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.update_organization_limits(organization=org, **form.cleaned_data)
+        messages.success(request, "Limits saved. Every gateway worker applies them within a second.")
+        return redirect("organization_limits", org.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "accounts/organization_limits.html", _org_context(membership, "limits", form=form), status=status
+    )

@@ -61,9 +61,13 @@ def test_signing_up_from_the_invitation_joins_the_organisation(accounts: Account
 
 def test_signing_up_with_another_address_does_not_use_the_invitation(accounts: Accounts) -> None:
     invitation = invite(accounts, email="fresh@example.org")
-    client_for().post(f"/signup/?invite={invitation_token(invitation)}", {
-        "email": "other@example.org", "password": "correct horse battery 42",
-    })
+    client_for().post(
+        f"/signup/?invite={invitation_token(invitation)}",
+        {
+            "email": "other@example.org",
+            "password": "correct horse battery 42",
+        },
+    )
     assert not Membership.objects.filter(organization=accounts.org, user__email="other@example.org").exists()
     assert Invitation.objects.get().accepted_at is None
 

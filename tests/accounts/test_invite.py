@@ -20,7 +20,9 @@ def test_owner_invites_by_email(verified: Accounts) -> None:
     assert response["Location"] == f"/orgs/{verified.org.pk}/members/"
     invitation = Invitation.objects.get()
     assert (invitation.email, invitation.role, invitation.invited_by) == (
-        "new@example.org", "admin", verified.owner,
+        "new@example.org",
+        "admin",
+        verified.owner,
     )
     assert mail.outbox[0].to == ["new@example.org"]
     assert "http://testserver/invite/" in mail.outbox[0].body

@@ -145,9 +145,7 @@ def test_bad_input_is_a_field_error(verified: Accounts, data: dict[str, str], fi
     assert not ApiKey.objects.exists()
 
 
-def test_models_are_checked_against_the_gateway_config(
-    verified: Accounts, settings: object, tmp_path: Path
-) -> None:
+def test_models_are_checked_against_the_gateway_config(verified: Accounts, settings: object, tmp_path: Path) -> None:
     config = tmp_path / "gateway.yaml"
     config.write_text(
         "providers:\n  - {name: p, kind: openai, base_url: 'http://127.0.0.1:9/v1', api_key: x}\n"
@@ -176,4 +174,21 @@ def test_the_key_is_never_logged(verified: Accounts, caplog: pytest.LogCaptureFi
     assert plaintext is not None
     # The INSERT was captured with its parameters: the hash is there, the key is not.
     assert ApiKey.objects.get().hashed in caplog.text
-    assert_not_in_logs(caplog, plaintext.group()[len("sk-gw-12345678-"):])
+    assert_not_in_logs(caplog, plaintext.group()[len("sk-gw-12345678-") :])
+
+
+def test_per_key_limits_are_saved(verified: Accounts) -> None:
+    response = client_for(verified.owner).post(
+        url(verified), {"name": "limited-key", "rpm_limit": "30", "tpm_limit": "5000", "monthly_budget_usd": "12.00"}
+    )
+    assert response.status_code == 200
+    key = ApiKey.objects.get(name="limited-key")
+    assert (key.rpm_limit, key.tpm_limit, str(key.monthly_budget_usd)) == (30, 5000, "12.00")
+
+
+@pytest.mark.parametrize("data", [{"rpm_limit": "-5"}, {"tpm_limit": "1.5"}, {"monthly_budget_usd": "-1"}])
+def test_invalid_per_key_limits_are_field_errors(verified: Accounts, data: dict[str, str]) -> None:
+    response = client_for(verified.owner).post(url(verified), {"name": "bad-limits", **data})
+    assert response.status_code == 400
+    assert set(data) <= set(response.context["form"].errors)
+    assert not ApiKey.objects.filter(name="bad-limits").exists()

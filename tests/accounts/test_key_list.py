@@ -23,8 +23,17 @@ def test_lists_keys_with_their_status(accounts: Accounts) -> None:
     response = client_for(accounts.owner).get(url(accounts))
     assert response.status_code == 200
     page = response.content.decode()
-    for text in ("live", "gone", "old", "status-active", "status-revoked", "status-expired",
-                 "owner@example.org", "member@example.org", revoked.prefix):
+    for text in (
+        "live",
+        "gone",
+        "old",
+        "status-active",
+        "status-revoked",
+        "status-expired",
+        "owner@example.org",
+        "member@example.org",
+        revoked.prefix,
+    ):
         assert text in page
 
 

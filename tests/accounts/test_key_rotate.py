@@ -15,7 +15,9 @@ KEY_RE = re.compile(r"sk-gw-[0-9a-f]{8}-[A-Za-z0-9_-]{20,}")
 
 def make_key(accounts: Accounts, created_by: object = None) -> ApiKey:
     return create_api_key(
-        organization=accounts.org, name="ci", created_by=created_by or accounts.owner,
+        organization=accounts.org,
+        name="ci",
+        created_by=created_by or accounts.owner,
         allowed_models=["chat"],
     ).api_key
 
