@@ -109,7 +109,30 @@ class InviteForm(forms.Form):
         return email
 
 
-class ApiKeyForm(forms.Form):
+class LimitFields(forms.Form):
+    """Rate limits and a monthly budget, for a key or for a whole organisation. Empty: none."""
+
+    rpm_limit = forms.IntegerField(required=False, min_value=1, max_value=10**9, label="Requests per minute")
+    tpm_limit = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10**12,
+        label="Tokens per minute",
+        help_text="Prompts are estimated on the way in, then corrected from the provider's usage.",
+    )
+    monthly_budget_usd = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("1000000000"),
+        decimal_places=2,
+        label="Monthly budget (USD)",
+        help_text="Past it, requests get a 402 until the next month.",
+    )
+
+
+class ApiKeyForm(LimitFields):
+    field_order = ["name", "expires_on", "allowed_models", "rpm_limit", "tpm_limit", "monthly_budget_usd"]
+
     name = forms.CharField(max_length=100, strip=True)
     expires_on = forms.DateField(
         required=False,
@@ -120,29 +143,6 @@ class ApiKeyForm(forms.Form):
         required=False,
         max_length=5000,
         help_text="Optional, comma-separated. Empty means every model.",
-    )
-
-    rpm_limit = forms.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=10**9,
-        label="Requests per minute",
-        help_text="Optional limit for this key.",
-    )
-    tpm_limit = forms.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=10**12,
-        label="Tokens per minute",
-        help_text="Optional limit for this key; prompts are estimated, then corrected from usage.",
-    )
-    monthly_budget_usd = forms.DecimalField(
-        required=False,
-        min_value=Decimal("0.01"),
-        max_value=Decimal("1000000000"),
-        decimal_places=2,
-        label="Monthly budget (USD)",
-        help_text="Optional. Past it, the key's requests get a 402 until next month.",
     )
 
     management = forms.BooleanField(
@@ -273,29 +273,7 @@ class UsageRangeForm(forms.Form):
         return usage.DateRange(self.cleaned_data["from"], self.cleaned_data["to"])
 
 
-class OrganizationLimitsForm(forms.Form):
-    rpm_limit = forms.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=10**9,
-        label="Requests per minute",
-        help_text="For all of the organisation's keys together. Empty: no limit.",
-    )
-    tpm_limit = forms.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=10**12,
-        label="Tokens per minute",
-        help_text="For all of the organisation's keys together. Empty: no limit.",
-    )
-    monthly_budget_usd = forms.DecimalField(
-        required=False,
-        min_value=Decimal("0.01"),
-        max_value=Decimal("1000000000"),
-        decimal_places=2,
-        label="Monthly budget (USD)",
-        help_text="Past it, requests get a 402 until the next month. Empty: none.",
-    )
+class OrganizationLimitsForm(LimitFields):
     budget_alert_thresholds = forms.CharField(
         required=False,
         max_length=100,

@@ -35,6 +35,7 @@ from gateway.proxy import (
     admit,
     settle,
     read_body,
+    serve,
 )
 from gateway.relay import StreamBroken, aggregate, read_rest
 from gateway.runtime import Runtime
@@ -418,17 +419,7 @@ async def messages(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> N
         return
     except asyncio.CancelledError:
         return
-    if not job.stream:
-        await _serve_complete(runtime, job, send)
-        return
-    watcher = DisconnectWatcher(receive)
-    try:
-        await _serve_stream(runtime, job, send, watcher)
-    except asyncio.CancelledError:
-        if not watcher.client_gone:
-            raise
-    finally:
-        watcher.stop()
+    await serve(runtime, job, receive, send, _serve_complete, _serve_stream)
 
 
 def _answer_headers(job: Job, served: Served, content_type: bytes) -> Headers:

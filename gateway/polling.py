@@ -8,6 +8,7 @@ deletions. A database blip leaves the last good copy in place.
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -27,7 +28,7 @@ Rows = list[tuple[Any, ...]]
 Fetch = Callable[[psycopg.AsyncConnection, datetime | None], Awaitable[Rows]]
 
 
-class PolledTable:
+class PolledTable(ABC):
     """Subclasses hold the copy; ``apply`` stores fetched rows and returns their newest updated_at."""
 
     name = "table"
@@ -40,8 +41,8 @@ class PolledTable:
         self._task: asyncio.Task[None] | None = None
         self._last_full = 0.0
 
-    def apply(self, rows: Rows, *, full: bool) -> datetime | None:
-        raise NotImplementedError
+    @abstractmethod
+    def apply(self, rows: Rows, *, full: bool) -> datetime | None: ...
 
     async def start(self) -> None:
         try:

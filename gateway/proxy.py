@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -193,13 +194,25 @@ async def chat_completions(runtime: Runtime, scope: Scope, receive: Any, send: A
         return
     except asyncio.CancelledError:
         return
+    await serve(runtime, job, receive, send, _serve_complete, _serve_stream)
+
+
+async def serve(
+    runtime: Runtime,
+    job: Job,
+    receive: Any,
+    send: Any,
+    complete: Callable[[Runtime, Job, Any], Awaitable[None]],
+    stream: Callable[[Runtime, Job, Any, DisconnectWatcher], Awaitable[None]],
+) -> None:
+    """Answer a validated job with the endpoint's own encoding, whole or streamed."""
     if not job.stream:
-        await _serve_complete(runtime, job, send)
+        await complete(runtime, job, send)
         return
     # Only a stream needs this extra task: a client that leaves mid-stream must cancel the upstream.
     watcher = DisconnectWatcher(receive)
     try:
-        await _serve_stream(runtime, job, send, watcher)
+        await stream(runtime, job, send, watcher)
     except asyncio.CancelledError:
         if not watcher.client_gone:
             raise
