@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from gateway.adapters.base import Chunk
 from gateway.errors import GatewayError
 from gateway.failover import Failover, Job, Served
 from gateway.proxy import (
@@ -35,9 +36,10 @@ from gateway.proxy import (
     admit,
     settle,
     read_body,
+    relay_stream,
     serve,
 )
-from gateway.relay import StreamBroken, aggregate, read_rest
+from gateway.relay import OpenAttempt, StreamBroken, StreamState, aggregate
 from gateway.runtime import Runtime
 from gateway.validation import parse_body
 
@@ -453,38 +455,28 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: Disconne
         await send_error(send, error, job.request_id)
         await settle(runtime, job, None)
         return
-    opened = served.opened
-    state = opened.state
-    events = MessageEvents()
     headers = [*_answer_headers(job, served, b"text/event-stream"), (b"cache-control", b"no-cache")]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    outcome = "ok"
-    try:
-        first = state.first_chunk or {}
-        head = [events.start(message_id(first.get("id") or "", job.request_id), state.target_model)]
+    await relay_stream(runtime, job, served, send, watcher, headers, _AnthropicEvents(job, served.opened.state))
+
+
+class _AnthropicEvents:
+    def __init__(self, job: Job, state: StreamState) -> None:
+        self.job = job
+        self.state = state
+        self.events = MessageEvents()
+
+    def head(self, opened: OpenAttempt) -> bytes:
+        first = self.state.first_chunk or {}
+        head = [self.events.start(message_id(first.get("id") or "", self.job.request_id), self.state.target_model)]
         for chunk in opened.parsed_head:
-            head.extend(events.chunk(chunk))
-        await send({"type": "http.response.body", "body": b"".join(head), "more_body": True})
-        async for batch in read_rest(opened):
-            out = [piece for _, chunk in batch for piece in events.chunk(chunk)]
-            if out:
-                await send({"type": "http.response.body", "body": b"".join(out), "more_body": True})
-        watcher.responding_done = True
-        tail = events.end(state.usage or estimated_usage(job, state))
-        await send({"type": "http.response.body", "body": tail, "more_body": False})
-    except StreamBroken as broken:
-        # Content already reached the client: no failover is possible, and no message_stop
-        # either, so a truncated answer can never pass for a complete one.
-        outcome = f"{broken.failure.value}_after_content"
-        runtime.health.record_failure(opened.deployment.id, asyncio.get_running_loop().time())
-        served.event.error = str(broken)[:500]
-        watcher.responding_done = True
-        await send({"type": "http.response.body", "body": stream_error_event(broken), "more_body": False})
-    except asyncio.CancelledError:
-        outcome = "client_disconnected"
-        await opened.close()
-        raise
-    finally:
-        finish_event(runtime, job, served, outcome)
-    await opened.finish()
-    await settle(runtime, job, served)
+            head.extend(self.events.chunk(chunk))
+        return b"".join(head)
+
+    def batch(self, batch: list[Chunk]) -> bytes:
+        return b"".join(piece for _, chunk in batch for piece in self.events.chunk(chunk))
+
+    def tail(self) -> bytes:
+        return self.events.end(self.state.usage or estimated_usage(self.job, self.state))
+
+    def error(self, broken: StreamBroken) -> bytes:
+        return stream_error_event(broken)

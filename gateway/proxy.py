@@ -6,15 +6,16 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
+from gateway.adapters.base import Chunk
 from gateway.config import resolve_model
 from gateway.errors import GatewayError, error_body
 from gateway.failover import Failover, Job, Served
 from gateway.keys import KeyInfo
-from gateway.relay import StreamBroken, StreamState, aggregate, read_rest
+from gateway.relay import OpenAttempt, StreamBroken, StreamState, aggregate, read_rest
 from gateway.runtime import Runtime
 from gateway.validation import check_chat_request, parse_body
 
@@ -282,30 +283,71 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: Disconne
         await send_error(send, error, job.request_id)
         await settle(runtime, job, None)
         return
-    opened = served.opened
-    state = opened.state
     headers = [*served_headers(job, served, b"text/event-stream"), (b"cache-control", b"no-cache")]
+    await relay_stream(runtime, job, served, send, watcher, headers, _OpenAIEvents(job, served.opened.state))
+
+
+class StreamEncoder(Protocol):
+    """How one inbound endpoint writes a stream: its first bytes, each batch, a clean end, a cut."""
+
+    def head(self, opened: OpenAttempt) -> bytes: ...
+
+    def batch(self, batch: list[Chunk]) -> bytes: ...
+
+    def tail(self) -> bytes: ...
+
+    def error(self, broken: StreamBroken) -> bytes: ...
+
+
+class _OpenAIEvents:
+    def __init__(self, job: Job, state: StreamState) -> None:
+        self.job = job
+        self.state = state
+
+    def head(self, opened: OpenAttempt) -> bytes:
+        return b"".join(opened.head)
+
+    def batch(self, batch: list[Chunk]) -> bytes:
+        return b"".join(e for e in (self.state.client_bytes(p, c) for p, c in batch) if e is not None)
+
+    def tail(self) -> bytes:
+        if self.job.wants_usage and self.state.usage is None:
+            return _usage_event(self.job, self.state) + DONE_EVENT
+        return DONE_EVENT
+
+    def error(self, broken: StreamBroken) -> bytes:
+        return _stream_error_event(broken)
+
+
+async def relay_stream(
+    runtime: Runtime,
+    job: Job,
+    served: Served,
+    send: Any,
+    watcher: DisconnectWatcher,
+    headers: Headers,
+    encoder: StreamEncoder,
+) -> None:
+    """Relay the rest of a served stream; a cut after content ends with the encoder's error event."""
+    opened = served.opened
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     outcome = "ok"
     try:
-        await send({"type": "http.response.body", "body": b"".join(opened.head), "more_body": True})
+        await send({"type": "http.response.body", "body": encoder.head(opened), "more_body": True})
         async for batch in read_rest(opened):
-            events = [e for e in (state.client_bytes(p, c) for p, c in batch) if e is not None]
-            if events:
-                await send({"type": "http.response.body", "body": b"".join(events), "more_body": True})
-        tail = DONE_EVENT
-        if job.wants_usage and state.usage is None:
-            tail = _usage_event(job, state) + DONE_EVENT
+            body = encoder.batch(batch)
+            if body:
+                await send({"type": "http.response.body", "body": body, "more_body": True})
         watcher.responding_done = True
-        await send({"type": "http.response.body", "body": tail, "more_body": False})
+        await send({"type": "http.response.body", "body": encoder.tail(), "more_body": False})
     except StreamBroken as broken:
-        # Content already reached the client: no failover is possible, and no [DONE] either,
-        # so a truncated answer can never pass for a complete one.
+        # Content already reached the client: no failover is possible, and no end-of-stream marker
+        # either, so a truncated answer can never pass for a complete one.
         outcome = f"{broken.failure.value}_after_content"
         runtime.health.record_failure(opened.deployment.id, asyncio.get_running_loop().time())
         served.event.error = str(broken)[:500]
         watcher.responding_done = True
-        await send({"type": "http.response.body", "body": _stream_error_event(broken), "more_body": False})
+        await send({"type": "http.response.body", "body": encoder.error(broken), "more_body": False})
     except asyncio.CancelledError:
         outcome = "client_disconnected"
         await opened.close()
