@@ -13,6 +13,8 @@ from typing import Any
 
 import redis
 
+from config.supervisor import die_with_parent
+
 log = logging.getLogger(__name__)
 
 
@@ -100,7 +102,9 @@ def start_redis(data_dir: Path, *, throwaway: bool) -> EmbeddedRedis:
         "64",
         *persistence,
     ]
-    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
+    # Own session (Ctrl-C must not reach it before the web tier has flushed), but it still dies
+    # with the launcher if that is killed outright.
+    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
     deadline = time.monotonic() + 15
     while not redis_alive(socket):
         if process.poll() is not None or time.monotonic() > deadline:

@@ -19,7 +19,7 @@ CRASH_WINDOW = 10.0
 MAX_QUICK_CRASHES = 3
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # If the launcher is killed outright, the kernel sends SIGTERM to each child: no orphans.
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -63,7 +63,7 @@ class Supervisor:
             env=self.env,
             cwd=self.cwd,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
             stdin=subprocess.DEVNULL,
         )
         child.started_at = time.monotonic()

@@ -46,8 +46,13 @@ def launched(tmp_path: Path) -> subprocess.Popen[bytes]:
     process.port = port  # type: ignore[attr-defined]
     yield process
     if process.poll() is None:
-        process.kill()
-        process.wait()
+        # Stop it as a user would, so that a failed assertion leaves no services behind either.
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _banner(process: subprocess.Popen[bytes], timeout: float) -> list[str]:
