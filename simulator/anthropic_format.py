@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from simulator.faults import KIND_ERRORS, STATUS_ERRORS
-from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, Reply, StreamScript
+from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, JsonBodyFormat, Reply, StreamScript
 
 MALFORMED_EVENT = b"event: content_block_delta\ndata: {not json\n\n"
 ROLES = ("user", "assistant")
@@ -359,22 +359,11 @@ def render_stream_error(error: ErrorSpec) -> bytes:
 # ---------------------------------------------------------------- the format object
 
 
-class AnthropicMessages:
+class AnthropicMessages(JsonBodyFormat):
     """`WireFormat` for `POST /{provider}/v1/messages`."""
 
     stream_content_type = "text/event-stream; charset=utf-8"
     malformed_event = MALFORMED_EVENT
-
-    def decode(self, raw: bytes) -> dict[str, Any] | None:
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return None
-        return body if isinstance(body, dict) else None
-
-    def model_of(self, body: dict[str, Any] | None, match_info: Mapping[str, str]) -> str:
-        model = body.get("model") if body is not None else None
-        return model if isinstance(model, str) else ""
 
     def parse(self, body: dict[str, Any] | None, model: str) -> ChatRequest:
         return parse_messages(body, model)

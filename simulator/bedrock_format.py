@@ -32,7 +32,7 @@ from botocore.credentials import Credentials
 
 from simulator.eventstream import CONTENT_TYPE, event_frame, exception_frame
 from simulator.faults import KIND_ERRORS, STATUS_ERRORS
-from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, Reply, StreamScript
+from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, JsonBodyFormat, Reply, StreamScript
 
 SIM_ACCESS_KEY_ID = "AKIASIMULATOR0000001"
 SIM_SECRET_ACCESS_KEY = "simulator/secret/access/key/0000000000000"
@@ -416,7 +416,7 @@ def expected_signature(request: web.Request, body: bytes, region: str, signed: l
 # ---------------------------------------------------------------- the format objects and routes
 
 
-class BedrockConverse:
+class BedrockConverse(JsonBodyFormat):
     """`WireFormat` for ``converse`` (``stream=False``) or ``converse-stream`` (``stream=True``)."""
 
     stream_content_type = CONTENT_TYPE
@@ -424,13 +424,6 @@ class BedrockConverse:
 
     def __init__(self, stream: bool) -> None:
         self.stream = stream
-
-    def decode(self, raw: bytes) -> dict[str, Any] | None:
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return None
-        return body if isinstance(body, dict) else None
 
     def model_of(self, body: dict[str, Any] | None, match_info: Mapping[str, str]) -> str:
         return match_info.get("model_id", "")

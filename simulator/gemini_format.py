@@ -25,7 +25,7 @@ from aiohttp import web
 
 from simulator import delivery
 from simulator.faults import KIND_ERRORS, STATUS_ERRORS, FaultSpec, Kind, Latency, error_for
-from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, Reply, StreamScript
+from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, JsonBodyFormat, Reply, StreamScript
 
 if TYPE_CHECKING:
     from simulator.server import SimulatorState
@@ -356,7 +356,7 @@ def error_info(reason: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- the format objects
 
 
-class GeminiFormat:
+class GeminiFormat(JsonBodyFormat):
     """`WireFormat` for one Gemini method (`generateContent` or `streamGenerateContent`) on one host."""
 
     stream_content_type = "text/event-stream"
@@ -365,13 +365,6 @@ class GeminiFormat:
     def __init__(self, stream: bool, ai_studio: bool) -> None:
         self.stream = stream
         self.ai_studio = ai_studio
-
-    def decode(self, raw: bytes) -> dict[str, Any] | None:
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return None
-        return body if isinstance(body, dict) else None
 
     def model_of(self, body: dict[str, Any] | None, match_info: Mapping[str, str]) -> str:
         return match_info.get("model", "")

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
 
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
@@ -108,3 +110,19 @@ class WireFormat(Protocol):
     def render_stream(self, reply: Reply) -> StreamScript: ...
 
     def render_error(self, error: ErrorSpec) -> bytes: ...
+
+
+class JsonBodyFormat:
+    """The parts of a `WireFormat` every JSON-bodied provider API shares."""
+
+    def decode(self, raw: bytes) -> dict[str, Any] | None:
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        return body if isinstance(body, dict) else None
+
+    def model_of(self, body: dict[str, Any] | None, match_info: Mapping[str, str]) -> str:
+        """The model named in the body; formats that carry it in the URL override this."""
+        model = body.get("model") if body is not None else None
+        return model if isinstance(model, str) else ""

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, Reply, StreamScript, ToolCall
+from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, JsonBodyFormat, Reply, StreamScript, ToolCall
 
 DONE_EVENT = b"data: [DONE]\n\n"
 MALFORMED_EVENT = b"data: {not json\n\n"
@@ -225,22 +225,11 @@ def models_list(provider: str, models: list[str]) -> bytes:
 # ---------------------------------------------------------------- the format object
 
 
-class OpenAIChat:
+class OpenAIChat(JsonBodyFormat):
     """`WireFormat` for `POST /{provider}/v1/chat/completions`."""
 
     stream_content_type = "text/event-stream"
     malformed_event = MALFORMED_EVENT
-
-    def decode(self, raw: bytes) -> dict[str, Any] | None:
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            return None
-        return body if isinstance(body, dict) else None
-
-    def model_of(self, body: dict[str, Any] | None, match_info: Mapping[str, str]) -> str:
-        model = body.get("model") if body is not None else None
-        return model if isinstance(model, str) else ""
 
     def parse(self, body: dict[str, Any] | None, model: str) -> ChatRequest:
         return parse_chat(body, model)
