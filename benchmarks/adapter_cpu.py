@@ -3,10 +3,10 @@
 One "request" is what the gateway's hot path asks of an adapter: ``build_request`` for a typical
 chat body, then decoding a canned 20-token streamed answer fed one upstream event per read (as
 tokens arrive in production), rendered by the simulator's own format code. Measured in-process
-with ``time.process_time`` over many iterations, best of several rounds.
+with ``time.process_time``; cases take turns for many rounds and each keeps its best.
 
     .venv/bin/python -m benchmarks.adapter_cpu            # Markdown table on stdout
-    .venv/bin/python -m benchmarks.adapter_cpu --iterations 5000 --rounds 5
+    .venv/bin/python -m benchmarks.adapter_cpu --iterations 1000 --rounds 40
 
 To add an adapter: add a `Case` to `cases()`.
 """
@@ -94,17 +94,14 @@ def one_request(case: Case) -> None:
     decoder.flush()
 
 
-def per_call_us(work: Callable[[], object], iterations: int, rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.process_time()
-        for _ in range(iterations):
-            work()
-        best = min(best, time.process_time() - started)
-    return best / iterations * 1e6
+def per_call_us(work: Callable[[], object], iterations: int) -> float:
+    started = time.process_time()
+    for _ in range(iterations):
+        work()
+    return (time.process_time() - started) / iterations * 1e6
 
 
-def parts(case: Case, iterations: int, rounds: int) -> dict[str, float]:
+def workloads(case: Case) -> dict[str, Callable[[], object]]:
     adapter, deployment = case.adapter, case.deployment
 
     def decode() -> None:
@@ -112,30 +109,41 @@ def parts(case: Case, iterations: int, rounds: int) -> dict[str, float]:
         for event in case.events:
             decoder.feed(event)
 
-    result = {
-        "request": per_call_us(lambda: one_request(case), iterations, rounds),
-        "build_request": per_call_us(lambda: adapter.build_request(deployment, BODY), iterations, rounds),
-        "decode": per_call_us(decode, iterations, rounds),
+    result: dict[str, Callable[[], object]] = {
+        "request": lambda: one_request(case),
+        "build_request": lambda: adapter.build_request(deployment, BODY),
+        "decode": decode,
     }
     if deployment.provider.kind == "bedrock":
         from gateway.adapters import bedrock
 
         target = bedrock.target_for(deployment)
         content = b'{"messages":[]}'
-        result["sigv4"] = per_call_us(
-            lambda: bedrock.sign(target, content, {"host": target.host, "content-type": "application/json"}),
-            iterations,
-            rounds,
+        result["sigv4"] = lambda: bedrock.sign(
+            target, content, {"host": target.host, "content-type": "application/json"}
         )
     return result
 
 
+def measure(cases: list[Case], iterations: int, rounds: int) -> list[dict[str, float]]:
+    """Best of ``rounds`` per case and part. Cases take turns within each round, so a slow spell
+    on the machine lands on all of them rather than on whichever ran during it."""
+    loads = [workloads(case) for case in cases]
+    best: list[dict[str, float]] = [dict.fromkeys(load, float("inf")) for load in loads]
+    for _ in range(rounds):
+        for load, numbers in zip(loads, best, strict=True):
+            for part, work in load.items():
+                numbers[part] = min(numbers[part], per_call_us(work, iterations))
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--iterations", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    measured = [(case, parts(case, args.iterations, args.rounds)) for case in cases()]
+    chosen = cases()
+    measured = list(zip(chosen, measure(chosen, args.iterations, args.rounds), strict=True))
     baseline = measured[0][1]["request"]
     print(f"Adapter CPU per request ({TOKENS}-token stream, one read per event; best of {args.rounds} x "
           f"{args.iterations}):\n")  # fmt: skip

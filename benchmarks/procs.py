@@ -102,5 +102,12 @@ def worker_rss_mb(root_pid: int) -> float | None:
         return None
 
 
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU of the server and its children (granian forks its worker)."""
+    root = psutil.Process(root_pid)
+    times = [p.cpu_times() for p in (root, *root.children(recursive=True))]
+    return sum(t.user + t.system for t in times)
+
+
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -33,6 +33,27 @@ class FailoverRow:
 
 
 @dataclass
+class FormatRow:
+    fmt: str
+    stream: bool
+    target: str
+    runs: list[WrkResult] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
+
+    def add(self, run: WrkResult, cpu_seconds: float) -> None:
+        self.runs.append(run)
+        self.cpu_seconds.append(cpu_seconds)
+
+    @property
+    def samples_us(self) -> list[float]:
+        return [cpu / run.requests * 1e6 for run, cpu in zip(self.runs, self.cpu_seconds, strict=True) if run.requests]
+
+    @property
+    def cpu_us(self) -> float:
+        return min(self.samples_us, default=float("nan"))
+
+
+@dataclass
 class MemoryRow:
     target: str
     before_mb: float | None
@@ -47,6 +68,7 @@ class Results:
     load: list[LoadRow] = field(default_factory=list)
     ttft: list[TtftRow] = field(default_factory=list)
     failover: list[FailoverRow] = field(default_factory=list)
+    formats: list[FormatRow] = field(default_factory=list)
     memory: list[MemoryRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -177,6 +199,28 @@ def _failover_section(results: Results) -> list[str]:
     return ["## Failover", "", intro, "", *_table(header, rows), ""]
 
 
+def _formats_section(results: Results) -> list[str]:
+    rows = []
+    for row in results.formats:
+        base = next(
+            (r for r in results.formats if r.fmt == "openai" and r.stream == row.stream and r.target == row.target),
+            None,
+        )
+        ratio = f"{row.cpu_us / base.cpu_us:.2f}" if base is not None else NA
+        mode = "streaming" if row.stream else "non-streaming"
+        rounds = " / ".join(f"{us:.0f}" for us in row.samples_us)
+        errors = ", ".join(_errors(run) for run in row.runs if _errors(run) != "0") or "0"
+        rows.append([row.fmt, mode, row.target, f"{row.cpu_us:.0f}", ratio, rounds, errors])
+    header = ["upstream format", "client", "target", "CPU µs / request", "vs OpenAI", "each round µs", "errors"]
+    intro = (
+        "wrk at c=64 against one single-deployment model per wire format; the simulator answers at once. "
+        "CPU is the serving process's user + system time over a run divided by the requests answered. "
+        "Formats take turns for several rounds; each keeps its cheapest round, since load elsewhere on "
+        "the machine can only add to it."
+    )
+    return ["## CPU per request by upstream wire format", "", intro, "", *_table(header, rows), ""]
+
+
 def _memory_section(results: Results) -> list[str]:
     rows = []
     for row in results.memory:
@@ -206,6 +250,8 @@ def render(results: Results) -> str:
         lines += _ttft_section(results)
     if results.failover:
         lines += _failover_section(results)
+    if results.formats:
+        lines += _formats_section(results)
     if results.memory:
         lines += _memory_section(results)
     if results.notes:

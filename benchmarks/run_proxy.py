@@ -30,6 +30,7 @@ from benchmarks import clients, targets, wrk
 from benchmarks.procs import (
     LOAD_CORE,
     Proc,
+    cpu_seconds,
     free_port,
     load_average,
     pin_self_to_load_core,
@@ -37,13 +38,14 @@ from benchmarks.procs import (
     pinning_available,
     spawn,
 )
-from benchmarks.report import FailoverRow, LoadRow, MemoryRow, Results, TtftRow, render
+from benchmarks.report import FailoverRow, FormatRow, LoadRow, MemoryRow, Results, TtftRow, render
 from benchmarks.targets import FAULTS, ROOT, Target
 
 TARGETS = ("direct", "gateway", "gateway-granian", "litellm")
 LOAD_SCENARIOS = {f"{kind}-c{c}": (kind == "stream", c) for kind in ("nonstream", "stream") for c in (1, 64)}
 FAILOVER = tuple(f"failover-{fault}" for fault in FAULTS)
-SCENARIO_CHOICES = ("nonstream", "stream", "ttft", "failover", *LOAD_SCENARIOS, *FAILOVER)
+SCENARIO_CHOICES = ("nonstream", "stream", "ttft", "failover", "formats", *LOAD_SCENARIOS, *FAILOVER)
+FORMAT_CONNECTIONS = 64
 FAILOVER_CONNECTIONS = (1, 64)
 FIRST_REQUESTS = 3
 TOKENS = 20
@@ -56,6 +58,8 @@ class Plan:
     load: list[str]
     ttft: bool
     faults: list[str]
+    formats: bool
+    format_rounds: int
     duration: int
     warmup: int
     ttft_n: int
@@ -77,6 +81,9 @@ def parse_args(argv: list[str] | None) -> Plan:
     parser.add_argument("--warmup", type=int, help="seconds of wrk warm-up before each run (default 2, quick 1)")
     parser.add_argument("--ttft-requests", type=int, help="sequential streamed requests (default 200, quick 50)")
     parser.add_argument(
+        "--format-rounds", type=int, default=5, help="rounds of the formats scenario (default 5); each keeps its best"
+    )
+    parser.add_argument(
         "--soak",
         type=int,
         default=0,
@@ -92,6 +99,8 @@ def parse_args(argv: list[str] | None) -> Plan:
         load=load,
         ttft="ttft" in chosen,
         faults=faults,
+        formats="formats" in chosen,
+        format_rounds=max(1, args.format_rounds),
         duration=max(1, args.duration or (3 if args.quick else 10)),
         warmup=max(0, args.warmup if args.warmup is not None else (1 if args.quick else 2)),
         ttft_n=args.ttft_requests or (50 if args.quick else 200),
@@ -200,6 +209,7 @@ class Bench:
             "DEBUG": "false",
             "SECURE_SSL_REDIRECT": "false",
             "GATEWAY_CONFIG": str(config),
+            **targets.BEDROCK_ENV,
         }
         self._manage("migrate", "--noinput", "-v", "0")
         self.gateway_key = self._manage("create_api_key", "--org", "bench", "--name", f"bench-{os.getpid()}")
@@ -278,6 +288,8 @@ class Bench:
         if target.proc is not None:
             for fault in self.plan.faults:
                 self.failover(target, fault)
+            if self.plan.formats:
+                self.formats(target)
         if target.proc is not None:
             self.memory(target, before)
 
@@ -308,6 +320,33 @@ class Bench:
             result = self.load_run(target, model, False, connections)
             self.results.failover.append(FailoverRow(fault, target.name, result, first))
             self._check_errors(target, f"failover-{fault} c={connections}", result)
+
+    def formats(self, target: Target) -> None:
+        """CPU the serving process spends per request, by upstream wire format, at c=64.
+
+        Formats take turns, round after round, and each keeps its cheapest round: interference
+        from the rest of the machine only ever adds CPU, and it comes and goes over minutes."""
+        assert target.proc is not None
+        rows = {}
+        for fmt in targets.FORMATS:
+            for stream in (False, True):
+                rows[fmt, stream] = FormatRow(fmt, stream, target.name)
+                self.results.formats.append(rows[fmt, stream])
+        for round_number in range(self.plan.format_rounds):
+            for (fmt, stream), row in rows.items():
+                model = targets.format_model(fmt)
+                script = wrk.write_script(
+                    self.work / f"{target.name}-{model}-{stream}.lua",
+                    clients.chat_body(model, stream=stream),
+                    target.key,
+                )
+                if round_number == 0:
+                    wrk.run(target.url, script, connections=FORMAT_CONNECTIONS, seconds=max(1, self.plan.warmup))
+                before = cpu_seconds(target.proc.pid)
+                result = wrk.run(target.url, script, connections=FORMAT_CONNECTIONS, seconds=self.plan.duration)
+                row.add(result, cpu_seconds(target.proc.pid) - before)
+                self._check_errors(target, f"format {fmt}", result)
+                print(f"   {model} stream={stream}: {row.cpu_us:.0f} µs CPU/request (best so far)", flush=True)
 
     def memory(self, target: Target, before: float | None) -> None:
         row = MemoryRow(target.name, before, target.rss_mb())

@@ -26,6 +26,10 @@ FAULTS: dict[str, dict[str, Any] | None] = {
     "hang": {"kind": "hang"},
 }
 PRIMARY_TIMEOUT = {"connect": 1, "first_token": 2, "idle": 5, "total": 30}
+# One single-deployment model per upstream wire format, to compare the gateway's CPU per request.
+FORMATS = ("openai", "anthropic", "gemini", "bedrock")
+# Not the simulator's own test key: it checks only that requests are signed, so its core stays free.
+BEDROCK_ENV = {"BENCH_AWS_KEY_ID": "AKIABENCHMARK0000001", "BENCH_AWS_SECRET": "benchmark/secret/access/key/0000000000"}
 
 
 @dataclass
@@ -89,7 +93,23 @@ def gateway_config(sim: str) -> str:
                 ],
             }
         )
+    for fmt in FORMATS:
+        providers.append(_format_provider(sim, fmt))
+        models.append({"name": format_model(fmt), "deployments": [{"provider": f"fmt-{fmt}", "model": "fmt"}]})
     return yaml.safe_dump({"providers": providers, "models": models}, sort_keys=False)
+
+
+def format_model(fmt: str) -> str:
+    return f"fmt-{fmt}"
+
+
+def _format_provider(sim: str, fmt: str) -> dict[str, Any]:
+    name = f"fmt-{fmt}"
+    if fmt == "bedrock":
+        options = {"access_key_id_env": "BENCH_AWS_KEY_ID", "secret_access_key_env": "BENCH_AWS_SECRET"}
+        return {"name": name, "kind": fmt, "base_url": f"{sim}/{name}", "region": "us-east-1", "options": options}
+    path = {"openai": "v1", "anthropic": "v1", "gemini": "v1beta"}[fmt]
+    return {"name": name, "kind": fmt, "base_url": f"{sim}/{name}/{path}", "api_key": "bench-key-0000000000"}
 
 
 def gateway_argv(server: str, port: int) -> list[str]:
