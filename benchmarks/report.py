@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ class FormatRow:
     target: str
     runs: list[WrkResult] = field(default_factory=list)
     cpu_seconds: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)  # against the OpenAI run just before
 
     def add(self, run: WrkResult, cpu_seconds: float) -> None:
         self.runs.append(run)
@@ -46,10 +48,14 @@ class FormatRow:
 
     @property
     def samples_us(self) -> list[float]:
-        return [cpu / run.requests * 1e6 for run, cpu in zip(self.runs, self.cpu_seconds, strict=True) if run.requests]
+        return [cpu / run.requests * 1e6 for run, cpu in zip(self.runs, self.cpu_seconds, strict=True)]
 
     @property
     def cpu_us(self) -> float:
+        return statistics.median(self.samples_us) if self.runs else float("nan")
+
+    @property
+    def best_us(self) -> float:
         return min(self.samples_us, default=float("nan"))
 
 
@@ -206,17 +212,29 @@ def _formats_section(results: Results) -> list[str]:
             (r for r in results.formats if r.fmt == "openai" and r.stream == row.stream and r.target == row.target),
             None,
         )
-        ratio = f"{row.cpu_us / base.cpu_us:.2f}" if base is not None else NA
         mode = "streaming" if row.stream else "non-streaming"
-        rounds = " / ".join(f"{us:.0f}" for us in row.samples_us)
+        paired = f"{statistics.median(row.ratios):.2f}" if row.ratios else ("1.00" if row.fmt == "openai" else NA)
+        best = f"{row.best_us / base.best_us:.2f}" if base is not None and base.runs and row.runs else NA
+        each = " / ".join(f"{r:.2f}" for r in row.ratios) or NA
         errors = ", ".join(_errors(run) for run in row.runs if _errors(run) != "0") or "0"
-        rows.append([row.fmt, mode, row.target, f"{row.cpu_us:.0f}", ratio, rounds, errors])
-    header = ["upstream format", "client", "target", "CPU µs / request", "vs OpenAI", "each round µs", "errors"]
+        rows.append([row.fmt, mode, row.target, f"{row.cpu_us:.0f}", f"{row.best_us:.0f}", paired, best, each, errors])
+    header = [
+        "upstream format",
+        "client",
+        "target",
+        "CPU µs / request, median",
+        "best",
+        "vs OpenAI, median of pairs",
+        "vs OpenAI, best vs best",
+        "each pair",
+        "errors",
+    ]
     intro = (
         "wrk at c=64 against one single-deployment model per wire format; the simulator answers at once. "
         "CPU is the serving process's user + system time over a run divided by the requests answered. "
-        "Formats take turns for several rounds; each keeps its cheapest round, since load elsewhere on "
-        "the machine can only add to it."
+        "Each translating format runs right after an OpenAI pass-through run of the same shape, for "
+        "several rounds: the paired ratio puts a slow spell of the machine on both sides of a pair, and "
+        "the best runs show each format's cost when nothing else interfered."
     )
     return ["## CPU per request by upstream wire format", "", intro, "", *_table(header, rows), ""]
 

@@ -14,7 +14,6 @@ images inside tool results are refused with a 400. OpenAI reports no matched sto
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import orjson
@@ -22,6 +21,7 @@ import orjson
 from gateway.adapters.base import Chunk
 from gateway.errors import GatewayError
 from gateway.failover import Failover, Job, Served
+from gateway.ids import random_hex
 from gateway.proxy import (
     JSON,
     Headers,
@@ -73,7 +73,7 @@ class _Inbound:
         if api_key:
             self.authorization = b"Bearer " + api_key
         if not self.request_id:
-            self.request_id = uuid.uuid4().hex
+            self.request_id = random_hex()
 
 
 # ---------------------------------------------------------------- errors

@@ -8,9 +8,9 @@ to a JSON-lines file that a Celery task loads later. An accepted request is neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
-import random
 import time
 import uuid
 from dataclasses import asdict, dataclass, fields
@@ -22,29 +22,9 @@ import orjson
 import psycopg
 
 from gateway import db
-import contextlib
 
 log = logging.getLogger(__name__)
 MAX_BUFFER = 50_000
-_random = random.Random()
-# A forked worker must not repeat its parent's sequence.
-os.register_at_fork(after_in_child=_random.seed)
-
-
-_VERSION_7 = 0x7 << 76
-_VARIANT = 0x2 << 62
-_RANDOM_A = (1 << 12) - 1
-_RANDOM_B = (1 << 62) - 1
-
-
-def new_event_id() -> uuid.UUID:
-    """A UUIDv7: time-ordered, so the log's primary key index stays append-mostly.
-
-    Ids need to be unique, not unguessable, so a per-process PRNG (no syscall) is enough.
-    """
-    bits = _random.getrandbits(74)
-    value = (time.time_ns() // 1_000_000) << 80 | _VERSION_7 | (bits >> 62 & _RANDOM_A) << 64 | _VARIANT
-    return uuid.UUID(int=value | (bits & _RANDOM_B))
 
 
 @dataclass(slots=True)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gateway import router
-from gateway.attempts import AttemptEvent, new_event_id
+from gateway.attempts import AttemptEvent
+from gateway.ids import uuid7 as new_event_id
 from gateway.config import Deployment, Model
 from gateway.errors import AttemptError, Failure, GatewayError
 from gateway.keys import KeyInfo

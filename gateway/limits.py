@@ -117,10 +117,10 @@ def _month(now: float) -> str:
 
 
 class Limiter:
-    def __init__(self, redis_url: str, prefix: str = "gw") -> None:
+    def __init__(self, redis_url: str, prefix: str = "gw", timeout: float = REDIS_TIMEOUT) -> None:
         self.prefix = prefix
         self._redis = aioredis.Redis.from_url(
-            redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT, max_connections=64
+            redis_url, socket_timeout=timeout, socket_connect_timeout=timeout, max_connections=64
         )
         self._sha: str | None = None
         self._last_warning = 0.0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -14,6 +13,7 @@ from gateway.adapters.base import Chunk
 from gateway.config import resolve_model
 from gateway.errors import GatewayError, error_body
 from gateway.failover import Failover, Job, Served
+from gateway.ids import random_hex
 from gateway.keys import KeyInfo
 from gateway.relay import OpenAttempt, StreamBroken, StreamState, aggregate, read_rest
 from gateway.runtime import Runtime
@@ -43,7 +43,7 @@ class _Request:
             elif name == b"content-length":
                 self.content_length = int(value) if value.isdigit() else -1
         if not self.request_id:
-            self.request_id = uuid.uuid4().hex
+            self.request_id = random_hex()
 
 
 def clean_request_id(value: bytes) -> str:

@@ -28,9 +28,8 @@ import hashlib
 import os
 import re
 import time
-import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import botocore.session
@@ -45,6 +44,7 @@ import orjson
 from gateway.adapters.base import Chunk, UpstreamRequest
 from gateway.adapters.openai import parse_retry_after
 from gateway.errors import AttemptError, Failure, redact
+from gateway.ids import random_hex
 
 if TYPE_CHECKING:
     from gateway.config import Deployment, Provider
@@ -197,10 +197,38 @@ def build_request(deployment: Deployment, body: dict[str, Any]) -> UpstreamReque
     return UpstreamRequest(target.url, headers, content)
 
 
+class _SigV4Auth(SigV4Auth):
+    """botocore's SigV4 signer without two costs it pays again on every request.
+
+    - The payload hash: botocore reads ``AWSRequest.body``, which re-prepares the whole request on
+      each access (twice per signature). Our body is always bytes in memory.
+    - The signing key: four HMACs over (secret, day, region, service), the same all day long.
+      AWS's SigV4 guide suggests caching it.
+    """
+
+    _KEYS: ClassVar[dict[tuple[str, str, str, str], bytes]] = {}
+
+    def payload(self, request: AWSRequest) -> str:
+        return hashlib.sha256(request.data).hexdigest()
+
+    def signature(self, string_to_sign: str, request: AWSRequest) -> str:
+        day = request.context["timestamp"][0:8]
+        cache_key = (self.credentials.secret_key, day, self._region_name, self._service_name)
+        signing_key = self._KEYS.get(cache_key)
+        if signing_key is None:
+            k_date = self._sign(f"AWS4{self.credentials.secret_key}".encode(), day)
+            k_service = self._sign(self._sign(k_date, self._region_name), self._service_name)
+            signing_key = self._sign(k_service, "aws4_request")
+            if len(self._KEYS) > 64:  # old days and rotated secrets
+                self._KEYS.clear()
+            self._KEYS[cache_key] = signing_key
+        return str(self._sign(signing_key, string_to_sign, hex=True))
+
+
 def sign(target: Target, content: bytes, headers: dict[str, str]) -> dict[str, str]:
     request = AWSRequest(method="POST", url=target.url, data=content, headers=headers)
     # Frozen per request: refreshable (role) credentials rotate, and one signature needs one set.
-    SigV4Auth(target.credentials.get_frozen_credentials(), SIGNING_NAME, target.region).add_auth(request)
+    _SigV4Auth(target.credentials.get_frozen_credentials(), SIGNING_NAME, target.region).add_auth(request)
     return dict(request.headers.items())
 
 
@@ -548,7 +576,7 @@ class ConverseStreamDecoder:
 
     def __init__(self, model: str) -> None:
         self._buffer: EventStreamBuffer | None = _event_buffer()
-        self._id = f"chatcmpl-{uuid.uuid4().hex}"
+        self._id = f"chatcmpl-{random_hex()}"
         self._created = int(time.time())
         self._model = model
         self._tools: dict[Any, int] = {}  # contentBlockIndex -> OpenAI tool_calls index
@@ -717,7 +745,7 @@ def parse_completion(deployment: Deployment, body: bytes) -> dict[str, Any]:
     if calls:
         message["tool_calls"] = calls
     return {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "id": f"chatcmpl-{random_hex()}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": deployment.upstream_model,

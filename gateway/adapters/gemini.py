@@ -45,6 +45,7 @@ from gateway.adapters.base import Chunk, UpstreamRequest
 from gateway.adapters.openai import MAX_RETRY_AFTER, parse_retry_after
 from gateway.adapters.openai import is_stream as is_stream
 from gateway.errors import AttemptError, Failure, GatewayError, redact
+from gateway.ids import random_hex
 from gateway.sse import SSEParser
 
 if TYPE_CHECKING:
@@ -663,7 +664,7 @@ class GeminiDecoder:
         self._generic = False  # set once a read is not whole `data:` events: SSEParser from then on
         self.done = False
         self.malformed = 0
-        self._id = f"chatcmpl-{os.urandom(12).hex()}"
+        self._id = f"chatcmpl-{random_hex(24)}"
         self._created = int(time.time())
         self._model = model
         self._seen: set[int] = set()  # candidates that already sent their role
@@ -784,7 +785,7 @@ class GeminiDecoder:
         self._calls[index] = number + 1
         arguments = orjson.dumps(call.get("args") or {}).decode()
         function = {"name": call.get("name", ""), "arguments": arguments}
-        return {"index": number, "id": f"call_{os.urandom(12).hex()}", "type": "function", "function": function}
+        return {"index": number, "id": f"call_{random_hex(24)}", "type": "function", "function": function}
 
     def _chunk(self, index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
         return {

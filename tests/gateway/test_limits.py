@@ -14,9 +14,10 @@ from gateway.limits import LIMITER_FAILURES, Limiter, Limits, Verdict
 T = TypeVar("T")
 
 
-def run(make: Callable[[Limiter], Awaitable[T]], url: str | None = None) -> T:
+def run(make: Callable[[Limiter], Awaitable[T]], url: str | None = None, timeout: float | None = None) -> T:
     async def main() -> T:
-        limiter = Limiter(url or settings.REDIS_URL, prefix=f"test-{uuid.uuid4().hex}")
+        options = {} if timeout is None else {"timeout": timeout}
+        limiter = Limiter(url or settings.REDIS_URL, prefix=f"test-{uuid.uuid4().hex}", **options)
         try:
             return await make(limiter)
         finally:
@@ -82,7 +83,9 @@ def test_concurrent_checks_never_exceed_the_limit() -> None:
         verdicts = await asyncio.gather(*(lim.check([Limits("key:9", rpm=10)], 1) for _ in range(40)))
         return sum(v.allowed for v in verdicts)
 
-    assert run(scenario) == 10
+    # Atomicity, not speed, is under test: on a loaded machine 40 new connections can miss the
+    # 50 ms production timeout, and the limiter would rightly fail open.
+    assert run(scenario, timeout=5.0) == 10
 
 
 def test_unreachable_redis_fails_open_and_is_counted() -> None:
