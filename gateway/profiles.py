@@ -65,6 +65,9 @@ class Profile:
     stream_usage: bool = True
     multiple_choices: bool = True  # honours n > 1
     message_names: bool = True  # accepts messages[].name
+    # Tool call ids must be exactly 9 letters or digits (Mistral). Ids minted elsewhere (another
+    # provider's, before a failover) are mapped to such an id, the same way every time.
+    short_tool_ids: bool = False
     max_temperature: float | None = None
     model_rules: tuple[ModelRule, ...] = ()
     notes: str = ""
@@ -153,7 +156,11 @@ _PROFILES = (
         drop=_drops("logprobs", "top_logprobs", "logit_bias", "user", "parallel_tool_calls") | OPENAI_ONLY,
         rename=(*_MAX_TOKENS_OLD, ("seed", "random_seed")),
         stream_usage=False,
-        notes="Unknown fields are a 422; usage arrives in the last chunk without stream_options.",
+        short_tool_ids=True,
+        notes=(
+            "Unknown fields are a 422; usage arrives in the last chunk without stream_options; tool call ids "
+            "from other providers are mapped to the 9-character ids Mistral requires."
+        ),
     ),
     Profile(
         kind="xai",

@@ -6,7 +6,11 @@
 - OAuth: `POST /{provider}/token`, the service-account JWT-bearer grant google-auth sends.
 
 The model is in the path and the method decides streaming, so each route gets its own format
-object. The stream is SSE (what `alt=sse` asks for) and ends at EOF: there is no `[DONE]`.
+object. Models named `gemini-3...` and later behave as Gemini 3 does with thought signatures:
+each function call answer carries one, and a request whose current turn holds a model function
+call without it (or with one this simulator did not issue) is a 400.
+
+The stream is SSE (what `alt=sse` asks for) and ends at EOF: there is no `[DONE]`.
 Errors use Google's `{"error": {"code", "message", "status", "details"}}`; a 429 carries its
 delay in a `google.rpc.RetryInfo` detail, not in a Retry-After header. The `content_filter`
 fault is a 200 whose candidate stops with `finishReason: SAFETY`, as Gemini reports it.
@@ -68,6 +72,9 @@ BAD_KEY_MESSAGE = "API key not valid. Please pass a valid API key."
 DEFAULT_MESSAGES = frozenset(
     [entry[0] for entry in STATUS_ERRORS.values()] + [error.message for error in KIND_ERRORS.values()]
 )
+# Starts with bytes whose base64 holds '+' and '/', so clients must carry it unchanged.
+SIGNATURE_MAGIC = b"\xfb\xef\xbe\xffsim-thought:"
+SIGNATURE_PLACEHOLDERS = frozenset({"skip_thought_signature_validator", "context_engineering_is_the_way_to_go"})
 SAFETY_RATINGS = (
     {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"},
     {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True},
@@ -83,14 +90,39 @@ def invalid(message: str) -> InvalidRequest:
     return InvalidRequest(ErrorSpec(400, message, "INVALID_ARGUMENT"))
 
 
+def strict_signatures(model: str) -> bool:
+    head, _, rest = model.partition("gemini-")
+    digits = rest.split(".", 1)[0].split("-", 1)[0]
+    return not head and digits.isdigit() and int(digits) >= 3
+
+
+def thought_signature(name: str) -> str:
+    return base64.b64encode(SIGNATURE_MAGIC + name.encode()).decode()
+
+
+def signature_problem(signature: Any) -> str | None:
+    """None if the signature would pass Gemini 3's check; else its 400 message."""
+    if not signature:
+        return "missing"
+    if signature in SIGNATURE_PLACEHOLDERS:
+        return None
+    try:
+        raw = base64.b64decode(signature, validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        raw = b""
+    return None if raw.startswith(SIGNATURE_MAGIC) else "corrupted"
+
+
 class ContentScan:
     """Walks `contents` the way the API validates them, collecting what the answer needs."""
 
-    def __init__(self) -> None:
+    def __init__(self, strict_signatures: bool = False) -> None:
         self.chars = 0
         self.images = 0
         self.calls_in_last_model_turn = 0
         self.tool_result: str | None = None
+        self.strict_signatures = strict_signatures
+        self.signature_error: str | None = None  # about the current turn; a new user turn clears it
 
     def content(self, index: int, content: Any) -> None:
         where = f"GenerateContentRequest.contents[{index}]"
@@ -107,13 +139,30 @@ class ContentScan:
         if role == "model":
             self.calls_in_last_model_turn = sum(1 for part in parts if "functionCall" in part)
             self.tool_result = None
-        elif answered:
+            self._check_signature(index, parts)
+        elif not answered:
+            self.signature_error = None
+        else:
             if answered != self.calls_in_last_model_turn:
                 raise invalid(
                     "Please ensure that the number of function response parts is equal to the number of "
                     "function call parts of the function call turn."
                 )
             self.calls_in_last_model_turn = 0
+
+    def _check_signature(self, index: int, parts: list[Any]) -> None:
+        """Gemini 3 checks the first function call of each step in the current turn."""
+        first = next((part for part in parts if "functionCall" in part), None)
+        if not self.strict_signatures or first is None or self.signature_error:
+            return
+        problem = signature_problem(first.get("thoughtSignature"))
+        if problem == "missing":
+            name = first["functionCall"].get("name")
+            self.signature_error = (
+                f"Function call `{name}` in the {index + 1}. content block is missing a `thought_signature`."
+            )
+        elif problem:
+            self.signature_error = "Corrupted thought signature."
 
     def part(self, where: str, part: Any) -> bool:
         """Scan one part; True if it is a function response."""
@@ -227,9 +276,11 @@ def parse_request(body: dict[str, Any] | None, model: str, stream: bool) -> Chat
     contents = body.get("contents")
     if not isinstance(contents, list) or not contents:
         raise invalid("* GenerateContentRequest.contents: contents is not specified")
-    scan = ContentScan()
+    scan = ContentScan(strict_signatures(model))
     for index, content in enumerate(contents):
         scan.content(index, content)
+    if scan.signature_error:
+        raise invalid(scan.signature_error)
     config = body.get("generationConfig") or {}
     if not isinstance(config, Mapping):
         raise invalid("* GenerateContentRequest.generation_config: must be an object")
@@ -267,7 +318,10 @@ def usage_metadata(reply: Reply) -> dict[str, int]:
 
 def function_call(reply: Reply, index: int) -> dict[str, Any]:
     call = reply.tool_calls[index]
-    return {"functionCall": {"name": call.name, "args": orjson.loads(call.arguments)}}
+    part: dict[str, Any] = {"functionCall": {"name": call.name, "args": orjson.loads(call.arguments)}}
+    if strict_signatures(reply.model):
+        part["thoughtSignature"] = thought_signature(call.name)
+    return part
 
 
 def candidate(index: int, parts: list[dict[str, Any]], finish: str | None = None) -> dict[str, Any]:

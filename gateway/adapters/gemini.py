@@ -4,6 +4,13 @@ and on Vertex AI (``kind: vertex``: a service-account OAuth token, or an express
 Requests are translated field by field; the OpenAI parameters listed in ``DROPPED`` have no
 Gemini equivalent this adapter honours and are left out rather than sent to cause a 400.
 Gemini sends each function call whole, so each becomes one complete ``tool_calls`` delta.
+
+Thought signatures: Gemini 3 returns an opaque ``thoughtSignature`` with a step's first function
+call and refuses (400) a later request whose history lacks it. OpenAI's wire format has no place
+for it, so it travels inside the tool call's id (``call_<hex>__thought__<base64url>``), which
+every client echoes back, and goes back on the same part. A tool call Gemini did not make (an
+earlier answer from another provider, after failover) has no signature; on Gemini 3 and later
+the first call of such a step gets Google's documented placeholder, which skips the check.
 The stream has no end marker: it ends at EOF, after the event carrying ``finishReason``.
 
 Tool schemas are JSON Schema; Gemini takes an OpenAPI 3.0 subset. Local ``$ref``s are inlined,
@@ -93,6 +100,12 @@ _MISCONFIGURED_STATUSES = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED", "NO
 _SERVER_STATUSES = frozenset({"UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "UNKNOWN", "ABORTED"})
 _BAD_KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED", "SERVICE_DISABLED"})
 _FUNCTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
+SIGNATURE_MARK = "__thought__"
+# Google's documented value for a function call that no Gemini 3 model produced.
+SIGNATURE_PLACEHOLDER = "skip_thought_signature_validator"
+_STRICT_SIGNATURES = re.compile(r"gemini-(\d+)")
+_TO_URLSAFE = str.maketrans("+/", "-_")
+_FROM_URLSAFE = str.maketrans("-_", "+/")
 _IMAGE_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -112,9 +125,9 @@ def invalid(message: str, param: str | None = None, code: str | None = None) -> 
     return GatewayError(400, message, param=param, code=code)
 
 
-def translate(body: dict[str, Any]) -> dict[str, Any]:
+def translate(body: dict[str, Any], model: str = "") -> dict[str, Any]:
     """The Gemini request for an OpenAI chat-completions body; GatewayError(400) if impossible."""
-    contents, system = _contents(body.get("messages") or ())
+    contents, system = _contents(body.get("messages") or (), strict_signatures(model))
     payload: dict[str, Any] = {"contents": contents}
     if system:
         payload["systemInstruction"] = {"parts": system}
@@ -130,7 +143,13 @@ def translate(body: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def _contents(messages: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def strict_signatures(model: str) -> bool:
+    """Gemini 3 and later refuse function-call history without thought signatures."""
+    match = _STRICT_SIGNATURES.search(model)
+    return match is not None and int(match[1]) >= 3
+
+
+def _contents(messages: Any, strict: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     contents: list[dict[str, Any]] = []
     system: list[dict[str, Any]] = []
     names: dict[str, str] = {}  # tool_call_id -> function name, for the function responses
@@ -142,7 +161,7 @@ def _contents(messages: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
         if role == "user":
             author, parts = "user", _user_parts(message.get("content"), index)
         elif role == "assistant":
-            author, parts = "model", _assistant_parts(message, names, index)
+            author, parts = "model", _assistant_parts(message, names, index, strict)
         else:  # "tool", or the legacy "function"
             author, parts = "user", [_function_response(message, names, index)]
         if not parts:
@@ -221,21 +240,50 @@ def _media(url: Any, index: int) -> dict[str, Any]:
     return {"fileData": {"mimeType": _IMAGE_TYPES.get(suffix, "image/jpeg"), "fileUri": url}}
 
 
-def _assistant_parts(message: dict[str, Any], names: dict[str, str], index: int) -> list[dict[str, Any]]:
+def _assistant_parts(
+    message: dict[str, Any], names: dict[str, str], index: int, strict: bool = False
+) -> list[dict[str, Any]]:
     parts = _text_parts(message.get("content"), index)
     calls = message.get("tool_calls") or ()
     legacy = message.get("function_call")
     if legacy:
         calls = [*calls, {"id": None, "function": legacy}]
+    signed = False
     for call in calls:
         function = call.get("function") or {}
         name = function.get("name")
         if not isinstance(name, str) or not name:
             raise invalid(f"messages[{index}]: every tool call needs function.name.", f"messages[{index}]")
-        if call.get("id"):
-            names[call["id"]] = name
-        parts.append({"functionCall": {"name": name, "args": _arguments(function.get("arguments"), index)}})
+        part: dict[str, Any] = {"functionCall": {"name": name, "args": _arguments(function.get("arguments"), index)}}
+        call_id = call.get("id")
+        if call_id:
+            names[call_id] = name
+            signature = signature_of(call_id)
+            if signature:
+                part["thoughtSignature"] = signature
+                signed = True
+        parts.append(part)
+    if strict and calls and not signed:
+        next(part for part in parts if "functionCall" in part)["thoughtSignature"] = SIGNATURE_PLACEHOLDER
     return parts
+
+
+def signature_of(call_id: Any) -> str | None:
+    """The thought signature carried in a tool call id minted by ``tool_call_id``, if any."""
+    if not isinstance(call_id, str):
+        return None
+    _, mark, encoded = call_id.partition(SIGNATURE_MARK)
+    if not mark or not encoded:
+        return None
+    return encoded.translate(_FROM_URLSAFE) + "=" * (-len(encoded) % 4)
+
+
+def tool_call_id(signature: Any) -> str:
+    """A fresh OpenAI tool call id; with Gemini's signature inside, in id-safe base64url."""
+    call_id = f"call_{random_hex(24)}"
+    if isinstance(signature, str) and signature:
+        call_id += SIGNATURE_MARK + signature.translate(_TO_URLSAFE).rstrip("=")
+    return call_id
 
 
 def _arguments(raw: Any, index: int) -> dict[str, Any]:
@@ -570,7 +618,7 @@ def auth_headers(provider: Provider) -> dict[str, str]:
 
 def build_request(deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
     """Always the streaming method: it gives first-token deadlines and TTFT for every request."""
-    payload = orjson.dumps(translate(body))
+    payload = orjson.dumps(translate(body, deployment.upstream_model))
     return UpstreamRequest(stream_url(deployment), auth_headers(deployment.provider), payload)
 
 
@@ -776,16 +824,19 @@ class GeminiDecoder:
         texts = [part["text"] for part in parts if "text" in part and not part.get("thought")]
         if any(texts):
             delta["content"] = "".join(texts)
-        calls = [part["functionCall"] for part in parts if "functionCall" in part]
+        calls = [part for part in parts if "functionCall" in part]
         if calls:
-            delta["tool_calls"] = [self._tool_call(index, call) for call in calls]
+            delta["tool_calls"] = [self._tool_call(index, part) for part in calls]
 
-    def _tool_call(self, index: int, call: dict[str, Any]) -> dict[str, Any]:
+    def _tool_call(self, index: int, part: dict[str, Any]) -> dict[str, Any]:
         number = self._calls.get(index, 0)
         self._calls[index] = number + 1
+        call = part["functionCall"]
         arguments = orjson.dumps(call.get("args") or {}).decode()
         function = {"name": call.get("name", ""), "arguments": arguments}
-        return {"index": number, "id": f"call_{random_hex(24)}", "type": "function", "function": function}
+        # Gemini 3 puts the signature beside functionCall; some 2.x answers had it inside.
+        signature = part.get("thoughtSignature") or call.get("thoughtSignature")
+        return {"index": number, "id": tool_call_id(signature), "type": "function", "function": function}
 
     def _chunk(self, index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
         return {

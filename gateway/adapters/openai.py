@@ -8,6 +8,9 @@ costs the same body copy as a plain pass-through plus the few field moves its pr
 from __future__ import annotations
 
 import email.utils
+import hashlib
+import re
+import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from gateway.config import Deployment, Provider
 
 MAX_RETRY_AFTER = 3600.0
+_SHORT_ID = re.compile(r"[A-Za-z0-9]{9}")
+_BASE62 = string.digits + string.ascii_letters
 _CONTEXT_MARKERS = ("context_length_exceeded", "maximum context length", "context window", "too many tokens")
 
 
@@ -39,6 +44,7 @@ class Wire:
     stream_usage: bool
     multiple_choices: bool
     message_names: bool
+    short_tool_ids: bool
     max_temperature: float | None
     provider: str
     reshape: bool  # False when the body passes through untouched (besides model and streaming)
@@ -57,6 +63,7 @@ def prepare(profile: Profile, deployment: Deployment) -> Wire:
     quoted = {name: quote(value, safe="") for name, value in values.items()}
     path = profile.path.format_map({**quoted, "model": quote(deployment.upstream_model, safe="")})
     reshape = bool(drop or rename) or not (profile.multiple_choices and profile.message_names)
+    reshape = reshape or profile.short_tool_ids
     return Wire(
         url=f"{provider.base_url}{path}",
         headers=_headers(profile, provider, values),
@@ -65,6 +72,7 @@ def prepare(profile: Profile, deployment: Deployment) -> Wire:
         stream_usage=stream_usage,
         multiple_choices=profile.multiple_choices,
         message_names=profile.message_names,
+        short_tool_ids=profile.short_tool_ids,
         max_temperature=profile.max_temperature,
         provider=provider.name,
         reshape=reshape or profile.max_temperature is not None,
@@ -121,10 +129,39 @@ def _reshape(wire: Wire, payload: dict[str, Any]) -> None:
             )
     if not wire.message_names and any("name" in message for message in payload["messages"]):
         payload["messages"] = [_without_name(message) for message in payload["messages"]]
+    if wire.short_tool_ids:
+        payload["messages"] = [_with_short_tool_ids(message) for message in payload["messages"]]
     limit = wire.max_temperature
     temperature = payload.get("temperature")
     if limit is not None and isinstance(temperature, int | float) and temperature > limit:
         payload["temperature"] = limit
+
+
+def short_tool_id(value: Any) -> Any:
+    """A 9-character letters-and-digits id for ``value``; always the same one for the same value."""
+    if not isinstance(value, str) or _SHORT_ID.fullmatch(value):
+        return value
+    number = int.from_bytes(hashlib.sha256(value.encode()).digest()[:8], "big")
+    letters = []
+    for _ in range(9):
+        number, digit = divmod(number, 62)
+        letters.append(_BASE62[digit])
+    return "".join(letters)
+
+
+def _with_short_tool_ids(message: Any) -> Any:
+    if not isinstance(message, dict) or not ("tool_calls" in message or "tool_call_id" in message):
+        return message
+    message = dict(message)
+    if "tool_call_id" in message:
+        message["tool_call_id"] = short_tool_id(message["tool_call_id"])
+    calls = message.get("tool_calls")
+    if isinstance(calls, list):
+        message["tool_calls"] = [
+            {**call, "id": short_tool_id(call.get("id"))} if isinstance(call, dict) and "id" in call else call
+            for call in calls
+        ]
+    return message
 
 
 def _without_name(message: Any) -> Any:

@@ -102,6 +102,9 @@ def gateway_yaml(sim: SimulatorServer, credentials: Path) -> str:
     deployments:
       - {{provider: gem-a, model: gemini-mixed}}
       - {{provider: oai, model: gpt-mixed}}
+  - name: gemini3
+    deployments:
+      - {{provider: gem-b, model: gemini-3-pro-preview}}
 """
 
 

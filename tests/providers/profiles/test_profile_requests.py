@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from gateway.adapters.openai import short_tool_id
 from tests.providers.profiles.conftest import key_for
 from tests.providers.profiles.harness import Gateway, hi
 
@@ -145,3 +147,41 @@ def test_custom_server_gets_the_key_in_its_own_header_and_the_operator_drops(gw:
     assert "authorization" not in sent["headers"]
     assert not {"seed", "user"} & sent["body"].keys()
     assert sent["body"]["temperature"] == 0.5
+
+
+def test_mistral_gets_9_character_tool_call_ids_mapped_the_same_way_each_time(gw: Gateway) -> None:
+    foreign = "call_PTLP8xhu3uwZk4l3nlnrrJha"  # OpenAI's shape, from a turn another provider answered
+    mistral_own = "Ab3dE6gH9"
+    calls = [
+        {"id": foreign, "type": "function", "function": {"name": "lookup", "arguments": "{}"}},
+        {"id": mistral_own, "type": "function", "function": {"name": "lookup", "arguments": "{}"}},
+    ]
+    messages = [
+        {"role": "user", "content": "look it up"},
+        {"role": "assistant", "content": None, "tool_calls": calls},
+        {"role": "tool", "tool_call_id": foreign, "content": "found"},
+        {"role": "tool", "tool_call_id": mistral_own, "content": "found"},
+    ]
+    response = gw.post(hi("on-mistral", messages=messages, tools=TOOLS))
+    assert response.status_code == 200, response.text
+    sent = sent_body(gw, "mistral")["messages"]
+    mapped, kept = (call["id"] for call in sent[1]["tool_calls"])
+    assert re.fullmatch(r"[A-Za-z0-9]{9}", mapped) and kept == mistral_own
+    assert [sent[2]["tool_call_id"], sent[3]["tool_call_id"]] == [mapped, mistral_own]
+    assert short_tool_id(foreign) == mapped
+
+
+def test_other_providers_get_tool_call_ids_unchanged(gw: Gateway) -> None:
+    call = {
+        "id": "call_PTLP8xhu3uwZk4l3nlnrrJha",
+        "type": "function",
+        "function": {"name": "lookup", "arguments": "{}"},
+    }
+    messages = [
+        {"role": "user", "content": "look it up"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": call["id"], "content": "found"},
+    ]
+    response = gw.post(hi("on-groq", messages=messages, tools=TOOLS))
+    assert response.status_code == 200, response.text
+    assert sent_body(gw, "groq")["messages"][2]["tool_call_id"] == call["id"]
