@@ -38,6 +38,7 @@ class FormatRow:
     fmt: str
     stream: bool
     target: str
+    pacing: str
     runs: list[WrkResult] = field(default_factory=list)
     cpu_seconds: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)  # against the OpenAI run just before
@@ -209,7 +210,11 @@ def _formats_section(results: Results) -> list[str]:
     rows = []
     for row in results.formats:
         base = next(
-            (r for r in results.formats if r.fmt == "openai" and r.stream == row.stream and r.target == row.target),
+            (
+                r
+                for r in results.formats
+                if (r.fmt, r.stream, r.target, r.pacing) == ("openai", row.stream, row.target, row.pacing)
+            ),
             None,
         )
         mode = "streaming" if row.stream else "non-streaming"
@@ -217,9 +222,11 @@ def _formats_section(results: Results) -> list[str]:
         best = f"{row.best_us / base.best_us:.2f}" if base is not None and base.runs and row.runs else NA
         each = " / ".join(f"{r:.2f}" for r in row.ratios) or NA
         errors = ", ".join(_errors(run) for run in row.runs if _errors(run) != "0") or "0"
-        rows.append([row.fmt, mode, row.target, f"{row.cpu_us:.0f}", f"{row.best_us:.0f}", paired, best, each, errors])
+        cells = [row.fmt, row.pacing, mode, row.target, f"{row.cpu_us:.0f}", f"{row.best_us:.0f}", paired, best]
+        rows.append([*cells, each, errors])
     header = [
         "upstream format",
+        "upstream pacing",
         "client",
         "target",
         "CPU µs / request, median",
@@ -230,7 +237,9 @@ def _formats_section(results: Results) -> list[str]:
         "errors",
     ]
     intro = (
-        "wrk at c=64 against one single-deployment model per wire format; the simulator answers at once. "
+        "wrk at c=64 against one single-deployment model per wire format. Burst: the simulator sends the "
+        "whole answer at once, so a busy gateway reads many events in one go; paced: a token every "
+        "millisecond, as a model streams. "
         "CPU is the serving process's user + system time over a run divided by the requests answered. "
         "Each translating format runs right after an OpenAI pass-through run of the same shape, for "
         "several rounds: the paired ratio puts a slow spell of the machine on both sides of a pair, and "

@@ -183,6 +183,10 @@ class Bench:
         for fault, spec in FAULTS.items():
             if spec is not None:
                 _control(f"{self.sim_url}/_control/faults/fo-{fault}-a", "PUT", spec)
+        for fmt in targets.FORMATS:
+            for pacing, latency in targets.PACINGS.items():
+                if latency is not None:
+                    _control(f"{self.sim_url}/_control/faults/{targets.format_model(fmt, pacing)}", "PUT", latency)
 
     def own(self, proc: Proc) -> Proc:
         self.stack.callback(proc.stop)
@@ -326,24 +330,27 @@ class Bench:
         runs right after an OpenAI pass-through run of the same shape, and the ratio is taken
         within that pair. The table keeps the median over rounds."""
         rows = {}
-        for stream in (False, True):
-            for fmt in targets.FORMATS:
-                rows[fmt, stream] = FormatRow(fmt, stream, target.name)
-                self.results.formats.append(rows[fmt, stream])
-        warmed: set[tuple[str, bool]] = set()
-        for _ in range(self.plan.format_rounds):
+        for pacing in targets.PACINGS:
             for stream in (False, True):
-                for fmt in targets.FORMATS[1:]:
-                    base = self.format_run(target, rows["openai", stream], warmed)
-                    rows[fmt, stream].ratios.append(self.format_run(target, rows[fmt, stream], warmed) / base)
+                for fmt in targets.FORMATS:
+                    rows[fmt, pacing, stream] = FormatRow(fmt, stream, target.name, pacing)
+                    self.results.formats.append(rows[fmt, pacing, stream])
+        warmed: set[str] = set()
+        for _ in range(self.plan.format_rounds):
+            for pacing in targets.PACINGS:
+                for stream in (False, True):
+                    for fmt in targets.FORMATS[1:]:
+                        base = self.format_run(target, rows["openai", pacing, stream], warmed)
+                        row = rows[fmt, pacing, stream]
+                        row.ratios.append(self.format_run(target, row, warmed) / base)
 
-    def format_run(self, target: Target, row: FormatRow, warmed: set[tuple[str, bool]]) -> float:
+    def format_run(self, target: Target, row: FormatRow, warmed: set[str]) -> float:
         assert target.proc is not None
-        model = targets.format_model(row.fmt)
+        model = targets.format_model(row.fmt, row.pacing)
         body = clients.chat_body(model, stream=row.stream)
         script = wrk.write_script(self.work / f"{target.name}-{model}-{row.stream}.lua", body, target.key)
-        if (row.fmt, row.stream) not in warmed:
-            warmed.add((row.fmt, row.stream))
+        if f"{model}-{row.stream}" not in warmed:
+            warmed.add(f"{model}-{row.stream}")
             wrk.run(target.url, script, connections=FORMAT_CONNECTIONS, seconds=max(1, self.plan.warmup))
         before = cpu_seconds(target.proc.pid)
         result = wrk.run(target.url, script, connections=FORMAT_CONNECTIONS, seconds=self.plan.duration)

@@ -28,6 +28,9 @@ FAULTS: dict[str, dict[str, Any] | None] = {
 PRIMARY_TIMEOUT = {"connect": 1, "first_token": 2, "idle": 5, "total": 30}
 # One single-deployment model per upstream wire format, to compare the gateway's CPU per request.
 FORMATS = ("openai", "anthropic", "gemini", "bedrock")
+# "burst": the whole answer at once, so a busy gateway reads many events per read (the worst case
+# for a translating adapter); "paced": a token every millisecond, as a model streams.
+PACINGS = {"burst": None, "paced": {"inter_token": 0.001}}
 # Not the simulator's own test key: it checks only that requests are signed, so its core stays free.
 BEDROCK_ENV = {"BENCH_AWS_KEY_ID": "AKIABENCHMARK0000001", "BENCH_AWS_SECRET": "benchmark/secret/access/key/0000000000"}
 
@@ -94,17 +97,19 @@ def gateway_config(sim: str) -> str:
             }
         )
     for fmt in FORMATS:
-        providers.append(_format_provider(sim, fmt))
-        models.append({"name": format_model(fmt), "deployments": [{"provider": f"fmt-{fmt}", "model": "fmt"}]})
+        for pacing in PACINGS:
+            name = format_model(fmt, pacing)
+            providers.append(_format_provider(sim, fmt, name))
+            models.append({"name": name, "deployments": [{"provider": name, "model": "fmt"}]})
     return yaml.safe_dump({"providers": providers, "models": models}, sort_keys=False)
 
 
-def format_model(fmt: str) -> str:
-    return f"fmt-{fmt}"
+def format_model(fmt: str, pacing: str) -> str:
+    """Model and provider name of one wire format at one pacing."""
+    return f"fmt-{fmt}-{pacing}"
 
 
-def _format_provider(sim: str, fmt: str) -> dict[str, Any]:
-    name = f"fmt-{fmt}"
+def _format_provider(sim: str, fmt: str, name: str) -> dict[str, Any]:
     if fmt == "bedrock":
         options = {"access_key_id_env": "BENCH_AWS_KEY_ID", "secret_access_key_env": "BENCH_AWS_SECRET"}
         return {"name": name, "kind": fmt, "base_url": f"{sim}/{name}", "region": "us-east-1", "options": options}

@@ -208,10 +208,10 @@ class _SigV4Auth(SigV4Auth):
 
     _KEYS: ClassVar[dict[tuple[str, str, str, str], bytes]] = {}
 
-    def payload(self, request: AWSRequest) -> str:
+    def payload(self, request: AWSRequest | _SigningRequest) -> str:
         return hashlib.sha256(request.data).hexdigest()
 
-    def signature(self, string_to_sign: str, request: AWSRequest) -> str:
+    def signature(self, string_to_sign: str, request: AWSRequest | _SigningRequest) -> str:
         day = request.context["timestamp"][0:8]
         cache_key = (self.credentials.secret_key, day, self._region_name, self._service_name)
         signing_key = self._KEYS.get(cache_key)
@@ -225,11 +225,31 @@ class _SigV4Auth(SigV4Auth):
         return str(self._sign(signing_key, string_to_sign, hex=True))
 
 
+class _SigningRequest:
+    """What ``SigV4Auth.add_auth`` reads and writes on a request, and nothing else.
+
+    ``AWSRequest`` keeps its headers in an ``email.message.Message``; looking them up and setting
+    them took a large share of each signature. Here they are a plain dict of the lower-case names
+    the gateway sends, which botocore only ever tests for its own (``Authorization``,
+    ``X-Amz-Date``, ``X-Amz-Security-Token``), never present before it signs.
+    """
+
+    __slots__ = ("body", "context", "data", "headers", "method", "params", "url")
+
+    def __init__(self, url: str, content: bytes, headers: dict[str, str]) -> None:
+        self.method = "POST"
+        self.url = url
+        self.data = self.body = content
+        self.headers = headers
+        self.params: dict[str, str] = {}
+        self.context: dict[str, Any] = {}
+
+
 def sign(target: Target, content: bytes, headers: dict[str, str]) -> dict[str, str]:
-    request = AWSRequest(method="POST", url=target.url, data=content, headers=headers)
+    request = _SigningRequest(target.url, content, headers)
     # Frozen per request: refreshable (role) credentials rotate, and one signature needs one set.
     _SigV4Auth(target.credentials.get_frozen_credentials(), SIGNING_NAME, target.region).add_auth(request)
-    return dict(request.headers.items())
+    return request.headers
 
 
 def client_error(message: str, param: str | None, code: str = "invalid_value") -> AttemptError:
@@ -584,13 +604,24 @@ class ConverseStreamDecoder:
         self.malformed = 0
 
     def feed(self, data: bytes) -> list[Chunk]:
+        """The chunks for what this read completed. Text deltas that arrived together (a busy
+        worker reads several events at once) become one chunk: the client gets the same text at
+        the same moment, and the relay handles one chunk instead of many."""
         buffer = self._buffer
         if buffer is None:
             return []
         buffer.add_data(data)
         chunks: list[Chunk] = []
+        texts: list[str] = []
         try:
             for message in buffer:
+                text = _text_delta(message)
+                if text is not None:
+                    texts.append(text)
+                    continue
+                if texts:
+                    chunks.append((None, self._choice({"content": "".join(texts)})))
+                    texts = []
                 chunk = self._chunk(message)
                 if chunk is not None:
                     chunks.append((None, chunk))
@@ -599,7 +630,12 @@ class ConverseStreamDecoder:
             self._buffer = None
             self.malformed += 1
             error = {"message": f"corrupt event-stream frame ({exc.__class__.__name__})", "type": "bad_response"}
+            if texts:
+                chunks.append((None, self._choice({"content": "".join(texts)})))
+                texts = []
             chunks.append((None, {"error": error}))
+        if texts:
+            chunks.append((None, self._choice({"content": "".join(texts)})))
         return chunks
 
     def flush(self) -> list[Chunk]:
@@ -698,6 +734,19 @@ class ConverseStreamDecoder:
             kind = str(headers.get(":error-code", message_type))
             text = str(headers.get(":error-message", ""))
         return {"error": {"message": f"{kind}: {text}", "type": kind}}
+
+
+def _text_delta(message: EventStreamMessage) -> str | None:
+    """The text of a ``contentBlockDelta`` text event, the bulk of every answer; None for any other."""
+    headers = message.headers
+    if headers.get(":event-type") != "contentBlockDelta" or headers.get(":message-type") != "event":
+        return None
+    try:
+        delta = orjson.loads(message.payload).get("delta")
+        text = delta.get("text")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return text if type(text) is str else None
 
 
 def finish_reason(stop_reason: Any) -> str:

@@ -65,7 +65,7 @@ def test_text_stream_becomes_role_content_finish_and_usage_chunks(sim: Simulator
     assert chunks[0]["choices"] == [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]
     text = "".join(delta.get("content", "") for delta in deltas(chunks))
     assert text.startswith(f"Hello from dec-sim/{PROFILE_ID}.")
-    assert len(chunks) == 1 + 20 + 2
+    assert len(chunks) == 1 + 1 + 2  # all 20 text deltas arrived in one read: one content chunk
     assert chunks[-2]["choices"] == [{"index": 0, "delta": {}, "finish_reason": "stop"}]
     assert chunks[-1]["choices"] == []
     usage = chunks[-1]["usage"]
@@ -78,9 +78,29 @@ def test_stream_split_at_every_byte_decodes_to_the_same_chunks(sim: SimulatorSer
     raw = signed_post(sim, "dec-sim", "amazon.nova-lite-v1:0", HELLO).content
     whole, _ = decode(deployment, raw)
     byte_by_byte, decoder = decode(deployment, raw, piece=1)
-    assert deltas(byte_by_byte) == deltas(whole)
+
+    def text(chunks: list[dict[str, Any]]) -> str:
+        return "".join(delta.get("content", "") for delta in deltas(chunks))
+
+    assert text(byte_by_byte) == text(whole)
+    assert len(byte_by_byte) == 1 + 20 + 2  # each event completed in its own read: a chunk each
     assert byte_by_byte[-1]["usage"] == whole[-1]["usage"]
     assert decoder.done
+
+
+def test_text_deltas_read_together_become_one_chunk_in_order(sim: SimulatorServer, deployment: Deployment) -> None:
+    raw = signed_post(sim, "dec-sim", "amazon.nova-lite-v1:0", HELLO).content
+    frames = []
+    while raw:
+        length = int.from_bytes(raw[:4], "big")
+        frames.append(raw[:length])
+        raw = raw[length:]
+    decoder = bedrock.decoder(deployment)
+    first = [chunk for _, chunk in decoder.feed(b"".join(frames[:4]))]  # messageStart + 3 text deltas
+    second = [chunk for _, chunk in decoder.feed(frames[4])]
+    assert deltas(first)[0] == {"role": "assistant", "content": ""}
+    assert len(first) == 2 and deltas(first)[1]["content"].startswith("Hello")
+    assert len(second) == 1 and deltas(second)[0]["content"]
 
 
 def test_tool_use_stream_becomes_streamed_tool_call_deltas(sim: SimulatorServer, deployment: Deployment) -> None:
@@ -97,9 +117,10 @@ def test_mid_stream_exception_frame_becomes_an_error_chunk(sim: SimulatorServer,
     sim.set_fault("dec-sim", kind="malformed", after=2)
     chunks, _ = decode(deployment, signed_post(sim, "dec-sim", "amazon.nova-lite-v1:0", HELLO).content)
     errors = [index for index, chunk in enumerate(chunks) if "error" in chunk]
-    assert errors == [3]  # role chunk, two content chunks, then the exception
-    assert chunks[3]["error"]["type"] == "modelStreamErrorException"
-    assert "could not be streamed" in chunks[3]["error"]["message"]
+    assert errors == [2]  # role chunk, the two content deltas read together, then the exception
+    assert chunks[1]["choices"][0]["delta"]["content"]
+    assert chunks[2]["error"]["type"] == "modelStreamErrorException"
+    assert "could not be streamed" in chunks[2]["error"]["message"]
 
 
 def test_corrupt_frame_is_an_error_chunk_and_ends_decoding(sim: SimulatorServer, deployment: Deployment) -> None:

@@ -44,3 +44,20 @@ def test_payload_hash_is_the_body_sha256_as_botocore_computes_it() -> None:
     request = AWSRequest(method="POST", url=URL, data=BODY, headers={})
     ours = bedrock._SigV4Auth(FIRST, "bedrock", "us-east-1").payload(request)
     assert ours == SigV4Auth(FIRST, "bedrock", "us-east-1").payload(request)
+
+
+def test_sign_produces_the_authorization_plain_botocore_computes() -> None:
+    target = bedrock.Target(URL, "bedrock-runtime.us-east-1.amazonaws.com", "us-east-1", FIRST)
+    headers = bedrock.sign(target, BODY, {"host": target.host, "content-type": "application/json"})
+    amz_date = headers["X-Amz-Date"]
+    request = AWSRequest(
+        method="POST", url=URL, data=BODY, headers={"host": target.host, "content-type": "application/json"}
+    )
+    request.headers["X-Amz-Date"] = amz_date
+    request.context["timestamp"] = amz_date
+    signer = SigV4Auth(FIRST, "bedrock", "us-east-1")
+    expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    assert headers["Authorization"] == (
+        f"AWS4-HMAC-SHA256 Credential={FIRST.access_key}/{amz_date[:8]}/us-east-1/bedrock/aws4_request, "
+        f"SignedHeaders=content-type;host;x-amz-date, Signature={expected}"
+    )
