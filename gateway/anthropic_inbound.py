@@ -28,6 +28,7 @@ from gateway.proxy import (
     Scope,
     clean_request_id,
     DisconnectWatcher,
+    estimate_prompt_tokens,
     estimated_usage,
     finish_event,
     served_headers,
@@ -422,6 +423,31 @@ async def messages(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> N
     except asyncio.CancelledError:
         return
     await serve(runtime, job, receive, send, _serve_complete, _serve_stream)
+
+
+async def count_tokens(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
+    """``POST /v1/messages/count_tokens``, answered by the gateway itself: no upstream call.
+
+    Anthropic counts with its own tokenizer, which the gateway does not have for every provider
+    of a model; the answer is the estimate the gateway's token limits use (about 4 characters a
+    token), so a client that budgets by it stays inside those limits. The request gets the same
+    checks as a message: key, body, model and the key's allowed models.
+    """
+    request = _Inbound(scope)
+    try:
+        if not request.authorization:
+            raise GatewayError(401, "x-api-key header is required", code="missing_api_key")
+        key = await authenticate(runtime, request.authorization)
+        raw = await read_body(receive, runtime.max_body_bytes, request.content_length)
+        body = to_openai({**parse_body(raw), "max_tokens": 1, "stream": False})
+        make_job(runtime, key, body, request.request_id)
+    except GatewayError as error:
+        await send_error(send, error, request.request_id)
+        return
+    except asyncio.CancelledError:
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": _headers(request.request_id)})
+    await send({"type": "http.response.body", "body": orjson.dumps({"input_tokens": estimate_prompt_tokens(body)})})
 
 
 def _answer_headers(job: Job, served: Served, content_type: bytes) -> Headers:

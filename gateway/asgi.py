@@ -17,6 +17,7 @@ _ROUTES = {
     ("POST", "/v1/chat/completions"): proxy.chat_completions,
     ("GET", "/v1/models"): proxy.list_models,
     ("POST", "/v1/messages"): anthropic_inbound.messages,
+    ("POST", "/v1/messages/count_tokens"): anthropic_inbound.count_tokens,
 }
 _PATHS = {path for _, path in _ROUTES}
 

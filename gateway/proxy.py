@@ -142,10 +142,15 @@ def make_job(runtime: Runtime, key: KeyInfo, body: dict[str, Any], request_id: s
 
 
 def estimate_tokens(body: dict[str, Any]) -> int:
-    """Prompt tokens at ~4 characters each, plus the requested completion budget."""
-    prompt = len(orjson.dumps(body.get("messages"))) // 4
+    """Prompt tokens, plus the requested completion budget."""
     completion = body.get("max_completion_tokens") or body.get("max_tokens") or 0
-    return prompt + (completion if isinstance(completion, int) else 0)
+    return estimate_prompt_tokens(body) + (completion if isinstance(completion, int) else 0)
+
+
+def estimate_prompt_tokens(body: dict[str, Any]) -> int:
+    """Messages and tool definitions at ~4 characters a token: no tokenizer on the request path."""
+    tools = body.get("tools")
+    return (len(orjson.dumps(body.get("messages"))) + (len(orjson.dumps(tools)) if tools else 0)) // 4
 
 
 async def admit(runtime: Runtime, job: Job) -> None:
