@@ -7,7 +7,8 @@ Provider settings (``kind: bedrock``): ``region`` is the AWS region and the SigV
 ``base_url`` is normally ``https://bedrock-runtime.{region}.amazonaws.com``. Credentials come from
 ``options``: ``access_key_id_env`` + ``secret_access_key_env`` (+ ``session_token_env``) naming
 environment variables, or else botocore's default chain (env, ``~/.aws``, SSO, instance or task
-role), optionally with ``options.profile``. They are resolved once, when the config is loaded.
+role), optionally with ``options.profile``. They are resolved once, when the config is loaded;
+refreshable ones (roles, SSO) are then renewed by a background thread, never on a request.
 
 Request mapping, and what Converse cannot honour:
 - system/developer messages -> ``system``; tool messages -> ``toolResult`` blocks in user turns;
@@ -25,8 +26,10 @@ Request mapping, and what Converse cannot honour:
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -35,7 +38,7 @@ from urllib.parse import urlsplit
 import botocore.session
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from botocore.credentials import Credentials, ReadOnlyCredentials, RefreshableCredentials
 from botocore.eventstream import EventStreamBuffer, EventStreamHeaderParser, EventStreamMessage, ParserError
 from botocore.exceptions import BotoCoreError
 from botocore.utils import percent_encode
@@ -48,6 +51,8 @@ from gateway.ids import random_hex
 
 if TYPE_CHECKING:
     from gateway.config import Deployment, Provider
+
+log = logging.getLogger(__name__)
 
 SIGNING_NAME = "bedrock"
 STREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
@@ -107,11 +112,39 @@ class Target:
     url: str
     host: str
     region: str
-    credentials: Credentials
+    credentials: CredentialSource
+
+
+class CredentialSource:
+    """The credentials a signature uses, read on the request path without any I/O.
+
+    botocore refreshes role, SSO and container credentials inside ``get_frozen_credentials()``,
+    over the network, when they near expiry: on the event loop that would stall every request in
+    flight. For refreshable credentials a daemon thread asks botocore for them every
+    ``REFRESH_EVERY`` seconds (botocore refreshes 15 minutes ahead of expiry, so there is ample
+    time) and the request path reads the last snapshot.
+    """
+
+    REFRESH_EVERY = 60.0
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+        self.frozen: ReadOnlyCredentials = credentials.get_frozen_credentials()
+        if isinstance(credentials, RefreshableCredentials):
+            threading.Thread(target=self._keep_fresh, name="bedrock-credentials", daemon=True).start()
+
+    def _keep_fresh(self) -> None:
+        while True:
+            time.sleep(self.REFRESH_EVERY)
+            try:
+                self.frozen = self._credentials.get_frozen_credentials()
+            except Exception as exc:
+                # The snapshot may still be valid for a while; an expired one fails as misconfigured.
+                log.warning("AWS credential refresh failed: %s", exc.__class__.__name__)
 
 
 # Keyed by id() with the object kept alive in the value, so an id is never reused while cached.
-_CREDENTIALS: dict[int, tuple[Provider, Credentials]] = {}
+_CREDENTIALS: dict[int, tuple[Provider, CredentialSource]] = {}
 _TARGETS: dict[int, tuple[Deployment, Target]] = {}
 
 
@@ -126,7 +159,10 @@ def validate(provider: Provider) -> str | None:
     credentials = _resolve_credentials(provider.options)
     if isinstance(credentials, str):
         return credentials
-    _CREDENTIALS[id(provider)] = (provider, credentials)
+    try:
+        _CREDENTIALS[id(provider)] = (provider, CredentialSource(credentials))
+    except BotoCoreError as exc:
+        return f"cannot load AWS credentials: {exc}"
     return None
 
 
@@ -247,8 +283,8 @@ class _SigningRequest:
 
 def sign(target: Target, content: bytes, headers: dict[str, str]) -> dict[str, str]:
     request = _SigningRequest(target.url, content, headers)
-    # Frozen per request: refreshable (role) credentials rotate, and one signature needs one set.
-    _SigV4Auth(target.credentials.get_frozen_credentials(), SIGNING_NAME, target.region).add_auth(request)
+    # One frozen set per signature: refreshable (role) credentials rotate between requests.
+    _SigV4Auth(target.credentials.frozen, SIGNING_NAME, target.region).add_auth(request)
     return request.headers
 
 
@@ -548,7 +584,7 @@ def _secrets(deployment: Deployment) -> tuple[str, ...]:
     known = _CREDENTIALS.get(id(deployment.provider))
     if known is None:
         return ()
-    frozen = known[1].get_frozen_credentials()
+    frozen = known[1].frozen
     return (frozen.secret_key, frozen.token or "")
 
 

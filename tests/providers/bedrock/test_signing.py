@@ -47,7 +47,8 @@ def test_payload_hash_is_the_body_sha256_as_botocore_computes_it() -> None:
 
 
 def test_sign_produces_the_authorization_plain_botocore_computes() -> None:
-    target = bedrock.Target(URL, "bedrock-runtime.us-east-1.amazonaws.com", "us-east-1", FIRST)
+    source = bedrock.CredentialSource(FIRST)
+    target = bedrock.Target(URL, "bedrock-runtime.us-east-1.amazonaws.com", "us-east-1", source)
     headers = bedrock.sign(target, BODY, {"host": target.host, "content-type": "application/json"})
     amz_date = headers["X-Amz-Date"]
     request = AWSRequest(
