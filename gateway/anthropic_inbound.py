@@ -22,6 +22,7 @@ from gateway.adapters.base import Chunk
 from gateway.errors import GatewayError
 from gateway.failover import Failover, Job, Served
 from gateway.ids import random_hex
+from gateway.keys import KeyInfo
 from gateway.proxy import (
     JSON,
     Headers,
@@ -407,14 +408,19 @@ def stream_error_event(broken: StreamBroken) -> bytes:
 # ---------------------------------------------------------------- the endpoint
 
 
+async def _read(runtime: Runtime, request: _Inbound, receive: Any) -> tuple[KeyInfo, dict[str, Any]]:
+    """The caller's key and the Messages body it sent; a GatewayError for either missing or bad."""
+    if not request.authorization:
+        raise GatewayError(401, "x-api-key header is required", code="missing_api_key")
+    key = await authenticate(runtime, request.authorization)
+    return key, parse_body(await read_body(receive, runtime.max_body_bytes, request.content_length))
+
+
 async def messages(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
     request = _Inbound(scope)
     try:
-        if not request.authorization:
-            raise GatewayError(401, "x-api-key header is required", code="missing_api_key")
-        key = await authenticate(runtime, request.authorization)
-        raw = await read_body(receive, runtime.max_body_bytes, request.content_length)
-        job = make_job(runtime, key, to_openai(parse_body(raw)), request.request_id)
+        key, body = await _read(runtime, request, receive)
+        job = make_job(runtime, key, to_openai(body), request.request_id)
         job.openai_sse = False
         await admit(runtime, job)
     except GatewayError as error:
@@ -435,11 +441,8 @@ async def count_tokens(runtime: Runtime, scope: Scope, receive: Any, send: Any) 
     """
     request = _Inbound(scope)
     try:
-        if not request.authorization:
-            raise GatewayError(401, "x-api-key header is required", code="missing_api_key")
-        key = await authenticate(runtime, request.authorization)
-        raw = await read_body(receive, runtime.max_body_bytes, request.content_length)
-        body = to_openai({**parse_body(raw), "max_tokens": 1, "stream": False})
+        key, messages_body = await _read(runtime, request, receive)
+        body = to_openai({**messages_body, "max_tokens": 1, "stream": False})
         make_job(runtime, key, body, request.request_id)
     except GatewayError as error:
         await send_error(send, error, request.request_id)
