@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gateway import router
+from gateway.adapters import gemini
 from gateway.attempts import AttemptEvent
 from gateway.ids import uuid7 as new_event_id
 from gateway.config import Deployment, Model
@@ -45,6 +46,16 @@ class Job:
     openai_sse: bool = True
     estimated_tokens: int = 0
     rate_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    _foreign_body: dict[str, Any] | None = field(default=None, repr=False)
+
+    def body_for(self, deployment: Deployment) -> dict[str, Any]:
+        """The body as this deployment's adapter should see it: Gemini's thought signatures ride
+        in tool call ids the gateway minted, and only Gemini may get them back."""
+        if deployment.provider.kind in gemini.KINDS:
+            return self.body
+        if self._foreign_body is None:
+            self._foreign_body = gemini.without_signatures(self.body)
+        return self._foreign_body
 
 
 @dataclass
@@ -178,7 +189,7 @@ class Failover:
         )
         event = self._event(deployment, model, attempt_no)
         try:
-            opened = await open_attempt(self.runtime.transport, deployment, job.body, state, deadlines)
+            opened = await open_attempt(self.runtime.transport, deployment, job.body_for(deployment), state, deadlines)
             chunks = await _collect(opened) if not job.stream else []
         except AttemptError as error:
             self._log_failure(event, error, clock_started)

@@ -12,6 +12,7 @@ from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, JsonBodyForm
 DONE_EVENT = b"data: [DONE]\n\n"
 MALFORMED_EVENT = b"data: {not json\n\n"
 FINGERPRINT = "fp_sim"
+MAX_TOOL_CALL_ID = 40
 
 
 # ---------------------------------------------------------------- request parsing
@@ -42,14 +43,29 @@ def message_stats(messages: list[Any]) -> tuple[int, int, str | None]:
     """(prompt characters, image count, tool result) over all messages."""
     chars = images = 0
     text = ""
-    for message in messages:
+    for index, message in enumerate(messages):
         if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
             raise invalid("Each message must be an object with a 'role'.", "messages")
+        check_tool_call_ids(message, index)
         text, count = content_stats(message.get("content"))
         chars += len(text)
         images += count
     tool_result = text if messages[-1].get("role") == "tool" else None
     return chars, images, tool_result
+
+
+def check_tool_call_ids(message: Mapping[str, Any], index: int) -> None:
+    """OpenAI refuses an assistant tool call id longer than 40 characters."""
+    calls = message.get("tool_calls")
+    for position, call in enumerate(calls if isinstance(calls, list) else ()):
+        call_id = call.get("id") if isinstance(call, Mapping) else None
+        if isinstance(call_id, str) and len(call_id) > MAX_TOOL_CALL_ID:
+            param = f"messages[{index}].tool_calls[{position}].id"
+            raise invalid(
+                f"Invalid '{param}': string too long. Expected a string with maximum length "
+                f"{MAX_TOOL_CALL_ID}, but got a string with length {len(call_id)} instead.",
+                param,
+            )
 
 
 def tool_names(tools: Any) -> tuple[str, ...]:

@@ -101,6 +101,7 @@ _SERVER_STATUSES = frozenset({"UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "U
 _BAD_KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_SERVICE_BLOCKED", "SERVICE_DISABLED"})
 _FUNCTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
 SIGNATURE_MARK = "__thought__"
+KINDS = frozenset({"gemini", "vertex"})
 # Google's documented value for a function call that no Gemini 3 model produced.
 SIGNATURE_PLACEHOLDER = "skip_thought_signature_validator"
 _STRICT_SIGNATURES = re.compile(r"gemini-(\d+)")
@@ -276,6 +277,42 @@ def signature_of(call_id: Any) -> str | None:
     if not mark or not encoded:
         return None
     return encoded.translate(_FROM_URLSAFE) + "=" * (-len(encoded) % 4)
+
+
+def without_signatures(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` for any provider but Gemini: tool call ids without the thought signatures inside.
+
+    A signed id runs to about a thousand characters, and OpenAI refuses ids over 40, so a tool
+    conversation begun on Gemini 3 could not fail over. The bare ``call_<hex>`` stays unique. The
+    same body comes back, uncopied, when no id carries a signature.
+    """
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not any(_signed(message) for message in messages):
+        return body
+    return {**body, "messages": [_unsigned(message) if _signed(message) else message for message in messages]}
+
+
+def _signed(message: Any) -> bool:
+    if not isinstance(message, dict) or not ("tool_calls" in message or "tool_call_id" in message):
+        return False
+    calls = message.get("tool_calls")
+    ids = [call.get("id") for call in calls if isinstance(call, dict)] if isinstance(calls, list) else []
+    return any(isinstance(i, str) and SIGNATURE_MARK in i for i in [*ids, message.get("tool_call_id")])
+
+
+def _unsigned(message: dict[str, Any]) -> dict[str, Any]:
+    message = dict(message)
+    if isinstance(message.get("tool_call_id"), str):
+        message["tool_call_id"] = message["tool_call_id"].partition(SIGNATURE_MARK)[0]
+    calls = message.get("tool_calls")
+    if isinstance(calls, list):
+        message["tool_calls"] = [
+            {**call, "id": call["id"].partition(SIGNATURE_MARK)[0]}
+            if isinstance(call, dict) and isinstance(call.get("id"), str)
+            else call
+            for call in calls
+        ]
+    return message
 
 
 def tool_call_id(signature: Any) -> str:

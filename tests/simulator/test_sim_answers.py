@@ -207,6 +207,12 @@ def test_tokens_option_sets_the_stream_length() -> None:
         (b'{"model": "m"}', "messages"),
         (b'{"model": "m", "messages": []}', "messages"),
         (b'{"model": "m", "messages": ["hi"]}', "messages"),
+        (
+            b'{"model": "m", "messages": [{"role": "assistant", "tool_calls": [{"id": "call_'
+            + b"x" * 36
+            + b'", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]}',
+            "messages[0].tool_calls[0].id",
+        ),
     ],
 )
 def test_malformed_requests_get_openai_400(

@@ -105,6 +105,10 @@ def gateway_yaml(sim: SimulatorServer, credentials: Path) -> str:
   - name: gemini3
     deployments:
       - {{provider: gem-b, model: gemini-3-pro-preview}}
+  - name: gemini3-or-openai
+    deployments:
+      - {{provider: gem-b, model: gemini-3-pro-preview}}
+      - {{provider: oai, model: gpt-4o}}
 """
 
 

@@ -126,3 +126,36 @@ def test_placeholder_only_for_models_that_enforce_signatures(model: str, strict:
     }
     part = gemini.translate(body, model)["contents"][1]["parts"][0]
     assert ("thoughtSignature" in part) is strict
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_tool_conversation_begun_on_gemini_3_fails_over_to_openai_without_the_signatures(
+    gw: GeminiGateway, stream: bool
+) -> None:
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "Weather in Paris?"}]
+    client = gw.openai()
+    first = client.chat.completions.create(model="gem-b/gemini3-or-openai", messages=messages, tools=[WEATHER_TOOL])
+    call = first.choices[0].message.tool_calls[0]  # type: ignore[index]
+    assert len(call.id) > 40  # past OpenAI's limit for a tool call id
+    messages += [
+        {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+        {"role": "tool", "tool_call_id": call.id, "content": "sunny"},
+    ]
+    gw.sim.set_fault("gem-b", status=503)
+    if stream:
+        chunks = client.chat.completions.create(
+            model="gemini3-or-openai", messages=messages, tools=[WEATHER_TOOL], stream=True
+        )
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    else:
+        answer = client.chat.completions.create(model="gemini3-or-openai", messages=messages, tools=[WEATHER_TOOL])
+        text = answer.choices[0].message.content or ""
+    assert text == "Tool said: sunny"
+    sent = gw.sent("oai")["messages"]
+    bare = call.id.partition(gemini.SIGNATURE_MARK)[0]
+    assert (sent[1]["tool_calls"][0]["id"], sent[2]["tool_call_id"]) == (bare, bare)
+
+
+def test_a_body_without_signed_ids_is_passed_on_uncopied() -> None:
+    body = {"messages": [{"role": "user", "content": "hi"}, {"role": "tool", "tool_call_id": "call_1", "content": "x"}]}
+    assert gemini.without_signatures(body) is body
