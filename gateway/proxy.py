@@ -395,7 +395,7 @@ def finish_event(runtime: Runtime, job: Job, served: Served, outcome: str) -> No
 
 def estimated_usage(job: Job, state: StreamState) -> dict[str, int]:
     """When the provider reports no usage, a rough estimate beats none (~4 characters a token)."""
-    prompt = max(1, len(orjson.dumps(job.body.get("messages"))) // 4)
+    prompt = max(1, estimate_prompt_tokens(job.body))
     completion = state.content_chunks
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 

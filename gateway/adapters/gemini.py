@@ -49,7 +49,7 @@ import orjson
 
 from gateway import google_auth
 from gateway.adapters.base import Chunk, UpstreamRequest
-from gateway.adapters.openai import MAX_RETRY_AFTER, parse_retry_after
+from gateway.adapters.openai import MAX_RETRY_AFTER, parse_retry_after, with_tool_ids
 from gateway.adapters.openai import is_stream as is_stream
 from gateway.errors import AttemptError, Failure, GatewayError, redact
 from gateway.ids import random_hex
@@ -289,7 +289,7 @@ def without_signatures(body: dict[str, Any]) -> dict[str, Any]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not any(_signed(message) for message in messages):
         return body
-    return {**body, "messages": [_unsigned(message) if _signed(message) else message for message in messages]}
+    return {**body, "messages": [with_tool_ids(message, _unsigned) for message in messages]}
 
 
 def _signed(message: Any) -> bool:
@@ -300,19 +300,8 @@ def _signed(message: Any) -> bool:
     return any(isinstance(i, str) and SIGNATURE_MARK in i for i in [*ids, message.get("tool_call_id")])
 
 
-def _unsigned(message: dict[str, Any]) -> dict[str, Any]:
-    message = dict(message)
-    if isinstance(message.get("tool_call_id"), str):
-        message["tool_call_id"] = message["tool_call_id"].partition(SIGNATURE_MARK)[0]
-    calls = message.get("tool_calls")
-    if isinstance(calls, list):
-        message["tool_calls"] = [
-            {**call, "id": call["id"].partition(SIGNATURE_MARK)[0]}
-            if isinstance(call, dict) and isinstance(call.get("id"), str)
-            else call
-            for call in calls
-        ]
-    return message
+def _unsigned(call_id: Any) -> Any:
+    return call_id.partition(SIGNATURE_MARK)[0] if isinstance(call_id, str) else call_id
 
 
 def tool_call_id(signature: Any) -> str:

@@ -130,7 +130,7 @@ def _reshape(wire: Wire, payload: dict[str, Any]) -> None:
     if not wire.message_names and any("name" in message for message in payload["messages"]):
         payload["messages"] = [_without_name(message) for message in payload["messages"]]
     if wire.short_tool_ids:
-        payload["messages"] = [_with_short_tool_ids(message) for message in payload["messages"]]
+        payload["messages"] = [with_tool_ids(message, short_tool_id) for message in payload["messages"]]
     limit = wire.max_temperature
     temperature = payload.get("temperature")
     if limit is not None and isinstance(temperature, int | float) and temperature > limit:
@@ -149,16 +149,17 @@ def short_tool_id(value: Any) -> Any:
     return "".join(letters)
 
 
-def _with_short_tool_ids(message: Any) -> Any:
+def with_tool_ids(message: Any, rename: Callable[[Any], Any]) -> Any:
+    """``message`` with every tool call id in it (calls and result) passed through ``rename``."""
     if not isinstance(message, dict) or not ("tool_calls" in message or "tool_call_id" in message):
         return message
     message = dict(message)
     if "tool_call_id" in message:
-        message["tool_call_id"] = short_tool_id(message["tool_call_id"])
+        message["tool_call_id"] = rename(message["tool_call_id"])
     calls = message.get("tool_calls")
     if isinstance(calls, list):
         message["tool_calls"] = [
-            {**call, "id": short_tool_id(call.get("id"))} if isinstance(call, dict) and "id" in call else call
+            {**call, "id": rename(call.get("id"))} if isinstance(call, dict) and "id" in call else call
             for call in calls
         ]
     return message
