@@ -29,9 +29,9 @@ from gateway.proxy import (
     Scope,
     clean_request_id,
     DisconnectWatcher,
-    estimate_prompt_tokens,
-    estimated_usage,
     finish_event,
+    send_crash,
+    stream_interrupted,
     served_headers,
     authenticate,
     make_job,
@@ -43,6 +43,7 @@ from gateway.proxy import (
 )
 from gateway.relay import OpenAttempt, StreamBroken, StreamState, aggregate
 from gateway.runtime import Runtime
+from gateway.usage import estimate_prompt_tokens, estimated_usage
 from gateway.validation import parse_body
 
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use",
@@ -401,8 +402,8 @@ class MessageEvents:
 
 
 def stream_error_event(broken: StreamBroken) -> bytes:
-    message = f"The upstream stream was interrupted after the answer began: {broken}"
-    return event(b"error", {"type": "error", "error": {"type": "api_error", "message": message}})
+    error = {"type": "api_error", "message": stream_interrupted(broken)}
+    return event(b"error", {"type": "error", "error": error})
 
 
 # ---------------------------------------------------------------- the endpoint
@@ -413,7 +414,8 @@ async def _read(runtime: Runtime, request: _Inbound, receive: Any) -> tuple[KeyI
     if not request.authorization:
         raise GatewayError(401, "x-api-key header is required", code="missing_api_key")
     key = await authenticate(runtime, request.authorization)
-    return key, parse_body(await read_body(receive, runtime.max_body_bytes, request.content_length))
+    raw = await read_body(receive, runtime.max_body_bytes, request.content_length, runtime.body_timeout)
+    return key, parse_body(raw)
 
 
 async def messages(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
@@ -428,7 +430,10 @@ async def messages(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> N
         return
     except asyncio.CancelledError:
         return
-    await serve(runtime, job, receive, send, _serve_complete, _serve_stream)
+    except Exception:
+        await send_crash(send, send_error, request.request_id)
+        return
+    await serve(runtime, job, receive, send, _serve_complete, _serve_stream, send_error)
 
 
 async def count_tokens(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
@@ -449,6 +454,9 @@ async def count_tokens(runtime: Runtime, scope: Scope, receive: Any, send: Any) 
         return
     except asyncio.CancelledError:
         return
+    except Exception:
+        await send_crash(send, send_error, request.request_id)
+        return
     await send({"type": "http.response.start", "status": 200, "headers": _headers(request.request_id)})
     await send({"type": "http.response.body", "body": orjson.dumps({"input_tokens": estimate_prompt_tokens(body)})})
 
@@ -462,18 +470,17 @@ async def _serve_complete(runtime: Runtime, job: Job, send: Any) -> None:
         served = await Failover(runtime, job).run()
     except GatewayError as error:
         await send_error(send, error, job.request_id)
-        await settle(runtime, job, None)
         return
     state = served.opened.state
     completion = aggregate(served.chunks, state)
     if completion["usage"] is None:
-        completion["usage"] = estimated_usage(job, state)
+        completion["usage"] = estimated_usage(job.body, state)
     finish_event(runtime, job, served, "ok")
+    settle(runtime, job)
     body = orjson.dumps(to_message(completion, job.request_id))
     await send({"type": "http.response.start", "status": 200, "headers": _answer_headers(job, served, JSON)})
     await send({"type": "http.response.body", "body": body})
     await served.opened.finish()
-    await settle(runtime, job, served)
 
 
 async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: DisconnectWatcher) -> None:
@@ -482,7 +489,6 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: Disconne
     except GatewayError as error:
         watcher.responding_done = True
         await send_error(send, error, job.request_id)
-        await settle(runtime, job, None)
         return
     headers = [*_answer_headers(job, served, b"text/event-stream"), (b"cache-control", b"no-cache")]
     await relay_stream(runtime, job, served, send, watcher, headers, _AnthropicEvents(job, served.opened.state))
@@ -505,7 +511,7 @@ class _AnthropicEvents:
         return b"".join(piece for _, chunk in batch for piece in self.events.chunk(chunk))
 
     def tail(self) -> bytes:
-        return self.events.end(self.state.usage or estimated_usage(self.job, self.state))
+        return self.events.end(self.state.usage or estimated_usage(self.job.body, self.state))
 
     def error(self, broken: StreamBroken) -> bytes:
         return stream_error_event(broken)

@@ -64,6 +64,26 @@ def _row(event: AttemptEvent) -> tuple[Any, ...]:
     return tuple(values)
 
 
+_SPEND_SQL = {
+    "org": "SELECT COALESCE(SUM(cost_usd), 0) FROM gateway_attempt WHERE org_id = %s AND started_at >= %s",
+    # A rotated key keeps its predecessors' spend: the scope is the first key of the chain.
+    "key": (
+        "SELECT COALESCE(SUM(a.cost_usd), 0) FROM gateway_attempt a JOIN accounts_apikey k ON k.id = a.key_id"
+        " WHERE COALESCE(k.lineage_id, k.id) = %s AND a.started_at >= %s"
+    ),
+}
+
+
+async def month_spend_micros(scope: str, now: float) -> int:
+    """What one limiter scope ("org:<id>" or "key:<lineage>") spent this UTC month, in micro-USD."""
+    kind, _, ident = scope.partition(":")
+    month_start = datetime.fromtimestamp(now, UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    async with await db.connect() as conn, conn.cursor() as cursor:
+        await cursor.execute(_SPEND_SQL[kind], (int(ident), month_start))
+        row = await cursor.fetchone()
+    return round((row[0] if row else 0) * 1_000_000)
+
+
 class AttemptLog:
     def __init__(self, *, flush_seconds: float, spool_dir: Path) -> None:
         self.flush_seconds = flush_seconds

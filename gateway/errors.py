@@ -54,6 +54,15 @@ class GatewayError(Exception):
         return error_body(self.message, self.type, self.code, self.param)
 
 
+def internal_error(request_id: str) -> GatewayError:
+    return GatewayError(
+        500,
+        f"The gateway failed to handle this request (request id {request_id}); the error is logged.",
+        type="server_error",
+        code="internal_error",
+    )
+
+
 def error_body(message: str, type_: str, code: str | None = None, param: str | None = None) -> bytes:
     return orjson.dumps({"error": {"message": message, "type": type_, "param": param, "code": code}})
 

@@ -6,6 +6,7 @@ The table in the README ("Failover semantics") is implemented here, one branch p
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from dataclasses import dataclass, field
@@ -19,9 +20,12 @@ from gateway.config import Deployment, Model
 from gateway.errors import AttemptError, Failure, GatewayError
 from gateway.keys import KeyInfo
 from gateway.relay import Deadlines, OpenAttempt, StreamBroken, StreamState, open_attempt, read_rest
+from gateway.usage import charge
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 RETRY_BACKOFF = (0.05, 0.25)
 _RETRYABLE = {Failure.CONNECT, Failure.SERVER_ERROR, Failure.STREAM_CUT, Failure.BAD_RESPONSE}
@@ -45,7 +49,11 @@ class Job:
     # False when the endpoint re-encodes chunks itself (the Anthropic-compatible one).
     openai_sse: bool = True
     estimated_tokens: int = 0
+    limit_window: int = 0  # the limiter minute charged with the estimate
     rate_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    # Every attempt event recorded for this request: what settling charges.
+    events: list[AttemptEvent] = field(default_factory=list)
+    settled: bool = False
     _foreign_body: dict[str, Any] | None = field(default=None, repr=False)
 
     def body_for(self, deployment: Deployment) -> dict[str, Any]:
@@ -82,13 +90,16 @@ class Failover:
         self.attempts = 0
         self.banned: set[str] = set()
         self.errors: list[AttemptError] = []
+        self.failed_on: list[str] = []  # the provider of each error, for the client's message
         self.context_error: AttemptError | None = None
 
     async def run(self) -> Served:
         job = self.job
         tiers = [job.model]
         if job.pinned is None:
-            tiers += [self.runtime.config.models[name] for name in job.model.fallbacks]
+            allowed = job.key.allowed_models
+            # A key limited to some models must not reach others through a fallback.
+            tiers += [self.runtime.config.models[n] for n in job.model.fallbacks if not allowed or n in allowed]
         for tier in tiers:
             if self.context_error is not None and not _may_fit(tier, job.model):
                 continue
@@ -198,12 +209,19 @@ class Failover:
             cut = AttemptError(broken.failure, str(broken))
             self._log_failure(event, cut, clock_started)
             return cut
+        except Exception as exc:
+            # A fault of the gateway's, not of the deployment: the client gets a 500.
+            self.runtime.health.record_neutral(deployment.id)
+            event.outcome = "error"
+            event.error = f"gateway error: {exc.__class__.__name__}"
+            self._record_ended(event, state, deployment, clock_started)
+            raise
         except BaseException:
-            # The client went away (or we are shutting down): the attempt is still logged.
+            # The client went away (or we are shutting down): the attempt is still logged, and
+            # whatever the provider already generated is charged.
             self.runtime.health.record_neutral(deployment.id)
             event.outcome = "cancelled"
-            event.latency_ms = (time.perf_counter() - clock_started) * 1000
-            self.runtime.log.record(event)
+            self._record_ended(event, state, deployment, clock_started)
             raise
         ttft_ms = opened.ttft * 1000 if opened.ttft is not None else None
         self.runtime.health.record_success(deployment.id, self.loop.time(), ttft_ms)
@@ -246,6 +264,16 @@ class Failover:
         event.status_code = error.status
         event.error = error.message[:500]
         event.latency_ms = (time.perf_counter() - clock_started) * 1000
+        self.failed_on.append(event.provider)
+        self._record(event)
+
+    def _record_ended(self, event: AttemptEvent, state: StreamState, deployment: Deployment, started: float) -> None:
+        event.latency_ms = (time.perf_counter() - started) * 1000
+        charge(event, self.job.body, state, deployment)
+        self._record(event)
+
+    def _record(self, event: AttemptEvent) -> None:
+        self.job.events.append(event)
         self.runtime.log.record(event)
 
     def _final_error(self) -> GatewayError:
@@ -272,8 +300,11 @@ class Failover:
                 code=first.code,
                 param=first.param,
             )
-        last = self.errors[-1].message
+        # The client learns which provider failed and how; the upstream's own text (addresses,
+        # hosts, echoed input) stays in the attempt log and the server log.
+        last = f"{self.failed_on[-1]}: {self.errors[-1].failure.value}" if self.failed_on else "unknown"
         summary = f"all {self.attempts} upstream attempts for model {name!r} failed; last error: {last}"
+        log.info("request %s: %s (%s)", self.job.request_id, summary, self.errors[-1].message)
         if all(e.failure is Failure.RATE_LIMITED for e in self.errors):
             return self._rate_limited(name, summary)
         if all(e.failure in _BANNED for e in self.errors):

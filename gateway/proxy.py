@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -11,19 +13,23 @@ import orjson
 
 from gateway.adapters.base import Chunk
 from gateway.config import resolve_model
-from gateway.errors import GatewayError, error_body
+from gateway.errors import GatewayError, error_body, internal_error
 from gateway.failover import Failover, Job, Served
 from gateway.ids import random_hex
 from gateway.keys import KeyInfo
 from gateway.relay import OpenAttempt, StreamBroken, StreamState, aggregate, read_rest
 from gateway.runtime import Runtime
+from gateway.usage import charge, estimate_tokens, estimated_usage, spent
 from gateway.validation import check_chat_request, parse_body
 
+log = logging.getLogger(__name__)
 Scope = dict[str, Any]
 Headers = list[tuple[bytes, bytes]]
 JSON = b"application/json"
 DONE_EVENT = b"data: [DONE]\n\n"
 _MAX_REQUEST_ID = 128
+# How an inbound endpoint writes an error in its own API's shape.
+ErrorSender = Callable[[Any, GatewayError, str], Awaitable[None]]
 
 
 class _Request:
@@ -92,22 +98,34 @@ async def authenticate(runtime: Runtime, authorization: bytes) -> KeyInfo:
     return info
 
 
-async def read_body(receive: Any, limit: int, declared: int) -> bytes:
+async def read_body(receive: Any, limit: int, declared: int, timeout: float) -> bytes:
+    """The whole body, in time linear in its size, within ``timeout`` seconds (else a 408)."""
     if declared > limit:
         raise GatewayError(
             413, f"The request body is {declared} bytes; the limit is {limit} bytes.", code="request_too_large"
         )
-    body = b""
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise asyncio.CancelledError
-        body += message.get("body", b"")
-        more = message.get("more_body", False)
-        if len(body) > limit:
-            raise GatewayError(413, f"The request body exceeds the limit of {limit} bytes.", code="request_too_large")
-    return body
+    parts: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise asyncio.CancelledError
+                part = message.get("body", b"")
+                size += len(part)
+                if size > limit:
+                    raise GatewayError(
+                        413, f"The request body exceeds the limit of {limit} bytes.", code="request_too_large"
+                    )
+                parts.append(part)
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        raise GatewayError(
+            408, f"The request body did not arrive within {timeout:g} seconds.", code="request_timeout"
+        ) from None
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def make_job(runtime: Runtime, key: KeyInfo, body: dict[str, Any], request_id: str) -> Job:
@@ -141,25 +159,14 @@ def make_job(runtime: Runtime, key: KeyInfo, body: dict[str, Any], request_id: s
     )
 
 
-def estimate_tokens(body: dict[str, Any]) -> int:
-    """Prompt tokens, plus the requested completion budget."""
-    completion = body.get("max_completion_tokens") or body.get("max_tokens") or 0
-    return estimate_prompt_tokens(body) + (completion if isinstance(completion, int) else 0)
-
-
-def estimate_prompt_tokens(body: dict[str, Any]) -> int:
-    """Messages and tool definitions at ~4 characters a token: no tokenizer on the request path."""
-    tools = body.get("tools")
-    return (len(orjson.dumps(body.get("messages"))) + (len(orjson.dumps(tools)) if tools else 0)) // 4
-
-
 async def admit(runtime: Runtime, job: Job) -> None:
     """Apply the key's and the organisation's rate limits and budgets; raise if over one."""
     scopes = job.key.scopes
     if not scopes:
         return
-    job.estimated_tokens = estimate_tokens(job.body)
+    job.estimated_tokens = estimate_tokens(job.body, job.choices)
     verdict = await runtime.limiter.check(list(scopes), job.estimated_tokens)
+    job.limit_window = verdict.window
     job.rate_headers = verdict.headers()
     if verdict.allowed:
         return
@@ -178,21 +185,25 @@ async def admit(runtime: Runtime, job: Job) -> None:
     )
 
 
-async def settle(runtime: Runtime, job: Job, served: Served | None) -> None:
-    """After the client has its answer: correct the token estimate and count the spend."""
-    if not job.key.scopes:
+def settle(runtime: Runtime, job: Job) -> None:
+    """Correct the token estimate and count the spend of every attempt, once per request.
+
+    Called on every way out (answer, error, error after content, disconnect, crash). The Redis
+    update runs as its own task: a handler being cancelled must not skip it.
+    """
+    if job.settled or not job.key.scopes:
         return
-    event = served.event if served is not None else None
-    used = (event.prompt_tokens or 0) + (event.completion_tokens or 0) if event is not None else 0
-    cost = round((event.cost_usd or 0) * 1_000_000) if event is not None else 0
-    await runtime.limiter.settle(list(job.key.scopes), job.estimated_tokens, used, cost)
+    job.settled = True
+    tokens, cost = spent(job.events)
+    scopes = list(job.key.scopes)
+    runtime.background(runtime.limiter.settle(scopes, job.limit_window, job.estimated_tokens, tokens, cost))
 
 
 async def chat_completions(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
     request = _Request(scope)
     try:
         key = await authenticate(runtime, request.authorization)
-        raw = await read_body(receive, runtime.max_body_bytes, request.content_length)
+        raw = await read_body(receive, runtime.max_body_bytes, request.content_length, runtime.body_timeout)
         job = make_job(runtime, key, parse_body(raw), request.request_id)
         await admit(runtime, job)
     except GatewayError as error:
@@ -200,7 +211,18 @@ async def chat_completions(runtime: Runtime, scope: Scope, receive: Any, send: A
         return
     except asyncio.CancelledError:
         return
-    await serve(runtime, job, receive, send, _serve_complete, _serve_stream)
+    except Exception:
+        await send_crash(send, send_error, request.request_id)
+        return
+    await serve(runtime, job, receive, send, _serve_complete, _serve_stream, send_error)
+
+
+async def send_crash(send: Any, send_error: ErrorSender, request_id: str) -> None:
+    """An unexpected exception: logged with its traceback, answered with a 500 carrying the request id."""
+    log.exception("request %s: unexpected error in the proxy", request_id)
+    # The response may have started already; then there is nothing more to tell the client.
+    with contextlib.suppress(Exception):
+        await send_error(send, internal_error(request_id), request_id)
 
 
 async def serve(
@@ -210,20 +232,29 @@ async def serve(
     send: Any,
     complete: Callable[[Runtime, Job, Any], Awaitable[None]],
     stream: Callable[[Runtime, Job, Any, DisconnectWatcher], Awaitable[None]],
+    send_error: ErrorSender,
 ) -> None:
-    """Answer a validated job with the endpoint's own encoding, whole or streamed."""
-    if not job.stream:
-        await complete(runtime, job, send)
-        return
-    # Only a stream needs this extra task: a client that leaves mid-stream must cancel the upstream.
-    watcher = DisconnectWatcher(receive)
+    """Answer a validated job with the endpoint's own encoding, whole or streamed; settle it on
+    every way out."""
+    watcher: DisconnectWatcher | None = None
     try:
+        if not job.stream:
+            await complete(runtime, job, send)
+            return
+        # Only a stream needs this extra task: a client that leaves mid-stream must cancel the upstream.
+        watcher = DisconnectWatcher(receive)
         await stream(runtime, job, send, watcher)
     except asyncio.CancelledError:
-        if not watcher.client_gone:
+        if watcher is None or not watcher.client_gone:
             raise
+    except Exception:
+        if watcher is not None:
+            watcher.responding_done = True
+        await send_crash(send, send_error, job.request_id)
     finally:
-        watcher.stop()
+        if watcher is not None:
+            watcher.stop()
+        settle(runtime, job)
 
 
 class DisconnectWatcher:
@@ -268,16 +299,15 @@ async def _serve_complete(runtime: Runtime, job: Job, send: Any) -> None:
         served = await Failover(runtime, job).run()
     except GatewayError as error:
         await send_error(send, error, job.request_id)
-        await settle(runtime, job, None)
         return
     state = served.opened.state
     completion = aggregate(served.chunks, state)
     if completion["usage"] is None:
-        completion["usage"] = estimated_usage(job, state)
+        completion["usage"] = estimated_usage(job.body, state)
     finish_event(runtime, job, served, "ok")
+    settle(runtime, job)
     await _send_json(send, 200, served_headers(job, served, JSON), orjson.dumps(completion))
     await served.opened.finish()
-    await settle(runtime, job, served)
 
 
 async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: DisconnectWatcher) -> None:
@@ -286,7 +316,6 @@ async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: Disconne
     except GatewayError as error:
         watcher.responding_done = True
         await send_error(send, error, job.request_id)
-        await settle(runtime, job, None)
         return
     headers = [*served_headers(job, served, b"text/event-stream"), (b"cache-control", b"no-cache")]
     await relay_stream(runtime, job, served, send, watcher, headers, _OpenAIEvents(job, served.opened.state))
@@ -359,45 +388,27 @@ async def relay_stream(
         raise
     finally:
         finish_event(runtime, job, served, outcome)
+        settle(runtime, job)
     await opened.finish()
-    await settle(runtime, job, served)
+
+
+def stream_interrupted(broken: StreamBroken) -> str:
+    """What a client is told of a cut after content: the provider and the class, never its text."""
+    return f"The upstream stream was interrupted after the answer began ({broken.provider}: {broken.failure.value})."
 
 
 def _stream_error_event(broken: StreamBroken) -> bytes:
-    return (
-        b"data: "
-        + error_body(
-            f"The upstream stream was interrupted after the answer began: {broken}",
-            "server_error",
-            "stream_interrupted",
-        )
-        + b"\n\n"
-    )
+    return b"data: " + error_body(stream_interrupted(broken), "server_error", "stream_interrupted") + b"\n\n"
 
 
 def finish_event(runtime: Runtime, job: Job, served: Served, outcome: str) -> None:
     event = served.event
-    state = served.opened.state
-    # Without the provider's usage, the estimate still bills and limits the request.
-    usage: dict[str, Any] = state.usage or (estimated_usage(job, state) if state.content_seen else {})
     event.outcome = outcome
     event.latency_ms = (time.perf_counter() - served.clock_started) * 1000
-    event.prompt_tokens = usage.get("prompt_tokens")
-    event.completion_tokens = usage.get("completion_tokens")
-    details = usage.get("prompt_tokens_details") or {}
-    event.cached_tokens = details.get("cached_tokens")
-    price = served.opened.deployment.price
-    if price is not None and event.prompt_tokens is not None and event.completion_tokens is not None:
-        event.cost_usd = price.cost(event.prompt_tokens, event.completion_tokens, event.cached_tokens or 0)
-    event.malformed_events = served.opened.state.malformed
+    # Without the provider's usage, the estimate still bills and limits the request.
+    charge(event, job.body, served.opened.state, served.opened.deployment)
+    job.events.append(event)
     runtime.log.record(event)
-
-
-def estimated_usage(job: Job, state: StreamState) -> dict[str, int]:
-    """When the provider reports no usage, a rough estimate beats none (~4 characters a token)."""
-    prompt = max(1, estimate_prompt_tokens(job.body))
-    completion = state.content_chunks
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
 def _usage_event(job: Job, state: StreamState) -> bytes:
@@ -408,7 +419,7 @@ def _usage_event(job: Job, state: StreamState) -> bytes:
         "created": first.get("created", int(time.time())),
         "model": state.target_model,
         "choices": [],
-        "usage": estimated_usage(job, state),
+        "usage": estimated_usage(job.body, state),
     }
     return b"data: " + orjson.dumps(chunk) + b"\n\n"
 

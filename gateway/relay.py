@@ -303,9 +303,10 @@ def _short(exc: Exception) -> str:
 class StreamBroken(Exception):
     """The upstream failed after content was committed to the client."""
 
-    def __init__(self, failure: Failure, message: str) -> None:
+    def __init__(self, failure: Failure, message: str, provider: str) -> None:
         super().__init__(message)
         self.failure = failure
+        self.provider = provider
 
 
 async def read_rest(opened: OpenAttempt) -> AsyncIterator[list[Chunk]]:
@@ -334,18 +335,20 @@ async def read_rest(opened: OpenAttempt) -> AsyncIterator[list[Chunk]]:
         opened.ended = True
         if not state.complete:
             await opened.close()
-            raise StreamBroken(Failure.STALL, f"{name} stalled mid-answer") from None
+            raise StreamBroken(Failure.STALL, f"{name} stalled mid-answer", name) from None
     except httpx.TransportError as exc:
         opened.ended = True
         if not state.complete:
             await opened.close()
-            raise StreamBroken(Failure.STREAM_CUT, f"{name} dropped the stream mid-answer: {_short(exc)}") from None
+            raise StreamBroken(
+                Failure.STREAM_CUT, f"{name} dropped the stream mid-answer: {_short(exc)}", name
+            ) from None
     except BaseException:
         await opened.close()
         raise
     if not state.complete:
         await opened.close()
-        raise StreamBroken(Failure.STREAM_CUT, f"{name} ended the stream before the answer was complete")
+        raise StreamBroken(Failure.STREAM_CUT, f"{name} ended the stream before the answer was complete", name)
 
 
 def _batch(opened: OpenAttempt, chunks: list[Chunk]) -> list[Chunk]:
@@ -356,7 +359,8 @@ def _batch(opened: OpenAttempt, chunks: list[Chunk]) -> list[Chunk]:
     batch = []
     for payload, chunk in chunks:
         if "error" in chunk and not chunk.get("choices"):
-            raise StreamBroken(Failure.SERVER_ERROR, str(_stream_error(opened.deployment, chunk)))
+            name = opened.deployment.provider.name
+            raise StreamBroken(Failure.SERVER_ERROR, str(_stream_error(opened.deployment, chunk)), name)
         state.observe(chunk)
         batch.append((payload, chunk))
     if state.complete and state.usage is not None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 
 from gateway import google_auth
-from gateway.attempts import AttemptLog
+from gateway.attempts import AttemptLog, month_spend_micros
 from gateway.breaker import HealthRegistry
 from gateway.config import ConfigFileError, GatewayConfig, load_config
 from gateway.credentials import CredentialCache
@@ -31,6 +35,14 @@ class Runtime:
     max_body_bytes: int
     request_budget: float
     max_retry_after_wait: float
+    body_timeout: float = 30.0
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` beyond the request's own task, so that cancelling the request cannot skip it."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def start(self) -> None:
         await self.keys.start()
@@ -40,6 +52,9 @@ class Runtime:
         self.log.start()
 
     async def stop(self) -> None:
+        if self._tasks:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), timeout=5)
         await self.log.stop()
         await self.keys.stop()
         await self.credentials.stop()
@@ -61,9 +76,14 @@ def build_runtime(config: GatewayConfig | None = None) -> Runtime:
         transport=create_transport(),
         keys=KeyCache(settings.GATEWAY_KEY_REFRESH_SECONDS),
         credentials=CredentialCache(settings.GATEWAY_KEY_REFRESH_SECONDS),
-        limiter=Limiter(settings.REDIS_URL, prefix=settings.CACHES["default"].get("KEY_PREFIX", "gw")),
+        limiter=Limiter(
+            settings.REDIS_URL,
+            prefix=settings.CACHES["default"].get("KEY_PREFIX", "gw"),
+            spend_source=month_spend_micros,
+        ),
         log=AttemptLog(flush_seconds=settings.GATEWAY_LOG_FLUSH_SECONDS, spool_dir=settings.GATEWAY_SPOOL_DIR),
         max_body_bytes=settings.GATEWAY_MAX_BODY_BYTES,
         request_budget=settings.GATEWAY_REQUEST_BUDGET,
         max_retry_after_wait=settings.GATEWAY_MAX_RETRY_AFTER_WAIT,
+        body_timeout=settings.GATEWAY_BODY_TIMEOUT,
     )

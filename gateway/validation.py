@@ -7,7 +7,11 @@ from typing import Any
 import orjson
 
 from gateway.errors import GatewayError
+from gateway.usage import MAX_COMPLETION_TOKENS
 
+# Deeper JSON is refused with a 400 (docs: README "Bad input"). Real requests, tool schemas
+# included, stay far below it; orjson itself cannot write more than 255 levels back out.
+MAX_JSON_DEPTH = 64
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 _NUMBER = (int, float)
 # Optional fields checked for type; anything else is passed through for the provider to judge.
@@ -47,7 +51,22 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         ) from None
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.", code="invalid_json")
+    # Fewer brackets than the limit cannot nest deeper than it: most bodies skip the walk.
+    if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and _depth_exceeds(body, MAX_JSON_DEPTH):
+        raise invalid(f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.", code="nesting_too_deep")
     return body
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether containers nest deeper than ``limit``: one pass over the containers, no recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def check_chat_request(body: dict[str, Any]) -> None:
@@ -69,6 +88,26 @@ def check_chat_request(body: dict[str, Any]) -> None:
             continue
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             raise invalid(f"Invalid type for '{name}': expected {described}.", name, "invalid_type")
+    for name in ("max_tokens", "max_completion_tokens"):
+        _check_token_budget(body.get(name), name)
+
+
+def _check_token_budget(value: Any, name: str) -> None:
+    if value is None:
+        return
+    if value < 1:
+        raise invalid(
+            f"Invalid '{name}': integer below minimum value. Expected a value >= 1, but got {value} instead.",
+            name,
+            "integer_below_min_value",
+        )
+    if value > MAX_COMPLETION_TOKENS:
+        raise invalid(
+            f"Invalid '{name}': integer above maximum value. Expected a value <= {MAX_COMPLETION_TOKENS}, "
+            f"but got {value} instead.",
+            name,
+            "integer_above_max_value",
+        )
 
 
 def _check_messages(messages: Any) -> None:

@@ -58,7 +58,7 @@ def test_token_estimates_are_corrected_by_actual_usage() -> None:
     async def scenario(lim: Limiter) -> list[bool]:
         scope = [Limits("key:1", tpm=1000)]
         first = await lim.check(scope, 600)
-        await lim.settle(scope, 600, 100, 0)  # the answer used far fewer tokens than estimated
+        await lim.settle(scope, first.window, 600, 100, 0)  # the answer used far fewer tokens than estimated
         second = await lim.check(scope, 600)
         third = await lim.check(scope, 600)
         return [first.allowed, second.allowed, third.allowed]
@@ -70,7 +70,7 @@ def test_a_spent_budget_refuses_until_next_month() -> None:
     async def scenario(lim: Limiter) -> list[Verdict]:
         scope = [Limits("org:7", budget_micros=1_000_000)]
         first = await lim.check(scope, 10)
-        await lim.settle(scope, 10, 10, 1_000_000)
+        await lim.settle(scope, first.window, 10, 10, 1_000_000)
         return [first, await lim.check(scope, 10)]
 
     first, second = run(scenario)
