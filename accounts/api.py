@@ -38,7 +38,7 @@ class Actor:
     """Who is calling, as far as one organisation is concerned."""
 
     organization: Organization
-    user: User | None  # None for a command-line management key
+    user: User | None  # None for an operator's management key
     can_manage: bool
 
     @property
@@ -53,7 +53,7 @@ def _get_actor_for_request(request: Request, org_id: int) -> Actor:
     if key is not None:
         if key.organization_id != org_id:
             raise exceptions.NotFound()
-        if key.created_by_id is None:
+        if key.is_operator:
             return Actor(organization=key.organization, user=None, can_manage=True)
     user = request.user
     membership = (

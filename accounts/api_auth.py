@@ -1,8 +1,10 @@
 """Management API authentication: a gateway key with the management scope, as a Bearer token.
 
 The key acts with the rights of the person who created it, as they are now in the key's
-organisation, and only there. A key created from the command line (no creator) acts as an admin
-of its organisation. Browser sessions go through DRF's SessionAuthentication (CSRF included).
+organisation, and only there. An operator key (``is_operator``: created from the command line or
+on the first run) acts as an admin of its organisation. A key whose creator was deleted is refused:
+a missing creator never makes a key an operator's. Browser sessions go through DRF's
+SessionAuthentication (CSRF included).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ MAX_KEY_LENGTH = 200
 
 
 class OperatorKeyUser:
-    """``request.user`` for a management key created from the command line, which has no creator."""
+    """``request.user`` for an operator's management key, which acts for no person."""
 
     is_authenticated = True
     is_anonymous = False
@@ -55,10 +57,12 @@ class ManagementKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired key.")
         if not key.has_management_scope:
             raise exceptions.PermissionDenied("This key has no management scope.")
+        if key.is_operator:
+            return OperatorKeyUser(key), key
         user = key.created_by
-        if user is not None and not user.is_active:
+        if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired key.")
-        return (user if user is not None else OperatorKeyUser(key)), key
+        return user, key
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

@@ -54,6 +54,11 @@ class Organization(models.Model):
     monthly_budget_usd = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     # Percentages of the monthly budget at which owners and admins get an email.
     budget_alert_thresholds = models.JSONField(default=list, blank=True)
+    # The operator's ceiling, set in Django admin only: the organisation's own admins may set
+    # limits up to these, never above, and the proxy caps whatever is stored at them. Empty: none.
+    max_rpm = models.PositiveIntegerField(null=True, blank=True)
+    max_tpm = models.PositiveIntegerField(null=True, blank=True)
+    max_monthly_budget_usd = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     # Proxy workers poll key and organisation changes by this, to refresh their caches.
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -114,6 +119,12 @@ class ApiKey(models.Model):
     monthly_budget_usd = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     # What the key may do besides calling models: "management" opens the management API (/api/).
     scopes = models.JSONField(default=list, blank=True)
+    # Created as the operator's (command line, first run): its management scope acts as an admin of
+    # its organisation with no person behind it. Never inferred from a missing creator.
+    is_operator = models.BooleanField(default=False)
+    # The first key of a rotation chain (NULL: this key itself). Limits and month-to-date spend are
+    # counted per lineage, so rotating a key keeps its spend.
+    lineage_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     # Every change bumps this; gateway workers poll it to refresh their in-process key cache.
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -126,6 +137,11 @@ class ApiKey(models.Model):
     @property
     def has_management_scope(self) -> bool:
         return SCOPE_MANAGEMENT in (self.scopes or [])
+
+    @property
+    def lineage(self) -> int:
+        """The id its limits and spend are counted under: the first key of its rotation chain."""
+        return self.lineage_id or self.pk
 
     @property
     def status(self) -> str:

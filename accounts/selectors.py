@@ -12,11 +12,18 @@ from accounts.links import INVITE_MAX_AGE
 from accounts.models import ApiKey, Invitation, Membership, Organization, ProviderCredential, User
 from gateway.config import ConfigFileError, load_config
 
-# The key, then its organisation's limits; a change to either counts as a change of the key.
+# The key, then its organisation's limits, then its lineage (the first key of its rotation chain,
+# which its limiter counters are named after). A change to the key or its organisation counts as a
+# change of the key. The organisation's limits are capped by the operator's ceiling here, so no row
+# stored before a ceiling was set (or written around the forms) can exceed it; LEAST ignores NULLs
+# and 0 means "none" for every limit.
 _KEY_QUERY = (
     "SELECT k.id, k.organization_id, k.hashed, k.prefix, k.allowed_models, k.expires_at, k.revoked_at,"
     " GREATEST(k.updated_at, o.updated_at), k.rpm_limit, k.tpm_limit, k.monthly_budget_usd,"
-    " o.rpm_limit, o.tpm_limit, o.monthly_budget_usd"
+    " LEAST(NULLIF(o.rpm_limit, 0), NULLIF(o.max_rpm, 0)),"
+    " LEAST(NULLIF(o.tpm_limit, 0), NULLIF(o.max_tpm, 0)),"
+    " LEAST(NULLIF(o.monthly_budget_usd, 0), NULLIF(o.max_monthly_budget_usd, 0)),"
+    " COALESCE(k.lineage_id, k.id)"
     " FROM accounts_apikey k JOIN accounts_organization o ON o.id = k.organization_id"
 )
 
@@ -29,6 +36,14 @@ async def api_keys_changed_since(conn: psycopg.AsyncConnection, since: datetime 
         else:
             await cursor.execute(f"{_KEY_QUERY} WHERE k.updated_at >= %s OR o.updated_at >= %s", (since, since))
         return await cursor.fetchall()
+
+
+async def api_key_count(conn: psycopg.AsyncConnection) -> int:
+    """How many key rows exist: fewer than the proxy's cache holds means some were deleted."""
+    async with conn.cursor() as cursor:
+        await cursor.execute("SELECT count(*) FROM accounts_apikey")
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 async def api_key_by_hash(conn: psycopg.AsyncConnection, hashed: str) -> tuple[Any, ...] | None:

@@ -13,6 +13,7 @@ import httpx
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -67,6 +68,8 @@ def create_api_key(
     rpm_limit: int | None = None,
     tpm_limit: int | None = None,
     monthly_budget_usd: Decimal | None = None,
+    is_operator: bool = False,
+    lineage_id: int | None = None,
 ) -> CreatedKey:
     unknown = set(scopes or []) - set(KEY_SCOPES)
     if unknown:
@@ -86,6 +89,8 @@ def create_api_key(
                 rpm_limit=rpm_limit,
                 tpm_limit=tpm_limit,
                 monthly_budget_usd=monthly_budget_usd,
+                is_operator=is_operator,
+                lineage_id=lineage_id,
             )
     except IntegrityError as exc:
         if _violated_constraint(exc) == "unique_key_name_per_org":
@@ -107,6 +112,54 @@ def revoke_api_key(*, api_key: ApiKey) -> bool:
     return updated == 1
 
 
+def revoke_api_keys(*, keys: QuerySet[ApiKey]) -> int:
+    """Revoke every key of the queryset not yet revoked; returns how many were."""
+    now = timezone.now()
+    return keys.filter(revoked_at__isnull=True).update(revoked_at=now, updated_at=now)
+
+
+def revoke_keys_created_by(*, user: User, organization_id: int | None = None) -> int:
+    """Revoke the keys someone created (in one organisation, or everywhere)."""
+    keys = ApiKey.objects.filter(created_by=user)
+    if organization_id is not None:
+        keys = keys.filter(organization_id=organization_id)
+    return revoke_api_keys(keys=keys)
+
+
+def deactivate_user(*, user: User) -> int:
+    """Log someone out of everything: no login, and none of the keys they created works."""
+    with transaction.atomic():
+        if user.is_active:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+        return revoke_keys_created_by(user=user)
+
+
+def delete_user(*, user: User) -> None:
+    """Delete an account. Its keys are revoked first and kept (their creator becomes empty), so
+    the proxy sees the revocation; a missing creator never turns a key into an operator's key."""
+    with transaction.atomic():
+        revoke_keys_created_by(user=user)
+        user.delete()
+
+
+def delete_membership(*, membership: Membership) -> None:
+    """The operator's removal of a membership: no last-owner rule, the same key revocation."""
+    with transaction.atomic():
+        revoke_keys_created_by(user=membership.user, organization_id=membership.organization_id)
+        membership.delete()
+
+
+def delete_organization(*, organization: Organization) -> None:
+    """Delete an organisation with everything in it; its keys are revoked first.
+
+    The key rows go with it: the proxy notices deleted rows by their count within a refresh.
+    """
+    with transaction.atomic():
+        revoke_api_keys(keys=ApiKey.objects.filter(organization=organization))
+        organization.delete()
+
+
 def bootstrap_local_operator(*, data_dir: Path) -> dict[str, str]:
     """First run of ./gw up: an admin login and a first API key, each shown once."""
     email = "admin@localhost"
@@ -118,7 +171,7 @@ def bootstrap_local_operator(*, data_dir: Path) -> dict[str, str]:
     with transaction.atomic():
         user = User.objects.create_superuser(email, password)
         org = create_organization(name="Local", owner=user)
-        created = create_api_key(organization=org, name="quickstart", created_by=user)
+        created = create_api_key(organization=org, name="quickstart", created_by=user, is_operator=True)
     password_file.write_text(password + "\n")
     password_file.chmod(0o600)
     welcome.update(password=password, api_key=created.plaintext)
@@ -228,16 +281,15 @@ def remove_member(*, membership: Membership) -> None:
         if target.role == Membership.Role.OWNER and len(owners) == 1:
             raise AccountsError("An organisation needs an owner: this is the last one.")
         target.delete()
-        now = timezone.now()
-        ApiKey.objects.filter(
-            organization_id=target.organization_id,
-            created_by_id=target.user_id,
-            revoked_at__isnull=True,
-        ).update(revoked_at=now, updated_at=now)
+        revoke_api_keys(
+            keys=ApiKey.objects.filter(organization_id=target.organization_id, created_by_id=target.user_id)
+        )
 
 
 def rotate_api_key(*, api_key: ApiKey, rotated_by: User) -> CreatedKey:
-    """Revoke a key at once and issue a new one with the same name, models and expiry.
+    """Revoke a key at once and issue a new one with the same name, models, scopes, expiry and limits.
+
+    The new key joins the old key's lineage, so its rate counters and month-to-date spend carry on.
 
     The old key is renamed "<name> (rotated <date> #<id>)" since names are unique per org.
     """
@@ -256,6 +308,11 @@ def rotate_api_key(*, api_key: ApiKey, rotated_by: User) -> CreatedKey:
             expires_at=old.expires_at,
             allowed_models=list(old.allowed_models),
             scopes=list(old.scopes),
+            rpm_limit=old.rpm_limit,
+            tpm_limit=old.tpm_limit,
+            monthly_budget_usd=old.monthly_budget_usd,
+            # Not is_operator: the new key is the rotating person's, and goes when they go.
+            lineage_id=old.lineage,
         )
     api_key.refresh_from_db()
     return created

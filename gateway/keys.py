@@ -1,7 +1,9 @@
 """Gateway key checks from an in-process cache: no database round trip per request.
 
 A background task polls for changed keys every GATEWAY_KEY_REFRESH_SECONDS (0.5 s by
-default), so a revocation reaches every worker within a second.
+default), so a revocation reaches every worker within a second. A deleted key row (its
+organisation deleted, say) shows as a drop in the row count, which triggers a full reload at
+once rather than at the minute's reload.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from accounts.selectors import api_key_by_hash, api_keys_changed_since, record_keys_last_used
+from accounts.selectors import api_key_by_hash, api_key_count, api_keys_changed_since, record_keys_last_used
 from accounts.tokens import KEY_PREFIX, hash_key
 from gateway.polling import PolledTable, Rows
 from gateway.limits import Limits
@@ -46,17 +48,18 @@ def _micros(usd: Decimal | None) -> int:
     return int(usd * 1_000_000) if usd else 0
 
 
-def _scopes(key_id: int, org_id: int, limits: tuple[Any, ...]) -> tuple[Limits, ...]:
+def _scopes(lineage: int, org_id: int, limits: tuple[Any, ...]) -> tuple[Limits, ...]:
     key_rpm, key_tpm, key_budget, org_rpm, org_tpm, org_budget = limits
     scopes = (
-        Limits(f"key:{key_id}", key_rpm or 0, key_tpm or 0, _micros(key_budget)),
+        # Named after the lineage, so a rotated key keeps counting where its predecessor stopped.
+        Limits(f"key:{lineage}", key_rpm or 0, key_tpm or 0, _micros(key_budget)),
         Limits(f"org:{org_id}", org_rpm or 0, org_tpm or 0, _micros(org_budget)),
     )
     return tuple(scope for scope in scopes if scope.active)
 
 
 def _key_info(row: tuple[Any, ...]) -> tuple[str, KeyInfo, datetime]:
-    key_id, org_id, hashed, prefix, allowed, expires_at, revoked_at, updated_at, *limits = row
+    key_id, org_id, hashed, prefix, allowed, expires_at, revoked_at, updated_at, *limits, lineage = row
     info = KeyInfo(
         id=key_id,
         org_id=org_id,
@@ -64,7 +67,7 @@ def _key_info(row: tuple[Any, ...]) -> tuple[str, KeyInfo, datetime]:
         allowed_models=frozenset(allowed or ()),
         expires_at=expires_at.timestamp() if expires_at else None,
         revoked=revoked_at is not None,
-        scopes=_scopes(key_id, org_id, tuple(limits)),
+        scopes=_scopes(lineage, org_id, tuple(limits)),
     )
     return hashed, info, updated_at
 
@@ -73,8 +76,9 @@ class KeyCache(PolledTable):
     name = "key"
 
     def __init__(self, refresh_seconds: float) -> None:
-        super().__init__(api_keys_changed_since, refresh_seconds)
+        super().__init__(self._fetch_keys, refresh_seconds)
         self._keys: dict[str, KeyInfo] = {}
+        self._deleted_seen = False
         self._misses: dict[str, float] = {}
         self._miss_window = (0.0, 0)
         self._used: dict[int, datetime] = {}
@@ -90,7 +94,19 @@ class KeyCache(PolledTable):
         await self._flush_used()
         await super().stop()
 
+    async def _fetch_keys(self, conn: psycopg.AsyncConnection, since: datetime | None) -> Rows:
+        rows = await api_keys_changed_since(conn, since)
+        if since is None:
+            return rows
+        cached = len(self._keys) + sum(1 for row in rows if row[2] not in self._keys)
+        if await api_key_count(conn) < cached:
+            # Rows were deleted: only a full load forgets them, and a deleted key must stop working now.
+            self._deleted_seen = True
+            return await api_keys_changed_since(conn, None)
+        return rows
+
     def apply(self, rows: Rows, *, full: bool) -> datetime | None:
+        full, self._deleted_seen = full or self._deleted_seen, False
         fresh = {} if full else self._keys
         newest = None
         for row in rows:

@@ -31,7 +31,10 @@ def make_credential(
 
 
 def make_management_key(org: Organization, by: User | None, name: str = "ops") -> tuple[ApiKey, str]:
-    created = create_api_key(organization=org, name=name, created_by=by, scopes=["management"])
+    """A person's management key, or with ``by=None`` the operator's (as the command line makes it)."""
+    created = create_api_key(
+        organization=org, name=name, created_by=by, scopes=["management"], is_operator=by is None
+    )
     return created.api_key, created.plaintext
 
 
