@@ -144,6 +144,56 @@ def _load_section(results: Results) -> list[str]:
     return ["## Throughput and latency (wrk, whole response)", "", *_table(header, rows), ""]
 
 
+def _round_of(target: str) -> str:
+    return target.rsplit(".r", 1)[0]
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return NA
+    ordered = sorted(values)
+    return f"{statistics.median(ordered):.0f} ({ordered[0]:.0f} to {ordered[-1]:.0f})"
+
+
+def _baseline_section(results: Results) -> list[str]:
+    """This checkout against the baseline revision, rounds alternated: medians, ranges and change."""
+    baseline = results.meta.get("baseline")
+    if not baseline:
+        return []
+    rows = []
+    for scenario in dict.fromkeys(r.scenario for r in results.load):
+        before = [r.wrk for r in results.load if r.scenario == scenario and _round_of(r.target) == baseline]
+        after = [r.wrk for r in results.load if r.scenario == scenario and _round_of(r.target) == "gateway-granian"]
+        if not before or not after:
+            continue
+        rps_b, rps_a = [w.rps for w in before], [w.rps for w in after]
+        p50_b = [w.p50_ms for w in before if w.requests]
+        p50_a = [w.p50_ms for w in after if w.requests]
+        change = statistics.median(rps_a) / statistics.median(rps_b) - 1
+        noise = max((max(v) - min(v)) / statistics.median(v) for v in (rps_b, rps_a))
+        rows.append(
+            [
+                scenario,
+                _spread(rps_b),
+                _spread(rps_a),
+                f"{change:+.1%}",
+                f"±{noise / 2:.1%}",
+                _ms(statistics.median(p50_b) if p50_b else None),
+                _ms(statistics.median(p50_a) if p50_a else None),
+            ]
+        )
+    header = [
+        "scenario",
+        f"{baseline} RPS median (range)",
+        "this checkout RPS median (range)",
+        "change of medians",
+        "noise (half the widest range)",
+        "p50 ms before",
+        "p50 ms after",
+    ]
+    return [f"## This checkout against {baseline} (alternating rounds)", "", *_table(header, rows), ""]
+
+
 def _ttft_section(results: Results) -> list[str]:
     direct = next((r.ttft for r in results.ttft if r.target == "direct"), None)
     rows = [
@@ -271,6 +321,7 @@ def render(results: Results) -> str:
         f"- pinning: {m['pinning']}; load average at start {m['load_start']}, at end {m.get('load_end', '?')}",
         "",
     ]
+    lines += _baseline_section(results)
     if results.load:
         lines += _load_section(results)
     if results.ttft:

@@ -1,6 +1,7 @@
 """Proxy benchmark: simulator direct vs the gateway (uvicorn, granian) vs LiteLLM, one run.
 
     .venv/bin/python -m benchmarks.run_proxy [--quick] [--targets ...] [--scenarios ...] [--soak N]
+    .venv/bin/python -m benchmarks.run_proxy --baseline REV --rounds 3 --targets gateway-granian ...
 
 See benchmarks/README.md for the methodology.
 """
@@ -39,7 +40,7 @@ from benchmarks.procs import (
     spawn,
 )
 from benchmarks.report import FailoverRow, FormatRow, LoadRow, MemoryRow, Results, TtftRow, render
-from benchmarks.targets import FAULTS, ROOT, Target
+from benchmarks.targets import BASELINE_PREFIX, FAULTS, ROOT, Target
 
 TARGETS = ("direct", "gateway", "gateway-granian", "litellm")
 LOAD_SCENARIOS = {f"{kind}-c{c}": (kind == "stream", c) for kind in ("nonstream", "stream") for c in (1, 64)}
@@ -65,6 +66,8 @@ class Plan:
     ttft_n: int
     soak: int
     mode: str
+    baseline: str | None = None  # a git revision, served from its own worktree beside this checkout
+    rounds: int = 1
 
 
 def parse_args(argv: list[str] | None) -> Plan:
@@ -88,6 +91,17 @@ def parse_args(argv: list[str] | None) -> Plan:
         metavar="N",
         help="after the scenarios, send N requests per server and sample RSS every 10 %%",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure REV (e.g. the commit before a change) under granian, from a git worktree",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --baseline: alternate baseline and this checkout this many times (default 1)",
+    )
     args = parser.parse_args(argv)
     chosen = set(args.scenarios)
     load = [s for s in LOAD_SCENARIOS if s in chosen or s.split("-")[0] in chosen]
@@ -104,7 +118,22 @@ def parse_args(argv: list[str] | None) -> Plan:
         ttft_n=args.ttft_requests or (50 if args.quick else 200),
         soak=args.soak,
         mode="quick" if args.quick else "full",
+        baseline=args.baseline,
+        rounds=max(1, args.rounds),
     )
+
+
+def run_order(plan: Plan, baseline_name: str) -> list[str]:
+    """Targets in the order measured: with a baseline, it and this checkout's granian alternate,
+    so that the machine's drift over minutes shows as spread rather than as a difference."""
+    if plan.baseline is None:
+        return plan.targets
+    others = [t for t in plan.targets if t != "gateway-granian"]
+    order = others[:]
+    for round_no in range(1, plan.rounds + 1):
+        suffix = f".r{round_no}" if plan.rounds > 1 else ""
+        order += [baseline_name + suffix, "gateway-granian" + suffix]
+    return order
 
 
 # ---------------------------------------------------------------- environment
@@ -155,6 +184,7 @@ class Bench:
         self.sim_url = ""
         self.gateway_env: dict[str, str] = {}
         self.gateway_key = ""
+        self.baseline_dir: Path | None = None
 
     def note(self, text: str) -> None:
         print(f"note: {text}", flush=True)
@@ -162,7 +192,12 @@ class Bench:
 
     def run(self) -> None:
         self.start_simulator()
-        for name in self.plan.targets:
+        baseline = ""
+        if self.plan.baseline is not None:
+            self.baseline_dir, short = targets.baseline_worktree(self.plan.baseline)
+            baseline = f"{BASELINE_PREFIX}{short}"
+            self.results.meta["baseline"] = baseline
+        for name in run_order(self.plan, baseline):
             try:
                 self.run_target(name)
             except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
@@ -243,7 +278,8 @@ class Bench:
         server = "uvicorn" if name == "gateway" else "granian"
         if server == "granian":
             targets.ensure_granian()
-        target = targets.start_gateway(name, server, free_port(), self.gateway_env, self.logs, self.gateway_key)
+        code = self.baseline_dir if name.startswith(BASELINE_PREFIX) and self.baseline_dir else ROOT
+        target = targets.start_gateway(name, server, free_port(), self.gateway_env, self.logs, self.gateway_key, code)
         self.results.meta["versions"] += f", {target.version}"
         return target
 

@@ -17,6 +17,8 @@ from benchmarks.procs import SERVER_CORE, Proc, pinned, spawn, worker_rss_mb
 ROOT = Path(__file__).resolve().parent.parent
 LITELLM_VENV = ROOT / "var" / "bench" / "litellm-venv"
 LITELLM_KEY = "sk-bench-litellm"
+BASELINE_DIR = ROOT / "var" / "bench" / "baseline"
+BASELINE_PREFIX = "gateway-granian@"
 DEAD_URL = "http://127.0.0.1:9/v1"  # nothing listens on the discard port: connection refused
 # The first deployment of each failover model; the second is always a healthy simulator provider.
 FAULTS: dict[str, dict[str, Any] | None] = {
@@ -161,6 +163,25 @@ def gateway_argv(server: str, port: int) -> list[str]:
     return pinned(argv, SERVER_CORE)
 
 
+def baseline_worktree(rev: str) -> tuple[Path, str]:
+    """A detached git worktree of ``rev`` under var/bench/baseline/, made once; its path and short sha."""
+    short = subprocess.run(
+        ["git", "rev-parse", "--short", rev], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    path = BASELINE_DIR / short
+    if not (path / "gateway").is_dir():
+        BASELINE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=False, capture_output=True)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", "--force", str(path), short],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    return path, short
+
+
 def ensure_granian() -> str:
     try:
         return importlib.metadata.version("granian")
@@ -182,8 +203,13 @@ def package_version(name: str) -> str:
         return "not installed"
 
 
-def start_gateway(name: str, server: str, port: int, env: dict[str, str], log_dir: Path, key: str) -> Target:
-    proc = spawn(name, gateway_argv(server, port), env=env, cwd=ROOT, log_dir=log_dir)
+def start_gateway(
+    name: str, server: str, port: int, env: dict[str, str], log_dir: Path, key: str, code: Path = ROOT
+) -> Target:
+    """The gateway from ``code``: this checkout, or a baseline worktree (same venv, same database)."""
+    # PYTHONPATH first: the venv's editable install would otherwise import this checkout's code.
+    env = {**env, "PYTHONPATH": str(code)}
+    proc = spawn(name, gateway_argv(server, port), env=env, cwd=code, log_dir=log_dir)
     version = f"{server} {package_version(server)}"
     return Target(name, f"http://127.0.0.1:{port}/v1/chat/completions", key, proc, version)
 

@@ -81,14 +81,19 @@ def _posts_until_402(gw: LiveGateway, key: str) -> list[int]:
     return statuses
 
 
-def test_a_lost_spend_counter_is_rebuilt_from_postgres(live_gateway: LiveGateway, transactional_db: None) -> None:
+@pytest.mark.parametrize("owner", ["org", "key"])
+def test_a_lost_spend_counter_is_rebuilt_from_postgres(
+    live_gateway: LiveGateway, transactional_db: None, owner: str
+) -> None:
     org = create_organization(name="Redis forgot")
-    org.monthly_budget_usd = Decimal("50.00")  # "solo" costs $1 a token: about $21 a request
-    org.save()
-    key = create_api_key(organization=org, name="spender").plaintext
+    created = create_api_key(organization=org, name="spender")
+    budgeted = org if owner == "org" else created.api_key
+    budgeted.monthly_budget_usd = Decimal("50.00")  # "solo" costs $1 a token: about $21 a request
+    budgeted.save()
+    key = created.plaintext
     first = _posts_until_402(live_gateway, key)
     assert first[-1] == 402 and len(first) >= 3, first
-    counter = f"{PREFIX}:spend:org:{org.pk}:{_month(time.time())}"
+    counter = f"{PREFIX}:spend:{owner}:{budgeted.pk}:{_month(time.time())}"
     client = _redis()
     spent = int(client.get(counter))
     client.delete(counter)  # as a Redis restart without persistence would
