@@ -121,3 +121,26 @@ def test_a_non_streaming_answer_is_counted_when_sending_it_fails(
     while (_spend_micros(org) == 0 or _spend_micros(org) != _logged_cost_micros(org)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _spend_micros(org) == _logged_cost_micros(org) > 0
+
+
+def test_a_stream_cut_after_content_is_charged_what_was_generated(
+    live_gateway: LiveGateway, budgeted: tuple[Organization, str]
+) -> None:
+    org, key = budgeted
+    live_gateway.sim.set_fault("sim-d", "solo", kind="cut_after", after=3)
+    try:
+        with httpx.stream(
+            "POST",
+            f"{live_gateway.url}/v1/chat/completions",
+            json=hi("solo", stream=True),
+            headers={"authorization": f"Bearer {key}"},
+            timeout=10,
+        ) as response:
+            raw = response.read()
+    finally:
+        live_gateway.sim.clear_faults()
+    assert b"stream_interrupted" in raw
+    deadline = time.monotonic() + 5
+    while (_spend_micros(org) == 0 or _spend_micros(org) != _logged_cost_micros(org)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _spend_micros(org) == _logged_cost_micros(org) > 0
