@@ -171,6 +171,14 @@ class ApiKeyCreateSerializer(serializers.Serializer[Any]):
             raise serializers.ValidationError("Only owners and admins can create keys with the management scope.")
         return sorted(set(scopes))
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.organization is not None:
+            limits = {name: attrs[name] for name in ("rpm_limit", "tpm_limit", "monthly_budget_usd") if name in attrs}
+            problems = services.limits_over_ceiling(organization=self.organization, limits=limits, empty_allowed=True)
+            if problems:
+                raise serializers.ValidationError({field: [problem] for field, problem in problems.items()})
+        return attrs
+
 
 class ProviderCredentialSerializer(serializers.ModelSerializer[ProviderCredential]):
     created_by = serializers.SlugRelatedField(slug_field="email", read_only=True)

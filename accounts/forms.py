@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts import usage
+from accounts import services, usage
 from accounts.models import SCOPE_MANAGEMENT, ApiKey, Membership, Organization, User
 from accounts.providers import PROVIDER_NAME_RE, configured_provider_names
 from accounts.selectors import configured_model_names
-from accounts.services import MAX_SECRET_LENGTH, MIN_SECRET_LENGTH
+from accounts.services import MAX_SECRET_LENGTH, MIN_SECRET_LENGTH, limits_over_ceiling
 from accounts.throttle import LOGIN_FAILURES, PASSWORD_RESETS, client_ip
 
 MAX_ALLOWED_MODELS = 50
@@ -129,6 +129,14 @@ class LimitFields(forms.Form):
         help_text="Past it, requests get a 402 until the next month.",
     )
 
+    def _check_ceiling(self, organization: Organization, *, empty_allowed: bool) -> None:
+        limits = {name: self.cleaned_data[name] for name in ("rpm_limit", "tpm_limit", "monthly_budget_usd")
+                  if name in self.cleaned_data}  # fmt: skip
+        for field, problem in limits_over_ceiling(
+            organization=organization, limits=limits, empty_allowed=empty_allowed
+        ).items():
+            self.add_error(field, problem)
+
 
 class ApiKeyForm(LimitFields):
     field_order = ["name", "expires_on", "allowed_models", "rpm_limit", "tpm_limit", "monthly_budget_usd"]
@@ -163,6 +171,12 @@ class ApiKeyForm(LimitFields):
     @property
     def scopes(self) -> list[str]:
         return [SCOPE_MANAGEMENT] if self.cleaned_data.get("management") else []
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # Empty is fine for a key: its organisation's (capped) limit still applies.
+        self._check_ceiling(self.organization, empty_allowed=True)
+        return cleaned
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"]
@@ -280,6 +294,19 @@ class OrganizationLimitsForm(LimitFields):
         label="Budget alert thresholds (%)",
         help_text="Comma-separated percentages; owners and admins get an email at each. Default: 50, 80, 100.",
     )
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        for field, ceiling_field in services.LIMIT_CEILINGS:
+            ceiling = getattr(organization, ceiling_field)
+            if ceiling:
+                self.fields[field].help_text += f" At most {ceiling} (set by the operator)."
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self._check_ceiling(self.organization, empty_allowed=False)
+        return cleaned
 
     def clean_budget_alert_thresholds(self) -> list[int]:
         raw: str = self.cleaned_data.get("budget_alert_thresholds") or ""

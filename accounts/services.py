@@ -4,9 +4,11 @@ import logging
 import secrets
 import smtplib
 from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -49,9 +51,25 @@ class CreatedKey:
     plaintext: str
 
 
-def create_organization(*, name: str, owner: User | None = None) -> Organization:
+def _new_org_limits() -> dict[str, Any]:
+    """NEW_ORG_* settings: the starting limits, and the ceiling the organisation cannot lift itself."""
+    rpm, tpm = settings.NEW_ORG_RPM or None, settings.NEW_ORG_TPM or None
+    budget = settings.NEW_ORG_MONTHLY_BUDGET_USD or None
+    return {
+        "rpm_limit": rpm,
+        "max_rpm": rpm,
+        "tpm_limit": tpm,
+        "max_tpm": tpm,
+        "monthly_budget_usd": budget,
+        "max_monthly_budget_usd": budget,
+    }
+
+
+def create_organization(*, name: str, owner: User | None = None, by_operator: bool = False) -> Organization:
+    """A new organisation; unless the operator makes it, it starts at the NEW_ORG_* limits."""
+    limits = {} if by_operator else _new_org_limits()
     with transaction.atomic():
-        org = Organization.objects.create(name=name)
+        org = Organization.objects.create(name=name, **limits)
         if owner is not None:
             Membership.objects.create(organization=org, user=owner, role=Membership.Role.OWNER)
     return org
@@ -74,6 +92,10 @@ def create_api_key(
     unknown = set(scopes or []) - set(KEY_SCOPES)
     if unknown:
         raise AccountsError(f"Unknown scope(s): {', '.join(sorted(unknown))}.")
+    limits = {"rpm_limit": rpm_limit, "tpm_limit": tpm_limit, "monthly_budget_usd": monthly_budget_usd}
+    problems = limits_over_ceiling(organization=organization, limits=limits, empty_allowed=True)
+    if problems:
+        raise LimitsOverCeiling(problems)
     plaintext, prefix = generate_key()
     try:
         with transaction.atomic():
@@ -170,7 +192,7 @@ def bootstrap_local_operator(*, data_dir: Path) -> dict[str, str]:
     password = secrets.token_urlsafe(12)
     with transaction.atomic():
         user = User.objects.create_superuser(email, password)
-        org = create_organization(name="Local", owner=user)
+        org = create_organization(name="Local", owner=user, by_operator=True)
         created = create_api_key(organization=org, name="quickstart", created_by=user, is_operator=True)
     password_file.write_text(password + "\n")
     password_file.chmod(0o600)
@@ -183,7 +205,7 @@ DEMO_TRAFFIC_KEY_NAME = "demo traffic"
 
 def issue_demo_traffic_key() -> str:
     """A fresh key for demo mode's traffic generator; the previous run's key is revoked."""
-    org = Organization.objects.order_by("pk").first() or create_organization(name="Local")
+    org = Organization.objects.order_by("pk").first() or create_organization(name="Local", by_operator=True)
     with transaction.atomic():
         for old in ApiKey.objects.filter(organization=org, name__startswith=DEMO_TRAFFIC_KEY_NAME):
             revoke_api_key(api_key=old)
@@ -198,11 +220,19 @@ def _default_org_name(email: str) -> str:
 
 
 def sign_up(*, email: str, password: str, invitation: Invitation | None = None) -> User:
-    """A new user with their own organisation; an invitation for this address is accepted too."""
+    """A new user; an invitation for this address is accepted too.
+
+    With SIGNUP=open they also get their own organisation. With SIGNUP=invite only an invitation
+    for this very address lets them in, and they join the inviting organisation only.
+    """
+    invited = invitation is not None and invitation.email == User.objects.normalize_email(email)
+    if settings.SIGNUP == "closed" or (settings.SIGNUP == "invite" and not invited):
+        raise AccountsError("Sign-up is by invitation only." if settings.SIGNUP == "invite" else "Sign-up is closed.")
     with transaction.atomic():
         user = User.objects.create_user(email, password)
-        create_organization(name=_default_org_name(user.email), owner=user)
-        if invitation is not None and invitation.email == user.email:
+        if settings.SIGNUP == "open":
+            create_organization(name=_default_org_name(user.email), owner=user)
+        if invitation is not None and invited:
             accept_invitation(invitation=invitation, user=user)
     return user
 
@@ -286,6 +316,11 @@ def remove_member(*, membership: Membership) -> None:
         )
 
 
+def _capped(value: Any, ceiling: Any) -> Any:
+    """A key's limit under a ceiling lowered since it was set."""
+    return min(value, ceiling) if value is not None and ceiling else value
+
+
 def rotate_api_key(*, api_key: ApiKey, rotated_by: User) -> CreatedKey:
     """Revoke a key at once and issue a new one with the same name, models, scopes, expiry and limits.
 
@@ -308,9 +343,9 @@ def rotate_api_key(*, api_key: ApiKey, rotated_by: User) -> CreatedKey:
             expires_at=old.expires_at,
             allowed_models=list(old.allowed_models),
             scopes=list(old.scopes),
-            rpm_limit=old.rpm_limit,
-            tpm_limit=old.tpm_limit,
-            monthly_budget_usd=old.monthly_budget_usd,
+            rpm_limit=_capped(old.rpm_limit, old.organization.max_rpm),
+            tpm_limit=_capped(old.tpm_limit, old.organization.max_tpm),
+            monthly_budget_usd=_capped(old.monthly_budget_usd, old.organization.max_monthly_budget_usd),
             # Not is_operator: the new key is the rotating person's, and goes when they go.
             lineage_id=old.lineage,
         )
@@ -496,6 +531,34 @@ def _mail_budget_alert(org: Organization, threshold: int, spend: Decimal) -> Non
         log.warning("budget alert for organisation %s not sent: %s", org.pk, exc.__class__.__name__)
 
 
+LIMIT_CEILINGS = (("rpm_limit", "max_rpm"), ("tpm_limit", "max_tpm"), ("monthly_budget_usd", "max_monthly_budget_usd"))
+
+
+class LimitsOverCeiling(AccountsError):
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+
+
+def limits_over_ceiling(
+    *, organization: Organization, limits: Mapping[str, Any], empty_allowed: bool
+) -> dict[str, str]:
+    """Field -> why it is refused: a limit above the operator's ceiling for the organisation, or,
+    unless ``empty_allowed`` (a key's limits, under its organisation's), no limit under a ceiling.
+    Only the fields present in ``limits`` are checked."""
+    problems = {}
+    for field, ceiling_field in LIMIT_CEILINGS:
+        ceiling = getattr(organization, ceiling_field)
+        if field not in limits or not ceiling:
+            continue
+        value = limits[field]
+        if value is None and not empty_allowed:
+            problems[field] = f"The operator set a ceiling of {ceiling} for this organisation: choose at most that."
+        elif value is not None and value > ceiling:
+            problems[field] = f"At most {ceiling}: the ceiling the operator set for this organisation."
+    return problems
+
+
 def update_organization_limits(
     *,
     organization: Organization,
@@ -504,7 +567,11 @@ def update_organization_limits(
     monthly_budget_usd: Decimal | None,
     budget_alert_thresholds: list[int],
 ) -> None:
-    """Set the organisation-wide limits; every proxy worker applies them within a second."""
+    """Set the organisation-wide limits, within its ceiling; every proxy worker applies them within a second."""
+    limits = {"rpm_limit": rpm_limit, "tpm_limit": tpm_limit, "monthly_budget_usd": monthly_budget_usd}
+    problems = limits_over_ceiling(organization=organization, limits=limits, empty_allowed=False)
+    if problems:
+        raise LimitsOverCeiling(problems)
     organization.rpm_limit = rpm_limit
     organization.tpm_limit = tpm_limit
     organization.monthly_budget_usd = monthly_budget_usd

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import urlencode
@@ -122,10 +122,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @GET_POST
 def signup(request: HttpRequest) -> HttpResponse:
+    if settings.SIGNUP == "closed":
+        raise Http404
     if request.user.is_authenticated:
         return redirect("home")
     token = request.GET.get("invite")
     invitation = invitation_for_token(token) if token else None
+    if settings.SIGNUP == "invite" and invitation is None:
+        return render(request, "accounts/signup_closed.html", status=403)
     initial = {"email": invitation.email} if invitation else None
     form = SignUpForm(_posted(request), initial=initial)
     user = None
@@ -138,6 +142,9 @@ def signup(request: HttpRequest) -> HttpResponse:
             )
         except IntegrityError:  # the same address signed up a moment ago
             form.add_error("email", "An account with this email already exists. Log in instead.")
+        except services.AccountsError:  # SIGNUP=invite: the invitation is for another address
+            assert invitation is not None
+            form.add_error("email", f"This invitation is for {invitation.email}: sign up with that address.")
     if user is not None:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         if invitation is not None and user.email == invitation.email:
@@ -223,6 +230,9 @@ password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
 @login_required
 @GET_POST
 def create_organization(request: HttpRequest) -> HttpResponse:
+    if settings.SIGNUP != "open" and not _user(request).is_staff:
+        # Outside open sign-up, every organisation (and its spend) is the operator's decision.
+        return render(request, "accounts/organization_new_closed.html", status=403)
     form = OrganizationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         org = services.create_organization(name=form.cleaned_data["name"], owner=_user(request))
@@ -564,7 +574,7 @@ def organization_limits(request: HttpRequest, org_id: int) -> HttpResponse:
         "monthly_budget_usd": org.monthly_budget_usd,
         "budget_alert_thresholds": ", ".join(str(t) for t in org.budget_alert_thresholds or []),
     }
-    form = OrganizationLimitsForm(_posted(request), initial=initial)
+    form = OrganizationLimitsForm(_posted(request), initial=initial, organization=org)
     if request.method == "POST" and form.is_valid():
         services.update_organization_limits(organization=org, **form.cleaned_data)
         messages.success(request, "Limits saved. Every gateway worker applies them within a second.")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, unquote, urlsplit
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -68,6 +70,42 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of: {', '.join(choices)}")
+    return value.lower()
+
+
+def env_decimal(name: str, default: Decimal, *, minimum: Decimal | None = None) -> Decimal:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ConfigError(f"{name}={value!r} is not a number") from None
+    if not number.is_finite() or (minimum is not None and number < minimum):
+        raise ConfigError(f"{name}={value} must be a number of at least {minimum}")
+    return number
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def env_networks(name: str) -> tuple[Network, ...]:
+    """Comma-separated IP addresses or CIDR blocks."""
+    networks = []
+    for item in env_list(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not an IP address or CIDR block") from None
+    return tuple(networks)
 
 
 @dataclass(frozen=True)

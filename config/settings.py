@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from config.env import (
@@ -9,9 +10,12 @@ from config.env import (
     celery_broker_url,
     check_redis_url,
     env_bool,
+    env_choice,
+    env_decimal,
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_str,
     parse_database_url,
 )
@@ -102,6 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.signup",
             ]
         },
     }
@@ -204,6 +209,16 @@ REST_FRAMEWORK = {
 # Accounts UI
 STATICFILES_DIRS = [BASE_DIR / "static"]
 LOGIN_URL = "login"
+# Who may create an account: "open" (anyone), "invite" (only through an invitation link), "closed"
+# (no sign-up page; the operator creates accounts). Production should choose invite or closed.
+SIGNUP = env_choice("SIGNUP", "open", ("open", "invite", "closed"))
+# Each new organisation starts with these limits, which are also its ceiling (raised only in
+# Django admin). 0: none.
+NEW_ORG_RPM = env_int("NEW_ORG_RPM", 0, minimum=0)
+NEW_ORG_TPM = env_int("NEW_ORG_TPM", 0, minimum=0)
+NEW_ORG_MONTHLY_BUDGET_USD = env_decimal("NEW_ORG_MONTHLY_BUDGET_USD", Decimal(0), minimum=Decimal(0))
+# Reverse proxies whose X-Forwarded-For is believed (IPs or CIDR blocks); empty: REMOTE_ADDR only.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24

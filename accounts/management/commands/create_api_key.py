@@ -25,14 +25,12 @@ class Command(BaseCommand):
             raise CommandError("--name must be 1 to 100 characters")
         org = Organization.objects.filter(name=options["org"]).order_by("pk").first()
         if org is None:
-            org = create_organization(name=options["org"])
+            org = create_organization(name=options["org"], by_operator=True)
         if org.api_keys.filter(name=name).exists():
             raise CommandError(f"organisation {org.name!r} already has a key named {name!r}")
         models = [m.strip() for m in options["models"].split(",") if m.strip()]
         scopes = [SCOPE_MANAGEMENT] if options["management"] else []
         # The operator's own key: the only way a key acts for no person.
-        created = create_api_key(
-            organization=org, name=name, allowed_models=models, scopes=scopes, is_operator=True
-        )
+        created = create_api_key(organization=org, name=name, allowed_models=models, scopes=scopes, is_operator=True)
         self.stderr.write(f"Created key {created.api_key.prefix}… in organisation {org.name!r}.")
         self.stdout.write(created.plaintext)
