@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from gateway.adapters import schema_limits
 from gateway.adapters.base import Chunk, UpstreamRequest
 from gateway.adapters.openai import parse_retry_after
 from gateway.errors import AttemptError, Failure, redact
@@ -84,6 +85,7 @@ def translate_request(deployment: Deployment, body: dict[str, Any]) -> dict[str,
     n = body.get("n")
     if n is not None and n != 1:
         raise _bad(f"n > 1 is not supported by provider {name!r} (Anthropic returns one choice).", "n")
+    schema_limits.check_forwarded(body)
     system, messages = _messages(body["messages"], name)
     payload: dict[str, Any] = {
         "model": deployment.upstream_model,

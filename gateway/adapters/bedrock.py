@@ -44,6 +44,7 @@ from botocore.exceptions import BotoCoreError
 from botocore.utils import percent_encode
 import orjson
 
+from gateway.adapters import schema_limits
 from gateway.adapters.base import Chunk, UpstreamRequest
 from gateway.adapters.openai import parse_retry_after
 from gateway.errors import AttemptError, Failure, redact
@@ -301,6 +302,7 @@ def translate(body: dict[str, Any], model: str = "") -> dict[str, Any]:
         raise client_error(
             f"Bedrock Converse returns a single choice: 'n' must be 1 (got {n}).", "n", "unsupported_parameter"
         )
+    schema_limits.check_forwarded(body)
     system, turns, history_tools = _messages(body["messages"])
     instruction = _json_instruction(body.get("response_format"))
     if instruction:

@@ -51,6 +51,8 @@ from gateway import google_auth
 from gateway.adapters.base import Chunk, UpstreamRequest
 from gateway.adapters.openai import MAX_RETRY_AFTER, parse_retry_after, with_tool_ids
 from gateway.adapters.openai import is_stream as is_stream
+from gateway.adapters import schema_limits
+from gateway.adapters.schema_limits import MAX_SCHEMA_DEPTH, SchemaBudget
 from gateway.errors import AttemptError, Failure, GatewayError, redact
 from gateway.ids import random_hex
 from gateway.sse import SSEParser
@@ -132,13 +134,15 @@ def translate(body: dict[str, Any], model: str = "") -> dict[str, Any]:
     payload: dict[str, Any] = {"contents": contents}
     if system:
         payload["systemInstruction"] = {"parts": system}
+    budget = SchemaBudget()
     tools = body.get("tools")
     if tools:
-        payload["tools"] = [{"functionDeclarations": [_declaration(tool, i) for i, tool in enumerate(tools)]}]
+        declarations = [_declaration(tool, i, budget) for i, tool in enumerate(tools)]
+        payload["tools"] = [{"functionDeclarations": declarations}]
         choice = body.get("tool_choice")
         if choice is not None:
             payload["toolConfig"] = {"functionCallingConfig": _calling_config(choice)}
-    config = _generation_config(body)
+    config = _generation_config(body, budget)
     if config:
         payload["generationConfig"] = config
     return payload
@@ -348,7 +352,7 @@ def _function_response(message: dict[str, Any], names: dict[str, str], index: in
 # ---------------------------------------------------------------- request: tools and config
 
 
-def _declaration(tool: Any, index: int) -> dict[str, Any]:
+def _declaration(tool: Any, index: int, budget: SchemaBudget) -> dict[str, Any]:
     function = tool.get("function") if isinstance(tool, dict) and tool.get("type", "function") == "function" else None
     if not isinstance(function, dict):
         raise invalid(f"tools[{index}]: only function tools can be sent to Gemini.", f"tools[{index}]")
@@ -366,7 +370,9 @@ def _declaration(tool: Any, index: int) -> dict[str, Any]:
     parameters = function.get("parameters")
     if isinstance(parameters, dict) and _has_parameters(parameters):
         try:
-            declaration["parameters"] = SchemaConverter(parameters).convert(parameters, "parameters")
+            declaration["parameters"] = convert_schema(
+                parameters, "parameters", f"tools[{index}].function.parameters", budget
+            )
         except SchemaError as exc:
             raise invalid(
                 f"Tool {name!r} (tools[{index}]) has a parameter schema Gemini cannot accept: {exc}",
@@ -401,7 +407,7 @@ def _calling_config(choice: Any) -> dict[str, Any]:
 _CONFIG_FIELDS = (("temperature", "temperature"), ("top_p", "topP"), ("seed", "seed"))
 
 
-def _generation_config(body: dict[str, Any]) -> dict[str, Any]:
+def _generation_config(body: dict[str, Any], schemas: SchemaBudget) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for source, target in _CONFIG_FIELDS:
         value = body.get(source)
@@ -418,14 +424,14 @@ def _generation_config(body: dict[str, Any]) -> dict[str, Any]:
         config["candidateCount"] = n
     response_format = body.get("response_format")
     if isinstance(response_format, dict):
-        _response_format(response_format, config)
+        _response_format(response_format, config, schemas)
     budget = THINKING_BUDGETS.get(body.get("reasoning_effort") or "")
     if budget is not None:
         config["thinkingConfig"] = {"thinkingBudget": budget}
     return config
 
 
-def _response_format(response_format: dict[str, Any], config: dict[str, Any]) -> None:
+def _response_format(response_format: dict[str, Any], config: dict[str, Any], budget: SchemaBudget) -> None:
     kind = response_format.get("type")
     if kind not in ("json_object", "json_schema"):
         return
@@ -434,10 +440,16 @@ def _response_format(response_format: dict[str, Any], config: dict[str, Any]) ->
     if isinstance(schema, dict) and schema:
         # Unconvertible: Gemini still answers in JSON, only without the structure enforced.
         with contextlib.suppress(SchemaError):
-            config["responseSchema"] = SchemaConverter(schema).convert(schema, "schema")
+            config["responseSchema"] = convert_schema(schema, "schema", "response_format.json_schema.schema", budget)
 
 
 # ---------------------------------------------------------------- JSON Schema -> Gemini Schema
+
+
+def convert_schema(schema: dict[str, Any], path: str, where: str, budget: SchemaBudget) -> dict[str, Any]:
+    """Gemini's Schema for ``schema``, charged to the request's budget: SchemaError when Gemini
+    cannot express it, GatewayError(400) over a cap of ``schema_limits`` (``where`` names it)."""
+    return SchemaConverter(schema, where, budget).convert(schema, path)
 
 
 class SchemaError(Exception):
@@ -453,7 +465,12 @@ _TYPES = {
     "object": "OBJECT",
 }
 _FORMATS = {"STRING": ("enum", "date-time"), "NUMBER": ("float", "double"), "INTEGER": ("int32", "int64")}
+# Keywords beside a $ref that leave the definition as it is: it is converted once and reused.
+_ANNOTATIONS = frozenset(
+    {"description", "title", "default", "examples", "$comment", "deprecated", "readOnly", "writeOnly"}
+)
 _COPIED = ("minimum", "maximum", "minItems", "maxItems", "minLength", "maxLength", "pattern")
+_COPIED_SET = frozenset(_COPIED)
 # Constructs that change what is valid and that Gemini cannot express: refused, never dropped.
 _REFUSED = (
     "not",
@@ -475,37 +492,94 @@ _REFUSED = (
 
 class SchemaConverter:
     """JSON Schema (as OpenAI tools take it) to Gemini's Schema: local $refs are inlined,
-    ``anyOf``/``oneOf`` with ``null`` become ``nullable``, annotations are dropped."""
+    ``anyOf``/``oneOf`` with ``null`` become ``nullable``, annotations are dropped.
 
-    def __init__(self, root: dict[str, Any]) -> None:
+    Each definition is converted once and the same result object is used wherever it is
+    referenced (the output is only serialised). Every use is charged to the request's
+    ``SchemaBudget`` as if inlined: nodes for each schema object read (its keys, enum values and
+    required names included), text for the strings sent, and the depth each use lands at. So a
+    schema that doubles at every level meets a cap of ``schema_limits`` after a few thousand
+    nodes of work, however large it would expand.
+    """
+
+    def __init__(self, root: dict[str, Any], where: str = "parameters", budget: SchemaBudget | None = None) -> None:
         self.root = root
+        self.where = where
+        self.budget = budget or SchemaBudget()
+        self.deepest = 0
         self.expanding: list[str] = []
+        # ref -> (converted, nodes, text, height): what one more use of the definition costs
+        self.expanded: dict[str, tuple[dict[str, Any], int, int, int]] = {}
 
-    def convert(self, schema: Any, path: str) -> dict[str, Any]:
+    def convert(self, schema: Any, path: str, depth: int = 1) -> dict[str, Any]:
         if not isinstance(schema, dict):
             raise SchemaError(f"{path} must be a schema object")
+        if depth > self.deepest:
+            self._reach(depth)
         if "$ref" in schema:
-            return self._reference(schema, path)
+            return self._reference(schema, path, depth)
         for key in _REFUSED:
             if key in schema:
                 raise SchemaError(f"{path} uses '{key}', which Gemini does not support")
         if "allOf" in schema:
             parts = schema["allOf"]
-            if not isinstance(parts, list) or len(parts) != 1:
+            if not isinstance(parts, list) or len(parts) != 1 or not isinstance(parts[0], dict):
                 raise SchemaError(f"{path} combines schemas with allOf, which Gemini does not support")
-            return self.convert({**parts[0], **_without(schema, "allOf")}, path)
+            return self.convert({**parts[0], **_without(schema, "allOf")}, path, depth)
         union = schema.get("anyOf", schema.get("oneOf"))
         types = schema.get("type")
         if isinstance(types, list):
             union, schema = _type_union(schema, types), _without(schema, "type")
         if union is not None:
-            return self._union(schema, union, path)
-        return self._typed(schema, path)
+            return self._union(schema, union, path, depth)
+        return self._typed(schema, path, depth)
 
-    def _reference(self, schema: dict[str, Any], path: str) -> dict[str, Any]:
+    def _spend(self, nodes: int, text: int = 0) -> None:
+        self.budget.charge(nodes, text, self.where)
+
+    def _reach(self, depth: int) -> None:
+        if depth > MAX_SCHEMA_DEPTH:
+            raise schema_limits.too_deep(self.where)
+        if depth > self.deepest:
+            self.deepest = depth
+
+    def _reference(self, schema: dict[str, Any], path: str, depth: int) -> dict[str, Any]:
         ref = schema["$ref"]
         if not isinstance(ref, str) or not ref.startswith("#"):
             raise SchemaError(f"{path} refers to {ref!r}; only local '#/...' references can be inlined")
+        siblings = _without(schema, "$ref")
+        if siblings.keys() <= _ANNOTATIONS:
+            converted = self._expand(ref, path, depth)
+            if "description" not in siblings:
+                return converted
+            if isinstance(siblings["description"], str):
+                self._spend(0, len(siblings["description"]))
+                return {**converted, "description": siblings["description"]}
+            return _without(converted, "description")
+        # Other keywords beside a $ref change the definition itself: no reuse, but still counted.
+        return self.convert({**self._target(ref, path), **siblings}, path, depth)
+
+    def _expand(self, ref: str, path: str, depth: int) -> dict[str, Any]:
+        """The converted definition, converted the first time only; each use counts its work."""
+        known = self.expanded.get(ref)
+        if known is not None:
+            converted, nodes, text, height = known
+            self._reach(depth + height)
+            self._spend(nodes, text)
+            return converted
+        target = self._target(ref, path)
+        budget, outer_deepest = self.budget, self.deepest
+        nodes, text, self.deepest = budget.nodes, budget.text, depth
+        self.expanding.append(ref)
+        try:
+            converted = self.convert(target, path, depth)
+        finally:
+            self.expanding.pop()
+        self.expanded[ref] = (converted, budget.nodes - nodes, budget.text - text, self.deepest - depth)
+        self.deepest = max(self.deepest, outer_deepest)
+        return converted
+
+    def _target(self, ref: str, path: str) -> dict[str, Any]:
         if ref in self.expanding:
             raise SchemaError(f"{path} is recursive ({ref}), which Gemini cannot express")
         target: Any = self.root
@@ -514,74 +588,106 @@ class SchemaConverter:
             target = target.get(token) if isinstance(target, dict) else None
         if not isinstance(target, dict):
             raise SchemaError(f"{path} refers to {ref!r}, which does not exist")
-        self.expanding.append(ref)
-        try:
-            return self.convert({**target, **_without(schema, "$ref")}, path)
-        finally:
-            self.expanding.pop()
+        return target
 
-    def _union(self, schema: dict[str, Any], union: Any, path: str) -> dict[str, Any]:
+    def _union(self, schema: dict[str, Any], union: Any, path: str, depth: int) -> dict[str, Any]:
         if not isinstance(union, list) or not union:
             raise SchemaError(f"{path}.anyOf must be a non-empty array")
+        self._spend(len(union))
         variants = [variant for variant in union if not _is_null(variant)]
         outer = _without(schema, "anyOf", "oneOf")
         if not variants:
             raise SchemaError(f"{path} only allows null")
         if len(variants) == 1:
-            result = self.convert({**variants[0], **outer}, path)
+            if not isinstance(variants[0], dict):
+                raise SchemaError(f"{path}.anyOf[0] must be a schema object")
+            result = self.convert({**variants[0], **outer}, path, depth)
         else:
-            result = {"anyOf": [self.convert(v, f"{path}.anyOf[{i}]") for i, v in enumerate(variants)]}
-            if isinstance(schema.get("description"), str):
-                result["description"] = schema["description"]
+            result = {"anyOf": [self.convert(v, f"{path}.anyOf[{i}]", depth + 2) for i, v in enumerate(variants)]}
+            self._describe(schema, result)
         if len(variants) < len(union):
-            result["nullable"] = True
+            result = {**result, "nullable": True}  # result may be a definition used elsewhere
         return result
 
-    def _typed(self, schema: dict[str, Any], path: str) -> dict[str, Any]:
+    def _typed(self, schema: dict[str, Any], path: str, depth: int) -> dict[str, Any]:
         kind = schema.get("type") or _implied_type(schema)
         gemini_type = _TYPES.get(kind) if isinstance(kind, str) else None
         if gemini_type is None:
             what = f"type {kind!r}" if kind else "no type"
             raise SchemaError(f"{path} has {what}; Gemini needs one of {', '.join(_TYPES)}")
         result: dict[str, Any] = {"type": gemini_type}
-        if isinstance(schema.get("description"), str):
-            result["description"] = schema["description"]
+        nodes, text = 1 + len(schema), 0
+        description = schema.get("description")
+        if isinstance(description, str):
+            result["description"] = description
+            text = len(description)
         fmt = schema.get("format")
         if fmt in _FORMATS.get(gemini_type, ()):
             result["format"] = fmt
-        self._enum(schema, path, result)
+        if "enum" in schema or "const" in schema:
+            text += self._enum(schema, path, result, depth)
         if gemini_type == "OBJECT":
-            self._object(schema, path, result)
+            text += self._object(schema, path, result, depth)
         elif gemini_type == "ARRAY":
             items = schema.get("items")
             if not isinstance(items, dict):
                 raise SchemaError(f"{path} is an array without a single 'items' schema")
-            result["items"] = self.convert(items, f"{path}[]")
-        for key in _COPIED:
-            if key in schema:
-                result[key] = schema[key]
+            result["items"] = self.convert(items, f"{path}[]", depth + 1)
+        if not _COPIED_SET.isdisjoint(schema):
+            text += self._bounds(schema, path, result)
         if schema.get("nullable") is True:
             result["nullable"] = True
+        self.budget.charge(nodes, text, self.where)
         return result
 
-    def _enum(self, schema: dict[str, Any], path: str, result: dict[str, Any]) -> None:
-        values = schema["enum"] if "enum" in schema else [schema["const"]] if "const" in schema else None
-        if values is None:
-            return
+    def _describe(self, schema: dict[str, Any], result: dict[str, Any]) -> int:
+        description = schema.get("description")
+        if not isinstance(description, str):
+            return 0
+        result["description"] = description
+        return len(description)
+
+    def _bounds(self, schema: dict[str, Any], path: str, result: dict[str, Any]) -> int:
+        text = 0
+        for key in _COPIED:
+            if key in schema:
+                value = schema[key]
+                if isinstance(value, dict | list):
+                    raise SchemaError(f"{path}.{key} must be a number or a string")
+                if isinstance(value, str):
+                    text += len(value)
+                result[key] = value
+        return text
+
+    def _enum(self, schema: dict[str, Any], path: str, result: dict[str, Any], depth: int) -> int:
+        values = schema["enum"] if "enum" in schema else [schema["const"]]
         if not isinstance(values, list) or not all(isinstance(v, str) or v is None for v in values):
             raise SchemaError(f"{path} has a non-string enum; Gemini only takes enums of strings")
+        self._reach(depth + 1)
+        self._spend(len(values))
         result["enum"] = [value for value in values if value is not None]
         if None in values:
             result["nullable"] = True
+        return sum(map(len, result["enum"]))
 
-    def _object(self, schema: dict[str, Any], path: str, result: dict[str, Any]) -> None:
+    def _object(self, schema: dict[str, Any], path: str, result: dict[str, Any], depth: int) -> int:
         properties = schema.get("properties")
         if not isinstance(properties, dict) or not properties:
             raise SchemaError(f"{path} is an object without properties (a free-form map), which Gemini rejects")
-        result["properties"] = {name: self.convert(sub, f"{path}.{name}") for name, sub in properties.items()}
-        required = [name for name in schema.get("required") or () if name in properties]
+        result["properties"] = {
+            name: self.convert(sub, f"{path}.{name}", depth + 2) for name, sub in properties.items()
+        }
+        text = sum(map(len, properties))
+        listed = schema.get("required")
+        if not isinstance(listed, list) or not listed:
+            return text
+        self._spend(len(listed))
+        required = [name for name in listed if isinstance(name, str) and name in properties]
         if required:
+            self._reach(depth + 1)
             result["required"] = required
+            text += sum(map(len, required))
+        return text
 
 
 def _without(schema: dict[str, Any], *keys: str) -> dict[str, Any]:
