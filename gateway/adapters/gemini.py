@@ -529,7 +529,7 @@ class SchemaConverter:
         union = schema.get("anyOf", schema.get("oneOf"))
         types = schema.get("type")
         if isinstance(types, list):
-            union, schema = _type_union(schema, types), _without(schema, "type")
+            union, schema = _type_union(schema, types, path), _without(schema, "type")
         if union is not None:
             return self._union(schema, union, path, depth)
         return self._typed(schema, path, depth)
@@ -698,9 +698,13 @@ def _is_null(schema: Any) -> bool:
     return isinstance(schema, dict) and schema.get("type") == "null" and len(schema) == 1
 
 
-def _type_union(schema: dict[str, Any], types: list[Any]) -> list[dict[str, Any]]:
+def _type_union(schema: dict[str, Any], types: list[Any], path: str) -> list[dict[str, Any]]:
+    unknown = next((kind for kind in types if not (isinstance(kind, str) and (kind in _TYPES or kind == "null"))), None)
+    if unknown is not None:
+        raise SchemaError(f"{path} has type {unknown!r}; Gemini needs one of {', '.join(_TYPES)}")
     rest = _without(schema, "type", "description")
-    return [{"type": "null"} if kind == "null" else {**rest, "type": kind} for kind in types]
+    # Each type is a copy of the schema: at most one copy per distinct type.
+    return [{"type": "null"} if kind == "null" else {**rest, "type": kind} for kind in dict.fromkeys(types)]
 
 
 def _implied_type(schema: dict[str, Any]) -> str | None:

@@ -261,3 +261,13 @@ def test_a_refusal_is_a_deployment_that_cannot_express_the_request(forwarding: d
     with pytest.raises(AttemptError) as caught:
         _translate(anthropic.ADAPTER, deployment, with_tools(nested(MAX_SCHEMA_DEPTH)))
     assert caught.value.failure.value == "unsupported" and caught.value.status == 400
+
+
+def test_a_long_type_list_is_refused_before_any_copy_of_the_schema() -> None:
+    """Each type of a list became a copy of the whole schema: quadratic in a small body."""
+    schema = {"type": ["string"] * 5000 + ["pony"], **{f"x-{i}": i for i in range(5000)}}
+    started = time.perf_counter()
+    with pytest.raises(GatewayError) as caught:
+        gemini.translate(with_tools({"type": "object", "properties": {"p": schema}}))
+    assert time.perf_counter() - started < 0.05
+    assert caught.value.code == "invalid_tool_schema" and "'pony'" in caught.value.message
