@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 
 # Options every profiled provider accepts, on top of the profile's own.
-COMMON_OPTIONS = ("drop_params", "stream_usage")
+COMMON_OPTIONS = ("drop_params", "stream_usage", "allow_store")
+_SWITCHES = ("stream_usage", "allow_store")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 # OpenAI's reasoning models reject the sampling parameters and want max_completion_tokens.
@@ -96,9 +97,9 @@ class Profile:
         if unknown:
             known = ", ".join(sorted(self.known_options))
             return f"options.{unknown[0]}: unknown option for kind {self.kind} (known: {known})"
-        usage = options.get("stream_usage")
-        if usage is not None and usage not in ("true", "false"):
-            return "options.stream_usage: must be true or false"
+        for switch in _SWITCHES:
+            if options.get(switch, "true") not in ("true", "false"):
+                return f"options.{switch}: must be true or false"
         return None
 
 

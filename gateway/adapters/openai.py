@@ -54,6 +54,9 @@ def prepare(profile: Profile, deployment: Deployment) -> Wire:
     provider = deployment.provider
     values = profile.option_values(provider.options)
     drop = set(profile.drop) | set(parse_param_list(values.get("drop_params")))
+    if values.get("allow_store") != "true":
+        # store: true keeps the tenant's prompts and answers in the operator's provider account.
+        drop.add("store")
     rename = list(profile.rename)
     for rule in profile.model_rules:
         if rule.matches(deployment.upstream_model):
