@@ -96,7 +96,8 @@ FINISH_REASONS = {
     "IMAGE_SAFETY": "content_filter",
 }
 THINKING_BUDGETS = {"low": 1024, "medium": 8192, "high": 24576}
-_VERTEX_OPTIONS = frozenset({"project", "location", "credentials_file"})
+_VERTEX_OPTIONS = frozenset({"project", "location", "credentials_file", "allow_gcs_uris"})
+_GCS_HOSTS = frozenset({"storage.googleapis.com", "storage.cloud.google.com"})
 _CONTEXT_MARKERS = ("input token count", "exceeds the maximum number of tokens", "context window", "too many tokens")
 _MISCONFIGURED_STATUSES = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND", "FAILED_PRECONDITION"})
 _SERVER_STATUSES = frozenset({"UNAVAILABLE", "INTERNAL", "DEADLINE_EXCEEDED", "UNKNOWN", "ABORTED"})
@@ -128,9 +129,10 @@ def invalid(message: str, param: str | None = None, code: str | None = None) -> 
     return GatewayError(400, message, param=param, code=code)
 
 
-def translate(body: dict[str, Any], model: str = "") -> dict[str, Any]:
-    """The Gemini request for an OpenAI chat-completions body; GatewayError(400) if impossible."""
-    contents, system = _contents(body.get("messages") or (), strict_signatures(model))
+def translate(body: dict[str, Any], model: str = "", gcs: bool = False) -> dict[str, Any]:
+    """The Gemini request for an OpenAI chat-completions body; GatewayError(400) if impossible.
+    ``gcs``: the operator lets this provider read Cloud Storage URIs (``allow_gcs_uris``)."""
+    contents, system = _contents(body.get("messages") or (), strict_signatures(model), gcs)
     payload: dict[str, Any] = {"contents": contents}
     if system:
         payload["systemInstruction"] = {"parts": system}
@@ -154,7 +156,9 @@ def strict_signatures(model: str) -> bool:
     return match is not None and int(match[1]) >= 3
 
 
-def _contents(messages: Any, strict: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _contents(
+    messages: Any, strict: bool = False, gcs: bool = False
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     contents: list[dict[str, Any]] = []
     system: list[dict[str, Any]] = []
     names: dict[str, str] = {}  # tool_call_id -> function name, for the function responses
@@ -164,7 +168,7 @@ def _contents(messages: Any, strict: bool = False) -> tuple[list[dict[str, Any]]
             system.extend(_text_parts(message.get("content"), index))
             continue
         if role == "user":
-            author, parts = "user", _user_parts(message.get("content"), index)
+            author, parts = "user", _user_parts(message.get("content"), index, gcs)
         elif role == "assistant":
             author, parts = "model", _assistant_parts(message, names, index, strict)
         else:  # "tool", or the legacy "function"
@@ -206,7 +210,7 @@ def _text_parts(content: Any, index: int) -> list[dict[str, Any]]:
     return parts
 
 
-def _user_parts(content: Any, index: int) -> list[dict[str, Any]]:
+def _user_parts(content: Any, index: int, gcs: bool) -> list[dict[str, Any]]:
     if not isinstance(content, list):
         return _text_parts(content, index)
     parts = []
@@ -218,19 +222,19 @@ def _user_parts(content: Any, index: int) -> list[dict[str, Any]]:
         elif kind == "image_url":
             image = part.get("image_url")
             url = image.get("url") if isinstance(image, dict) else image
-            parts.append(_media(url, index))
+            parts.append(_media(url, index, gcs))
         elif kind == "input_audio":
             audio = part.get("input_audio") or {}
             mime = f"audio/{audio.get('format') or 'wav'}"
             parts.append({"inlineData": {"mimeType": mime, "data": audio.get("data") or ""}})
         elif kind == "file" and isinstance((part.get("file") or {}).get("file_data"), str):
-            parts.append(_media(part["file"]["file_data"], index))
+            parts.append(_media(part["file"]["file_data"], index, gcs))
         else:
             raise invalid(f"messages[{index}]: content part type {kind!r} cannot be sent to Gemini.", "messages")
     return parts
 
 
-def _media(url: Any, index: int) -> dict[str, Any]:
+def _media(url: Any, index: int, gcs: bool) -> dict[str, Any]:
     if not isinstance(url, str) or not url:
         raise invalid(f"messages[{index}]: an image_url part needs a url.", "messages")
     if url.startswith("data:"):
@@ -241,8 +245,22 @@ def _media(url: Any, index: int) -> dict[str, Any]:
         return {"inlineData": {"mimeType": mime, "data": data}}
     if not url.startswith(("https://", "http://", "gs://")):
         raise invalid(f"messages[{index}]: an image URL must be https://, gs:// or a data: URL.", "messages")
+    if not gcs and _in_cloud_storage(url):
+        raise invalid(
+            f"messages[{index}]: a Cloud Storage URI would be read with the gateway's own Google credentials; "
+            'a provider accepts one only with options.allow_gcs_uris: "true".',
+            "messages",
+            "unsupported_parameter",
+        )
     suffix = os.path.splitext(urlsplit(url).path)[1].lower()
     return {"fileData": {"mimeType": _IMAGE_TYPES.get(suffix, "image/jpeg"), "fileUri": url}}
+
+
+def _in_cloud_storage(url: str) -> bool:
+    if url.startswith("gs://"):
+        return True
+    host = (urlsplit(url).hostname or "").lower()
+    return host in _GCS_HOSTS or host.endswith(".storage.googleapis.com")
 
 
 def _assistant_parts(
@@ -754,8 +772,13 @@ def auth_headers(provider: Provider) -> dict[str, str]:
 
 def build_request(deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
     """Always the streaming method: it gives first-token deadlines and TTFT for every request."""
-    payload = orjson.dumps(translate(body, deployment.upstream_model))
-    return UpstreamRequest(stream_url(deployment), auth_headers(deployment.provider), payload)
+    provider = deployment.provider
+    payload = orjson.dumps(translate(body, deployment.upstream_model, allows_gcs(provider)))
+    return UpstreamRequest(stream_url(deployment), auth_headers(provider), payload)
+
+
+def allows_gcs(provider: Provider) -> bool:
+    return provider.options.get("allow_gcs_uris") == "true"
 
 
 # ---------------------------------------------------------------- errors
@@ -1042,9 +1065,14 @@ def parse_completion(deployment: Deployment, body: bytes) -> dict[str, Any]:
 def validate_gemini(provider: Provider) -> str | None:
     if not provider.api_key:
         return "kind gemini needs api_key or api_key_env (an AI Studio API key)"
-    if provider.options:
-        return f"options.{next(iter(provider.options))}: kind gemini takes no options"
-    return None
+    unknown = sorted(provider.options.keys() - {"allow_gcs_uris"})
+    if unknown:
+        return f"options.{unknown[0]}: unknown option for kind gemini (known: allow_gcs_uris)"
+    return _switch(provider.options, "allow_gcs_uris")
+
+
+def _switch(options: dict[str, str], name: str) -> str | None:
+    return None if options.get(name, "false") in ("true", "false") else f"options.{name}: must be true or false"
 
 
 def validate_vertex(provider: Provider) -> str | None:
@@ -1052,6 +1080,9 @@ def validate_vertex(provider: Provider) -> str | None:
     unknown = sorted(options.keys() - _VERTEX_OPTIONS)
     if unknown:
         return f"options.{unknown[0]}: unknown Vertex AI option (expected: {', '.join(sorted(_VERTEX_OPTIONS))})"
+    problem = _switch(options, "allow_gcs_uris")
+    if problem is not None:
+        return problem
     credentials = options.get("credentials_file")
     if provider.api_key:
         return "give api_key (Vertex AI express mode) or options.credentials_file, not both" if credentials else None

@@ -46,7 +46,7 @@ def test_vertex_location_may_come_from_region(credentials: Path) -> None:
     ("provider", "problem"),
     [
         ("kind: gemini, base_url: 'https://x.test/v1beta'", "kind gemini needs api_key or api_key_env"),
-        ("kind: gemini, base_url: 'https://x.test/v1beta', api_key: k, options: {project: p}", "takes no options"),
+        ("kind: gemini, base_url: 'https://x.test/v1beta', api_key: k, options: {project: p}", "unknown option"),
         ("kind: vertex, base_url: 'https://x.test/v1'", "kind vertex needs options.credentials_file"),
         (
             "kind: vertex, base_url: 'https://x.test/v1', options: {projct: p}",
