@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 import shutil
@@ -23,7 +24,7 @@ from config.embedded import (
     start_postgres,
     start_redis,
 )
-from config.env import ConfigError, env_int
+from config.env import ConfigError, env_bool, env_int
 from config.supervisor import Child, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,17 +106,48 @@ def _base_env(data_dir: Path) -> dict[str, str]:
     env = {"DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     if not os.environ.get("SECRET_KEY"):
         env["SECRET_KEY"] = _secret_key(data_dir)
-    if not os.environ.get("DEBUG"):
-        # ./gw up on a laptop is served over plain HTTP; production sets DEBUG=false and TLS.
-        env["DEBUG"] = "true"
     return env
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+PLAIN_HTTP = {
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "SECURE_HSTS_SECONDS": "0",
+}
+
+
+def _serving_env(host: str) -> dict[str, str]:
+    """Where ./gw up listens decides its defaults; DEBUG stays opt-in everywhere.
+
+    On loopback it is served over plain HTTP, so cookies and redirects must not need HTTPS; on any
+    other interface the HTTPS defaults stand, and Django's debug pages must not be served to anyone.
+    """
+    if not _is_loopback(host):
+        if env_bool("DEBUG", False):
+            raise LaunchError(
+                f"HOST={host} is reachable from other machines and DEBUG=true shows them Django's debug pages:"
+                " unset DEBUG (or set HOST=127.0.0.1)"
+            )
+        return {}
+    return {name: value for name, value in PLAIN_HTTP.items() if not os.environ.get(name)}
 
 
 def up() -> int:
     data_dir = Path(os.environ.get("DATA_DIR") or ROOT / "var").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.update(_base_env(data_dir))
     host = os.environ.get("HOST", "127.0.0.1")
+    os.environ.update(_serving_env(host))
+    os.environ.update(_base_env(data_dir))
     port = env_int("PORT", 8000, minimum=1)
     _ensure_port_free(host, port, "PORT")
     demo = not os.environ.get("GATEWAY_CONFIG")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -84,6 +85,7 @@ def test_up_serves_the_demo_and_ctrl_c_leaves_no_process_behind(launched: subpro
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["choices"][0]["message"]["content"].startswith("Hello from sim-")
+    _assert_no_debug_pages_and_plain_http_login_works(base, lines)
 
     family = psutil.Process(launched.pid).children(recursive=True)
     commands = [" ".join(p.cmdline()) for p in family]
@@ -94,3 +96,33 @@ def test_up_serves_the_demo_and_ctrl_c_leaves_no_process_behind(launched: subpro
     time.sleep(0.5)
     leftovers = [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not leftovers, [" ".join(p.cmdline()) for p in leftovers]
+
+
+def _assert_no_debug_pages_and_plain_http_login_works(base: str, banner: list[str]) -> None:
+    for path in ("/no-such-page/", "/api/", "/api/no-such-endpoint/"):
+        response = httpx.get(f"{base}{path}", timeout=5)
+        assert response.status_code == 404, path
+        assert "URLconf" not in response.text and "DEBUG = True" not in response.text, path
+        assert "Page not found" in response.text, path
+    assert httpx.get(f"{base}/static/admin/css/base.css", timeout=5).status_code == 200
+    password = next(line for line in banner if "Log in at" in line).split()[-1]
+    with httpx.Client(base_url=base, timeout=5) as browser:
+        page = browser.get("/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert token is not None and "csrftoken" in browser.cookies
+        login = {"csrfmiddlewaretoken": token.group(1), "username": "admin@localhost", "password": password}
+        response = browser.post("/login/", data=login)
+        assert response.status_code == 302, response.text[:500]
+        assert browser.get("/", follow_redirects=True).url.path.startswith("/orgs/")
+
+
+def test_up_on_a_public_interface_with_debug_stops_with_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(DATA_DIR=str(tmp_path / "var"), HOST="0.0.0.0", DEBUG="true", PORT=str(_free_port()))
+    result = subprocess.run(
+        [sys.executable, "-m", "config.launcher", "up"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "HOST=0.0.0.0" in lines[0] and "DEBUG" in lines[0], result.stderr
+    assert not (tmp_path / "var" / "pg").exists()
