@@ -18,7 +18,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from accounts import services
+from accounts.forms import AdminLoginForm
 from accounts.models import ApiKey, Invitation, Membership, Organization, ProviderCredential, User
+
+
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -16,7 +17,7 @@ from accounts.models import SCOPE_MANAGEMENT, ApiKey, Membership, Organization, 
 from accounts.providers import PROVIDER_NAME_RE, configured_provider_names
 from accounts.selectors import configured_model_names
 from accounts.services import MAX_SECRET_LENGTH, MIN_SECRET_LENGTH, limits_over_ceiling
-from accounts.throttle import LOGIN_FAILURES, PASSWORD_RESETS, client_ip
+from accounts.throttle import LOGIN_FAILURES, PASSWORD_RESETS, client_ip, login_blocked, record_login_failure
 
 MAX_ALLOWED_MODELS = 50
 
@@ -50,26 +51,33 @@ class SignUpForm(forms.Form):
         return cleaned
 
 
-class LoginForm(AuthenticationForm):
-    """Django's login form, refusing an email+IP pair after repeated failures."""
+THROTTLED_LOGIN = "Too many failed attempts. Try again in 15 minutes or reset your password."
 
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": "Too many failed attempts. Try again in 15 minutes or reset your password.",
-    }
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing after repeated failures: for the account from this address,
+    for the account from anywhere, and from this address for any account."""
+
+    error_messages = {**AuthenticationForm.error_messages, "throttled": THROTTLED_LOGIN}
 
     def clean(self) -> dict[str, Any]:
         email = _normalize_email(self.data.get("username", ""))
         ip = client_ip(self.request) if self.request else "unknown"
-        if LOGIN_FAILURES.is_blocked(email, ip):
+        if login_blocked(email, ip):
             raise ValidationError(self.error_messages["throttled"], code="throttled")
         try:
             cleaned = super().clean()
         except ValidationError:
-            LOGIN_FAILURES.hit(email, ip)
+            record_login_failure(email, ip)
             raise
         LOGIN_FAILURES.reset(email, ip)
         return cleaned
+
+
+class AdminLoginForm(LoginForm, AdminAuthenticationForm):
+    """The Django admin's login, throttled like the site's."""
+
+    error_messages = {**AdminAuthenticationForm.error_messages, "throttled": THROTTLED_LOGIN}
 
 
 class ThrottledPasswordResetForm(PasswordResetForm):

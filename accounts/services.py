@@ -32,6 +32,7 @@ from accounts.models import (
     ProviderCredential,
     User,
 )
+from accounts.throttle import INVITATIONS_PER_ORGANIZATION
 from accounts.tokens import generate_key, hash_key
 
 log = logging.getLogger(__name__)
@@ -266,15 +267,20 @@ def invite_member(
 ) -> tuple[Invitation, bool]:
     """Email a signed link, returning the invitation and whether the email went out.
 
-    Only the newest invitation per address stays valid.
+    Only the newest invitation per address stays valid. Each organisation sends a limited number an
+    hour, and the subject carries none of its chosen text: our mail server is not a spam relay.
     """
+    org_key = str(organization.pk)
+    if INVITATIONS_PER_ORGANIZATION.is_blocked(org_key):
+        raise AccountsError("This organisation sent many invitations in the last hour. Try again later.")
+    INVITATIONS_PER_ORGANIZATION.hit(org_key)
     with transaction.atomic():
         Invitation.objects.filter(organization=organization, email=email, accepted_at__isnull=True).delete()
         invitation = Invitation.objects.create(organization=organization, email=email, role=role, invited_by=invited_by)
     url = site_root + reverse("accept_invitation", args=[invitation_token(invitation)])
     context = {"invitation": invitation, "url": url, "days": INVITE_MAX_AGE.days}
     body = render_to_string("accounts/email/invitation.txt", context)
-    sent = _send_email(f"You are invited to {organization.name}", body, email)
+    sent = _send_email("You are invited to join an organisation on the LLM gateway", body, email)
     return invitation, sent
 
 

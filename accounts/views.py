@@ -290,13 +290,17 @@ def invite_member(request: HttpRequest, org_id: int) -> HttpResponse:
     if not form.is_valid():
         return _render_members(request, membership, form, status=400)
     email = form.cleaned_data["email"]
-    _, sent = services.invite_member(
-        organization=membership.organization,
-        email=email,
-        role=form.cleaned_data["role"],
-        invited_by=_user(request),
-        site_root=_site_root(request),
-    )
+    try:
+        _, sent = services.invite_member(
+            organization=membership.organization,
+            email=email,
+            role=form.cleaned_data["role"],
+            invited_by=_user(request),
+            site_root=_site_root(request),
+        )
+    except services.AccountsError as exc:
+        form.add_error(None, str(exc))
+        return _render_members(request, membership, form, status=429)
     if sent:
         messages.success(request, f"Invitation sent to {email}.")
     else:

@@ -26,7 +26,7 @@ def test_owner_invites_by_email(verified: Accounts) -> None:
     )
     assert mail.outbox[0].to == ["new@example.org"]
     assert "http://testserver/invite/" in mail.outbox[0].body
-    assert "Acme" in mail.outbox[0].subject
+    assert "Acme" in mail.outbox[0].body
 
 
 def test_an_admin_can_invite(verified: Accounts) -> None:
