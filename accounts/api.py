@@ -542,8 +542,9 @@ def provider_credential(request: Request, org_id: int, credential_id: int) -> Re
 @extend_schema(
     summary="Provider health per deployment (from the attempt log)",
     description=(
-        "Stopgap until the workers share their circuit breakers: the last outcome, the last success and "
-        "the failures of the last five minutes per deployment, from all traffic in the attempt log."
+        "Stopgap until the workers share their circuit breakers: per deployment, a status from all traffic "
+        "in the attempt log, and this organisation's own last outcome, last success and attempts and "
+        "failures of the last five minutes."
     ),
     responses=ProviderHealthSerializer,
     parameters=[_ORG],
@@ -551,10 +552,13 @@ def provider_credential(request: Request, org_id: int, credential_id: int) -> Re
 )
 @api_view(["GET"])
 def provider_health(request: Request, org_id: int) -> Response:
-    _get_actor_for_request(request, org_id)
+    actor = _get_actor_for_request(request, org_id)
     report = {
         "source": health.SOURCE,
-        "note": "Estimated from the attempt log; the live breaker state of each worker is not shared yet.",
-        "deployments": health.deployment_health(),
+        "note": (
+            "Estimated from the attempt log; the live breaker state of each worker is not shared yet. The status"
+            " reflects all traffic; counts, outcomes and times are your organisation's own."
+        ),
+        "deployments": health.deployment_health(organization_id=actor.organization.pk),
     }
     return Response(ProviderHealthSerializer(report).data)
