@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from accounts import health, selectors, services, usage
 from accounts.forms import MAX_ALLOWED_MODELS, check_provider_name
 from accounts.models import KEY_SCOPES, SCOPE_MANAGEMENT, ApiKey, Membership, Organization, ProviderCredential, User
-from accounts.providers import configured_provider_names
+from accounts.providers import configured_provider_names, credential_problem
 
 MAX_DB_ID = 2**63 - 1
 
@@ -211,7 +211,7 @@ class ProviderCredentialWriteSerializer(serializers.Serializer[Any]):
     )
 
     def validate_provider(self, name: str) -> str:
-        problem = check_provider_name(name, configured_provider_names())
+        problem = check_provider_name(name, configured_provider_names()) or credential_problem(name)
         if problem is not None:
             raise serializers.ValidationError(problem)
         return name

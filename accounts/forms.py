@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts import services, usage
 from accounts.models import SCOPE_MANAGEMENT, ApiKey, Membership, Organization, User
-from accounts.providers import PROVIDER_NAME_RE, configured_provider_names
+from accounts.providers import PROVIDER_NAME_RE, configured_provider_names, credential_problem
 from accounts.selectors import configured_model_names
 from accounts.services import MAX_SECRET_LENGTH, MIN_SECRET_LENGTH, limits_over_ceiling
 from accounts.throttle import LOGIN_FAILURES, PASSWORD_RESETS, client_ip, login_blocked, record_login_failure
@@ -251,7 +251,7 @@ class ProviderCredentialForm(forms.Form):
 
     def clean_provider(self) -> str:
         name: str = self.cleaned_data["provider"]
-        problem = check_provider_name(name, self.known_providers)
+        problem = check_provider_name(name, self.known_providers) or credential_problem(name)
         if problem is not None:
             raise ValidationError(problem)
         return name

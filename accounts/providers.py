@@ -18,6 +18,7 @@ from django.conf import settings
 
 from gateway.adapters import ADAPTERS
 from gateway.config import ConfigFileError, Deployment, GatewayConfig, Provider, load_config
+from gateway.credentials import key_problem
 from gateway.errors import AttemptError, redact
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,13 @@ def configured_provider_names() -> list[str] | None:
     return None if config is None else sorted(config.providers)
 
 
+def credential_problem(provider_name: str) -> str | None:
+    """Why an organisation's own key for this configured provider could never apply, or None."""
+    config = gateway_config()
+    provider = config.providers.get(provider_name) if config is not None else None
+    return key_problem(provider) if provider is not None else None
+
+
 def check_secret(*, provider_name: str, secret: str, transport: httpx.BaseTransport | None = None) -> CheckResult:
     """One cheap call to the configured provider with this secret: GET /models where the provider
     speaks OpenAI's API at its base URL, else a one-token chat request to one of its deployments.
@@ -61,6 +69,9 @@ def check_secret(*, provider_name: str, secret: str, transport: httpx.BaseTransp
     provider = config.providers.get(provider_name) if config is not None else None
     if config is None or provider is None:
         return CheckResult(False, "This provider is not in the gateway configuration, so it cannot be tested.")
+    problem = key_problem(provider)
+    if problem is not None:
+        return CheckResult(False, problem)
     provider = dataclasses.replace(provider, api_key=secret)
     try:
         request = _models_request(provider) or _chat_request(config, provider)

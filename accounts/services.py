@@ -375,6 +375,9 @@ def set_provider_credential(
     """
     if not MIN_SECRET_LENGTH <= len(secret) <= MAX_SECRET_LENGTH:
         raise AccountsError(f"A key is {MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters long.")
+    problem = providers.credential_problem(provider)
+    if problem is not None:
+        raise AccountsError(problem)
     now = timezone.now()
     values = {
         "ciphertext": crypto.encrypt_secret(secret),

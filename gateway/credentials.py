@@ -14,7 +14,7 @@ from datetime import datetime
 from accounts.crypto import CredentialDecryptError, decrypt_secret
 from accounts.selectors import provider_credentials_changed_since
 from gateway.adapters import ADAPTERS
-from gateway.config import Deployment
+from gateway.config import Deployment, Provider
 from gateway.polling import PolledTable, Rows
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,33 @@ class CredentialCache(PolledTable):
         cache_key = (org_id, deployment.id)
         if cache_key not in self._deployments:
             secret = self._secrets[(org_id, deployment.provider.name)]
-            # An organisation whose own key is unreadable must not silently spend the operator's.
-            self._deployments[cache_key] = None if secret is None else _with_key(deployment, org_id, secret)
+            # An organisation whose own key is unreadable, or cannot apply, must not silently
+            # spend the operator's.
+            refused = secret is None or _refused(org_id, deployment.provider)
+            self._deployments[cache_key] = None if refused else _with_key(deployment, org_id, secret or "")
         return self._deployments[cache_key]
+
+
+def key_problem(provider: Provider) -> str | None:
+    """Why an organisation's own key cannot apply to this provider, or None when it can."""
+    if provider.kind == "vertex" and provider.options.get("credentials_file"):
+        return (
+            f"Provider {provider.name!r} signs in with the operator's service account (options.credentials_file): "
+            "an organisation's own key cannot apply to it."
+        )
+    if provider.kind == "bedrock":
+        return (
+            f"Provider {provider.name!r} signs requests with the operator's AWS credentials: "
+            "an organisation's own key cannot apply to it."
+        )
+    return None
+
+
+def _refused(org_id: int, provider: Provider) -> bool:
+    problem = key_problem(provider)
+    if problem is not None:
+        log.warning("organisation %s's own key is refused: %s Its requests skip that provider.", org_id, problem)
+    return problem is not None
 
 
 def _with_key(deployment: Deployment, org_id: int, secret: str) -> Deployment:
