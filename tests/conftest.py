@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from accounts.models import Membership, Organization, User
 from accounts.services import create_organization
 from simulator.harness import SimulatorServer
+from tests.live import restore_kept_keys
 
 
 @dataclass
@@ -36,3 +38,9 @@ def accounts(db: None) -> Accounts:
 def simulator() -> Iterator[SimulatorServer]:
     with SimulatorServer() as sim:
         yield sim
+
+
+@pytest.fixture(autouse=True)
+def _kept_keys_survive_truncation(django_db_blocker: Any) -> None:
+    with django_db_blocker.unblock():
+        restore_kept_keys()

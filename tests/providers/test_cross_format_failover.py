@@ -20,7 +20,7 @@ from gateway.breaker import HealthRegistry
 from gateway.config import parse_config
 from gateway.runtime import build_runtime
 from simulator.harness import SimulatorServer
-from tests.live import LiveServer
+from tests.live import LiveServer, keep_key
 from tests.providers.bedrock.conftest import CREDENTIALS, ENV
 from tests.providers.gemini.conftest import LOCATION, PROJECT, service_account_file
 
@@ -54,7 +54,9 @@ def mixed(
     credentials = service_account_file(tmp_path_factory.mktemp("sa"), f"{simulator.base_url}/x-vertex/token")
     with django_db_blocker.unblock():
         org = create_organization(name="Cross-format failover")
-        key = create_api_key(organization=org, name="mixed").plaintext
+        created = create_api_key(organization=org, name="mixed")
+        keep_key(created.api_key)
+        key = created.plaintext
     runtime = build_runtime(parse_config(_yaml(simulator, credentials), source="mixed.yaml"))
     server = LiveServer(GatewayApp(runtime)).start()
     try:

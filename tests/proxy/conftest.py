@@ -20,7 +20,7 @@ from gateway.config import parse_config
 from gateway.models import Attempt
 from gateway.runtime import Runtime, build_runtime
 from simulator.harness import SimulatorServer
-from tests.live import LiveServer
+from tests.live import LiveServer, keep_key
 
 TIMEOUTS = "{connect: 1, first_token: 1.0, idle: 0.6, total: 20}"
 
@@ -116,6 +116,7 @@ def live_gateway(django_db_setup: None, django_db_blocker: Any, simulator: Simul
     with django_db_blocker.unblock():
         org = create_organization(name=f"Proxy tests {uuid.uuid4().hex[:8]}")
         created = create_api_key(organization=org, name="proxy-tests")
+        keep_key(created.api_key)
     runtime = build_runtime(parse_config(test_config_yaml(simulator), source="test-gateway.yaml"))
     server = LiveServer(GatewayApp(runtime)).start()
     gateway = LiveGateway(url=server.url, key=created.plaintext, runtime=runtime, sim=simulator)
@@ -130,18 +131,6 @@ def live_gateway(django_db_setup: None, django_db_blocker: Any, simulator: Simul
 
 
 @pytest.fixture
-def committed_key(live_gateway: LiveGateway, django_db_blocker: Any) -> None:
-    """transactional_db tests truncate every table: put the module's key back if it went."""
-    row = live_gateway.api_key
-    with django_db_blocker.unblock():
-        if not ApiKey.objects.filter(pk=row.pk).exists():
-            Organization.objects.get_or_create(pk=row.organization_id, defaults={"name": "Proxy tests"})
-            ApiKey.objects.create(
-                pk=row.pk, organization_id=row.organization_id, name=row.name, prefix=row.prefix, hashed=row.hashed
-            )
-
-
-@pytest.fixture
-def gw(live_gateway: LiveGateway, committed_key: None, db: None) -> LiveGateway:
+def gw(live_gateway: LiveGateway, db: None) -> LiveGateway:
     live_gateway.reset()
     return live_gateway

@@ -22,7 +22,7 @@ from simulator import anthropic_format
 from simulator.answers import IdSource, build_reply
 from simulator.harness import SimulatorServer
 from simulator.model import ChatRequest, ErrorSpec
-from tests.live import LiveServer
+from tests.live import LiveServer, keep_key
 
 TIMEOUTS = "{connect: 1, first_token: 1.0, idle: 0.6, total: 20}"
 OVERLOADED = ErrorSpec(529, "Overloaded", "overloaded_error")
@@ -158,7 +158,9 @@ def anthropic_gateway(
 ) -> Iterator[AnthropicGateway]:
     with django_db_blocker.unblock():
         org = create_organization(name="Anthropic provider tests")
-        key = create_api_key(organization=org, name="anthropic-tests").plaintext
+        created = create_api_key(organization=org, name="anthropic-tests")
+        keep_key(created.api_key)
+        key = created.plaintext
     scripted = LiveServer(scripted_upstream).start()
     runtime = build_runtime(parse_config(gateway_yaml(simulator, f"{scripted.url}/v1"), source="anthropic.yaml"))
     server = LiveServer(GatewayApp(runtime)).start()

@@ -19,7 +19,7 @@ from gateway.config import Deployment, parse_config
 from gateway.runtime import Runtime, build_runtime
 from simulator.bedrock_format import SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY
 from simulator.harness import SimulatorServer
-from tests.live import LiveServer
+from tests.live import LiveServer, keep_key
 
 TIMEOUTS = "{connect: 1, first_token: 1.0, idle: 0.6, total: 20}"
 PROFILE_ID = "us.anthropic.claude-3-5-sonnet-20241022-v2:0"
@@ -115,7 +115,9 @@ def bedrock_live(
 ) -> Iterator[BedrockGateway]:
     with django_db_blocker.unblock():
         org = create_organization(name="Bedrock tests")
-        key = create_api_key(organization=org, name="bedrock-tests").plaintext
+        created = create_api_key(organization=org, name="bedrock-tests")
+        keep_key(created.api_key)
+        key = created.plaintext
     runtime = build_runtime(parse_config(gateway_yaml(simulator), source="bedrock-test.yaml"))
     server = LiveServer(GatewayApp(runtime)).start()
     try:

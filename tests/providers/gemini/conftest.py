@@ -20,7 +20,7 @@ from gateway.breaker import HealthRegistry
 from gateway.config import parse_config
 from gateway.runtime import Runtime, build_runtime
 from simulator.harness import SimulatorServer
-from tests.live import LiveServer
+from tests.live import LiveServer, keep_key
 
 TIMEOUTS = "{connect: 1, first_token: 1.0, idle: 0.6, total: 20}"
 PROJECT = "sim-project"
@@ -147,7 +147,9 @@ def ask(model: str = "gemini", **extra: Any) -> dict[str, Any]:
 def start_gateway(django_db_blocker: Any, sim: SimulatorServer, yaml: str, name: str) -> GeminiGateway:
     with django_db_blocker.unblock():
         org = create_organization(name=f"{name} tests")
-        key = create_api_key(organization=org, name=name).plaintext
+        created = create_api_key(organization=org, name=name)
+        keep_key(created.api_key)
+        key = created.plaintext
     runtime = build_runtime(parse_config(yaml, source=f"{name}.yaml"))
     server = LiveServer(GatewayApp(runtime)).start()
     return GeminiGateway(url=server.url, key=key, runtime=runtime, sim=sim, server=server)

@@ -21,7 +21,7 @@ from gateway.config import parse_config
 from gateway.models import Attempt
 from gateway.runtime import Runtime, build_runtime
 from simulator.harness import SimulatorServer
-from tests.live import LiveServer
+from tests.live import LiveServer, keep_key
 
 TIMEOUTS = "{connect: 1, first_token: 2.0, idle: 1.0, total: 20}"
 
@@ -74,7 +74,9 @@ def hi(model: str, **extra: Any) -> dict[str, Any]:
 def live_gateway(config_yaml: str, sim: SimulatorServer, django_db_blocker: Any, name: str) -> Iterator[Gateway]:
     with django_db_blocker.unblock():
         org = create_organization(name=f"{name} tests")
-        key = create_api_key(organization=org, name=f"{name}-tests").plaintext
+        created = create_api_key(organization=org, name=f"{name}-tests")
+        keep_key(created.api_key)
+        key = created.plaintext
     runtime = build_runtime(parse_config(config_yaml, source=f"{name}.yaml"))
     server = LiveServer(GatewayApp(runtime)).start()
     try:
