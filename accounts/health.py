@@ -1,6 +1,6 @@
 """Provider health per deployment, as last seen in the attempt log.
 
-Stopgap: each gateway worker keeps its own circuit breaker (gateway.breaker) in memory, which
+Stopgap: each gateway worker keeps its own circuit breaker (gateway.routing.health) in memory, which
 this process cannot read. Until the breakers share their state, this reports what the attempt log
 shows for every deployment. The state (ok, degraded, failing) comes from all traffic, as a breaker
 sees it; every count and time shown comes from the asking organisation's own traffic only, so no

@@ -16,8 +16,8 @@ import httpx
 import orjson
 from django.conf import settings
 
-from gateway.adapters import ADAPTERS
-from gateway.config import ConfigFileError, Deployment, GatewayConfig, Provider, load_config
+from gateway.upstream.adapters import ADAPTERS
+from gateway.conf.loader import ConfigFileError, Deployment, GatewayConfig, Provider, load_config
 from gateway.credentials import key_problem
 from gateway.errors import AttemptError, redact
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.links import INVITE_MAX_AGE
 from accounts.models import ApiKey, Invitation, Membership, Organization, ProviderCredential, User
-from gateway.config import ConfigFileError, load_config
+from gateway.conf.loader import ConfigFileError, load_config
 
 # The key, then its organisation's limits, then its lineage (the first key of its rotation chain,
 # which its limiter counters are named after). A change to the key or its organisation counts as a

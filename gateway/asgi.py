@@ -6,8 +6,9 @@ import gc
 import logging
 from typing import Any
 
-from gateway import anthropic_inbound, proxy
-from gateway.config import ConfigFileError
+from gateway.inbound import anthropic_messages as anthropic_inbound
+from gateway import pipeline as proxy
+from gateway.conf.loader import ConfigFileError
 from gateway.errors import GatewayError
 from gateway.runtime import Runtime, build_runtime
 

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from accounts.crypto import CredentialDecryptError, decrypt_secret
 from accounts.selectors import provider_credentials_changed_since
-from gateway.adapters import ADAPTERS
-from gateway.config import Deployment, Provider
+from gateway.upstream.adapters import ADAPTERS
+from gateway.conf.loader import Deployment, Provider
 from gateway.polling import PolledTable, Rows
 
 log = logging.getLogger(__name__)

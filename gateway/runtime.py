@@ -11,14 +11,14 @@ from typing import Any
 
 from django.conf import settings
 
-from gateway import google_auth
-from gateway.attempts import AttemptLog, month_spend_micros
-from gateway.breaker import HealthRegistry
-from gateway.config import ConfigFileError, GatewayConfig, load_config
+from gateway.upstream import google_auth
+from gateway.events.log import AttemptLog, month_spend_micros
+from gateway.routing.health import HealthRegistry
+from gateway.conf.loader import ConfigFileError, GatewayConfig, load_config
 from gateway.credentials import CredentialCache
 from gateway.keys import KeyCache
 from gateway.limits import Limiter
-from gateway.transport import AiohttpTransport, create_transport
+from gateway.upstream.transport import AiohttpTransport, create_transport
 
 log = logging.getLogger(__name__)
 

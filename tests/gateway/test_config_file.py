@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import ConfigFileError, load_config, parse_config, resolve_model
+from gateway.conf.loader import ConfigFileError, load_config, parse_config, resolve_model
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = """\

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from gateway.adapters import anthropic, bedrock, gemini
-from gateway.adapters.schema_limits import (
+from gateway.upstream.adapters import anthropic, bedrock, gemini
+from gateway.upstream.adapters.schema_limits import (
     CODE,
     MAX_SCHEMA_DEPTH,
     MAX_SCHEMA_NODES,
     MAX_SCHEMA_TEXT,
     SchemaBudget,
 )
-from gateway.config import Deployment, parse_config
+from gateway.conf.loader import Deployment, parse_config
 from gateway.errors import AttemptError, GatewayError
 
 
@@ -255,7 +255,7 @@ def test_forwarded_response_schemas_have_the_same_caps(forwarding: dict[str, Dep
 
 def test_a_refusal_is_a_deployment_that_cannot_express_the_request(forwarding: dict[str, Deployment]) -> None:
     """The relay turns an adapter's 400 into 'unsupported': the next deployment is tried."""
-    from gateway.relay import _translate
+    from gateway.upstream.attempt import _translate
 
     deployment = forwarding["an"]
     with pytest.raises(AttemptError) as caught:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from gateway.attempts import AttemptEvent, AttemptLog
+from gateway.events.log import AttemptEvent, AttemptLog
 from gateway.ids import uuid7 as new_event_id
 from gateway.models import Attempt
 from gateway.services import ingest_spooled_attempts

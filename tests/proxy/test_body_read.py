@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from gateway.errors import GatewayError
-from gateway.proxy import read_body
+from gateway.pipeline import read_body
 from tests.proxy.conftest import LiveGateway
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from gateway.config import ConfigFileError, parse_config
+from gateway.conf.loader import ConfigFileError, parse_config
 from tests.providers.azure.conftest import EAST_KEY, last_path
 from tests.providers.profiles.harness import Gateway, hi
 

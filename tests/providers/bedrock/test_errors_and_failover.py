@@ -7,8 +7,8 @@ import time
 import httpx
 import pytest
 
-from gateway.adapters import bedrock
-from gateway.config import Deployment, parse_config
+from gateway.upstream.adapters import bedrock
+from gateway.conf.loader import Deployment, parse_config
 from gateway.errors import Failure
 from tests.providers.bedrock.conftest import PROFILE_ID, BedrockGateway
 

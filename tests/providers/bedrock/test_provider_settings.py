@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.adapters import bedrock
-from gateway.config import ConfigFileError, parse_config
+from gateway.upstream.adapters import bedrock
+from gateway.conf.loader import ConfigFileError, parse_config
 
 
 def config(provider: str) -> str:

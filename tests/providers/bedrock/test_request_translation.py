@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.adapters import bedrock
-from gateway.config import Deployment, parse_config
+from gateway.upstream.adapters import bedrock
+from gateway.conf.loader import Deployment, parse_config
 from gateway.errors import AttemptError, Failure
 from tests.providers.bedrock.conftest import PROFILE_ARN, PROFILE_ID
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import ConfigFileError, GatewayConfig, parse_config
+from gateway.conf.loader import ConfigFileError, GatewayConfig, parse_config
 
 PROVIDERS = """providers:
   - {name: openai, kind: openai, api_key: k}

@@ -7,8 +7,8 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.adapters import gemini
-from gateway.config import Deployment, Provider, Timeouts
+from gateway.upstream.adapters import gemini
+from gateway.conf.loader import Deployment, Provider, Timeouts
 from gateway.errors import AttemptError, Failure
 
 DEPLOYMENT = Deployment(

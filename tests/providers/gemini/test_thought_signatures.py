@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway.adapters import gemini
+from gateway.upstream.adapters import gemini
 from simulator.gemini_format import thought_signature
 from tests.providers.gemini.conftest import GeminiGateway
 from tests.providers.gemini.test_openai_sdk_answers import WEATHER_TOOL

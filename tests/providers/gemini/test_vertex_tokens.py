@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from gateway import google_auth
-from gateway.config import parse_config
+from gateway.upstream import google_auth
+from gateway.conf.loader import parse_config
 from gateway.errors import AttemptError, Failure
 from simulator.harness import SimulatorServer
 from tests.providers.gemini.conftest import GeminiGateway, ask, service_account_file, start_gateway, vertex

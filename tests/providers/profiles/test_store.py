@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.config import ConfigFileError, parse_config
+from gateway.conf.loader import ConfigFileError, parse_config
 from simulator.harness import SimulatorServer
 from tests.providers.profiles.harness import TIMEOUTS, Gateway, hi, live_gateway
 

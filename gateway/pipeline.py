@@ -11,13 +11,13 @@ from typing import Any, Protocol
 
 import orjson
 
-from gateway.adapters.base import Chunk
-from gateway.config import resolve_model
+from gateway.upstream.adapters.base import Chunk
+from gateway.conf.loader import resolve_model
 from gateway.errors import GatewayError, error_body, internal_error
-from gateway.failover import Failover, Job, Served
+from gateway.routing.failover import Failover, Job, Served
 from gateway.ids import random_hex
 from gateway.keys import KeyInfo
-from gateway.relay import OpenAttempt, StreamBroken, StreamState, aggregate, read_rest
+from gateway.upstream.attempt import OpenAttempt, StreamBroken, StreamState, aggregate, read_rest
 from gateway.runtime import Runtime
 from gateway.usage import charge, estimate_tokens, estimated_usage, spent
 from gateway.validation import check_chat_request, parse_body

@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from gateway.adapters import schema_limits
-from gateway.adapters.base import Chunk, UpstreamRequest
-from gateway.adapters.openai import parse_retry_after
+from gateway.upstream.adapters import schema_limits
+from gateway.upstream.adapters.base import Chunk, UpstreamRequest
+from gateway.upstream.adapters.openai import parse_retry_after
 from gateway.errors import AttemptError, Failure, redact
 
 if TYPE_CHECKING:
-    from gateway.config import Deployment, Provider
+    from gateway.conf.loader import Deployment, Provider
 
 DEFAULT_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
@@ -360,7 +360,7 @@ def usage_of(usage: dict[str, Any]) -> dict[str, Any]:
 
 
 class EventParser:
-    """SSE bytes in, ``data`` payloads out. Unlike gateway.sse.SSEParser it expects Anthropic's
+    """SSE bytes in, ``data`` payloads out. Unlike gateway.upstream.sse.SSEParser it expects Anthropic's
     ``event:`` line before each ``data:`` line on its fast path, which is most of decoding's cost."""
 
     __slots__ = ("_pending",)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from gateway.adapters.openai import ProfiledAdapter
-from gateway.profiles import OPENAI_ONLY, REASONING_RULE, Profile
+from gateway.upstream.adapters.openai import ProfiledAdapter
+from gateway.upstream.profiles import OPENAI_ONLY, REASONING_RULE, Profile
 
 if TYPE_CHECKING:
-    from gateway.config import Provider
+    from gateway.conf.loader import Provider
 
 # The latest GA version of the deployment-based data-plane inference API.
 DEFAULT_API_VERSION = "2024-10-21"

@@ -47,18 +47,18 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from gateway import google_auth
-from gateway.adapters.base import Chunk, UpstreamRequest
-from gateway.adapters.openai import MAX_RETRY_AFTER, parse_retry_after, with_tool_ids
-from gateway.adapters.openai import is_stream as is_stream
-from gateway.adapters import schema_limits
-from gateway.adapters.schema_limits import MAX_SCHEMA_DEPTH, SchemaBudget
+from gateway.upstream import google_auth
+from gateway.upstream.adapters.base import Chunk, UpstreamRequest
+from gateway.upstream.adapters.openai import MAX_RETRY_AFTER, parse_retry_after, with_tool_ids
+from gateway.upstream.adapters.openai import is_stream as is_stream
+from gateway.upstream.adapters import schema_limits
+from gateway.upstream.adapters.schema_limits import MAX_SCHEMA_DEPTH, SchemaBudget
 from gateway.errors import AttemptError, Failure, GatewayError, redact
 from gateway.ids import random_hex
-from gateway.sse import SSEParser
+from gateway.upstream.sse import SSEParser
 
 if TYPE_CHECKING:
-    from gateway.config import Deployment, Provider
+    from gateway.conf.loader import Deployment, Provider
 
 DROPPED = frozenset(
     {
@@ -1033,7 +1033,7 @@ def decoder(deployment: Deployment) -> GeminiDecoder:
 
 def parse_completion(deployment: Deployment, body: bytes) -> dict[str, Any]:
     """A whole answer: one GenerateContentResponse, or the JSON array the non-SSE stream sends."""
-    from gateway.relay import StreamState, aggregate  # the relay imports the adapters
+    from gateway.upstream.attempt import StreamState, aggregate  # the relay imports the adapters
 
     name = deployment.provider.name
     try:

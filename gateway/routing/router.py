@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gateway.breaker import HealthRegistry
-from gateway.config import Deployment
+from gateway.routing.health import HealthRegistry
+from gateway.conf.loader import Deployment
 
 
 def plan(

@@ -12,14 +12,14 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gateway import router
-from gateway.adapters import gemini
-from gateway.attempts import AttemptEvent
+from gateway.routing import router
+from gateway.upstream.adapters import gemini
+from gateway.events.log import AttemptEvent
 from gateway.ids import uuid7 as new_event_id
-from gateway.config import Deployment, Model
+from gateway.conf.loader import Deployment, Model
 from gateway.errors import AttemptError, Failure, GatewayError
 from gateway.keys import KeyInfo
-from gateway.relay import Deadlines, OpenAttempt, StreamBroken, StreamState, open_attempt, read_rest
+from gateway.upstream.attempt import Deadlines, OpenAttempt, StreamBroken, StreamState, open_attempt, read_rest
 from gateway.usage import charge
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 Most providers speak OpenAI's chat completions with small differences: the base URL, how the key
 is sent, a parameter they reject or spell differently, whether the stream can carry usage. A
-profile records those differences as data; ``gateway.adapters.openai`` turns a profile and a
+profile records those differences as data; ``gateway.upstream.adapters.openai`` turns a profile and a
 deployment into a precomputed request shape once, at start-up. Every parameter a profile drops
 or maps is listed per provider in docs/providers.md.
 """

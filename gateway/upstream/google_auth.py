@@ -24,7 +24,7 @@ from google.oauth2 import service_account
 from gateway.errors import AttemptError, Failure
 
 if TYPE_CHECKING:
-    from gateway.config import GatewayConfig
+    from gateway.conf.loader import GatewayConfig
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from gateway.config import Deployment, Provider
+    from gateway.conf.loader import Deployment, Provider
     from gateway.errors import AttemptError
 
 # What a decoder yields for each upstream event: the OpenAI chunk, with the upstream's own

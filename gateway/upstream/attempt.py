@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import orjson
 
-from gateway.adapters import ADAPTERS
-from gateway.adapters.base import Adapter, Chunk, Decoder, UpstreamRequest
-from gateway.config import Deployment
+from gateway.upstream.adapters import ADAPTERS
+from gateway.upstream.adapters.base import Adapter, Chunk, Decoder, UpstreamRequest
+from gateway.conf.loader import Deployment
 from gateway.errors import AttemptError, Failure, GatewayError
-from gateway.transport import upstream_request
+from gateway.upstream.transport import upstream_request
 
 MAX_ERROR_BODY = 64 * 1024
 DRAIN_SECONDS = 1.0

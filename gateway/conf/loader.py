@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from gateway.adapters import ADAPTERS
+from gateway.upstream.adapters import ADAPTERS
 
 if TYPE_CHECKING:
-    from gateway.catalog import Catalog, CatalogModel
+    from gateway.conf.catalog import Catalog, CatalogModel
 
 DEFAULT_TIMEOUTS = {"connect": 3.0, "first_token": 20.0, "idle": 20.0, "total": 600.0}
 PRICE_FIELDS = ("input", "output", "cached_input")
@@ -170,7 +170,7 @@ def load_config(path: str | Path) -> GatewayConfig:
 
 def parse_config(text: str, *, source: str = "<config>", catalog: Catalog | None = None) -> GatewayConfig:
     # Imported here: the catalog reads its YAML with this module's _Reader.
-    from gateway.catalog import default_catalog
+    from gateway.conf.catalog import default_catalog
 
     reader = _Reader(source)
     try:

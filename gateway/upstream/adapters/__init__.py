@@ -3,8 +3,8 @@ request, and the provider's answer back into OpenAI chunks, event by event."""
 
 from __future__ import annotations
 
-from gateway.adapters import anthropic, bedrock, gemini, openai
-from gateway.adapters.base import Adapter
+from gateway.upstream.adapters import anthropic, bedrock, gemini, openai
+from gateway.upstream.adapters.base import Adapter
 
 ADAPTERS: dict[str, Adapter] = {
     "anthropic": anthropic.ADAPTER,

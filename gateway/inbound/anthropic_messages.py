@@ -18,12 +18,12 @@ from typing import Any
 
 import orjson
 
-from gateway.adapters.base import Chunk
+from gateway.upstream.adapters.base import Chunk
 from gateway.errors import GatewayError
-from gateway.failover import Failover, Job, Served
+from gateway.routing.failover import Failover, Job, Served
 from gateway.ids import random_hex
 from gateway.keys import KeyInfo
-from gateway.proxy import (
+from gateway.pipeline import (
     JSON,
     Headers,
     Scope,
@@ -41,7 +41,7 @@ from gateway.proxy import (
     relay_stream,
     serve,
 )
-from gateway.relay import OpenAttempt, StreamBroken, StreamState, aggregate
+from gateway.upstream.attempt import OpenAttempt, StreamBroken, StreamState, aggregate
 from gateway.runtime import Runtime
 from gateway.usage import estimate_prompt_tokens, estimated_usage
 from gateway.validation import parse_body

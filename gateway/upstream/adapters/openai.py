@@ -1,6 +1,6 @@
 """OpenAI chat-completions wire format: the pass-through adapter, shaped per provider by a profile.
 
-One ``ProfiledAdapter`` serves every OpenAI-compatible provider kind (see ``gateway.profiles``).
+One ``ProfiledAdapter`` serves every OpenAI-compatible provider kind (see ``gateway.upstream.profiles``).
 What a profile changes is computed once per deployment at start-up (``prepare``), so a request
 costs the same body copy as a plain pass-through plus the few field moves its provider needs.
 """
@@ -19,13 +19,13 @@ from urllib.parse import quote
 
 import orjson
 
-from gateway.adapters.base import Adapter, Chunk, UpstreamRequest
+from gateway.upstream.adapters.base import Adapter, Chunk, UpstreamRequest
 from gateway.errors import AttemptError, Failure, redact
-from gateway.profiles import PROFILES, Profile, parse_param_list
-from gateway.sse import DONE, SSEParser
+from gateway.upstream.profiles import PROFILES, Profile, parse_param_list
+from gateway.upstream.sse import DONE, SSEParser
 
 if TYPE_CHECKING:
-    from gateway.config import Deployment, Provider
+    from gateway.conf.loader import Deployment, Provider
 
 MAX_RETRY_AFTER = 3600.0
 _SHORT_ID = re.compile(r"[A-Za-z0-9]{9}")
@@ -325,7 +325,7 @@ ADAPTER = ProfiledAdapter(PROFILES["openai"])
 
 def profiled_adapters() -> dict[str, Adapter]:
     """Every other OpenAI-compatible kind (``openai`` itself is ADAPTER), and Azure."""
-    from gateway.adapters import azure  # azure builds on this module
+    from gateway.upstream.adapters import azure  # azure builds on this module
 
     adapters: dict[str, Adapter] = {kind: ProfiledAdapter(p) for kind, p in PROFILES.items() if kind != "openai"}
     adapters["azure"] = azure.ADAPTER

@@ -2,7 +2,7 @@
 
 Loaded and checked whole at start-up: an unknown provider kind or capability, a model or offer
 listed twice, or a malformed price stops the gateway with ``file:line: field.path: problem``.
-The operator's config refers to catalog models by name (see ``gateway.config``).
+The operator's config refers to catalog models by name (see ``gateway.conf.loader``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from gateway.adapters import ADAPTERS
-from gateway.config import PRICE_FIELDS, ConfigFileError, Price, _Reader, price_from
+from gateway.upstream.adapters import ADAPTERS
+from gateway.conf.loader import PRICE_FIELDS, ConfigFileError, Price, _Reader, price_from
 
 DEFAULT_PATH = Path(__file__).with_name("catalog.yaml")
 CAPABILITIES = frozenset({"tools", "vision", "json", "streaming", "assistant_prefill", "reasoning"})

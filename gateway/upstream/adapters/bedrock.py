@@ -44,14 +44,14 @@ from botocore.exceptions import BotoCoreError
 from botocore.utils import percent_encode
 import orjson
 
-from gateway.adapters import schema_limits
-from gateway.adapters.base import Chunk, UpstreamRequest
-from gateway.adapters.openai import parse_retry_after
+from gateway.upstream.adapters import schema_limits
+from gateway.upstream.adapters.base import Chunk, UpstreamRequest
+from gateway.upstream.adapters.openai import parse_retry_after
 from gateway.errors import AttemptError, Failure, redact
 from gateway.ids import random_hex
 
 if TYPE_CHECKING:
-    from gateway.config import Deployment, Provider
+    from gateway.conf.loader import Deployment, Provider
 
 log = logging.getLogger(__name__)
 
