@@ -22,7 +22,8 @@ from typing import Any
 
 from gateway.upstream.adapters import ADAPTERS
 from gateway.upstream.adapters.base import Adapter
-from gateway.conf.loader import Deployment, parse_config
+from gateway.conf.domain import Deployment
+from gateway.conf.loader import parse_config
 from simulator import anthropic_format, bedrock_format, gemini_format, openai_format
 from simulator.answers import IdSource, build_reply
 from simulator.model import ChatRequest, StreamScript

@@ -182,7 +182,7 @@ def up() -> int:
 
 
 def _check_gateway_config() -> None:
-    from gateway.conf.loader import ConfigFileError
+    from gateway.conf.domain import ConfigFileError
     from gateway.runtime import load_gateway_config
 
     try:

@@ -1,4 +1,12 @@
-"""The proxy endpoints as plain ASGI handlers: /v1/chat/completions and /v1/models."""
+"""The one request pipeline every inbound API runs through.
+
+    read headers → authenticate → read and validate the body → build the job → admit (limits)
+    → serve (whole or streamed, with a disconnect watcher) → relay → finish: record and settle
+
+An inbound API is a ``Codec`` (gateway/inbound/): it turns its request into the internal job body
+(an OpenAI chat request) and writes answers, streams and errors in its own shape. Nothing below
+the codecs knows which API the client speaks.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +14,23 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 import orjson
 
-from gateway.upstream.adapters.base import Chunk
-from gateway.conf.loader import resolve_model
-from gateway.errors import GatewayError, error_body, internal_error
-from gateway.routing.failover import Failover, Job, Served
+from gateway.conf.domain import resolve_model
+from gateway.errors import GatewayError, internal_error
+from gateway.events.outcomes import Outcome, after_content
+from gateway.events.records import RequestEvent
 from gateway.ids import random_hex
+from gateway.ids import uuid7 as new_event_id
 from gateway.keys import KeyInfo
-from gateway.upstream.attempt import OpenAttempt, StreamBroken, StreamState, aggregate, read_rest
+from gateway.routing.failover import Failover, Job, Served
 from gateway.runtime import Runtime
+from gateway.upstream.adapters.base import Chunk
+from gateway.upstream.attempt import OpenAttempt, StreamBroken, read_rest
+from gateway.upstream.chunks import StreamState, aggregate
 from gateway.usage import charge, estimate_tokens, estimated_usage, spent
 from gateway.validation import check_chat_request, parse_body
 
@@ -26,24 +38,26 @@ log = logging.getLogger(__name__)
 Scope = dict[str, Any]
 Headers = list[tuple[bytes, bytes]]
 JSON = b"application/json"
-DONE_EVENT = b"data: [DONE]\n\n"
+SSE = b"text/event-stream"
 _MAX_REQUEST_ID = 128
-# How an inbound endpoint writes an error in its own API's shape.
-ErrorSender = Callable[[Any, GatewayError, str], Awaitable[None]]
+Ending = tuple[int, Outcome, str]  # the status, outcome and error code the client got
 
 
-class _Request:
-    """What the handlers need from the ASGI scope, read in one pass over the headers."""
+class RequestHeaders:
+    """What the pipeline needs from the ASGI scope, read in one pass over the headers."""
 
-    __slots__ = ("authorization", "content_length", "request_id")
+    __slots__ = ("api_key", "authorization", "content_length", "request_id")
 
     def __init__(self, scope: Scope) -> None:
         self.authorization = b""
+        self.api_key = b""
         self.request_id = ""
         self.content_length = -1
         for name, value in scope["headers"]:
             if name == b"authorization":
                 self.authorization = value
+            elif name == b"x-api-key":
+                self.api_key = value
             elif name == b"x-request-id":
                 self.request_id = clean_request_id(value)
             elif name == b"content-length":
@@ -59,28 +73,53 @@ def clean_request_id(value: bytes) -> str:
     return text if text.isprintable() else ""
 
 
-def _headers(request_id: str, content_type: bytes = JSON) -> Headers:
-    return [(b"content-type", content_type), (b"x-request-id", request_id.encode())]
+class ClientGone(Exception):
+    """The client disconnected before its request was read."""
 
 
-async def send_error(send: Any, error: GatewayError, request_id: str) -> None:
-    headers = _headers(request_id) + list(error.headers)
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": error.body()})
+class StreamEncoder(Protocol):
+    """How one inbound API writes a stream: its first bytes, each batch, a clean end, a cut."""
+
+    def head(self, opened: OpenAttempt) -> bytes: ...
+
+    def batch(self, batch: list[Chunk]) -> bytes: ...
+
+    def tail(self) -> bytes: ...
+
+    def error(self, broken: StreamBroken) -> bytes: ...
 
 
-async def _send_json(send: Any, status: int, headers: Headers, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+class Codec(Protocol):
+    """One inbound API: its request in, its answers, streams and errors out."""
+
+    inbound: str  # recorded with every request: "openai.chat", "anthropic.messages"
+
+    def credential(self, request: RequestHeaders) -> bytes:
+        """The Authorization header value to check, b"" when the request carries no key."""
+
+    def missing_key(self) -> GatewayError: ...
+
+    def decode(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The internal job body (an OpenAI chat request) for the client's body; GatewayError if invalid."""
+
+    def headers(self, request_id: str) -> Headers:
+        """Headers of every response: content type excepted."""
+
+    def error_body(self, error: GatewayError, request_id: str) -> bytes: ...
+
+    def answer(self, job: Job, completion: dict[str, Any]) -> bytes:
+        """A whole answer, from the aggregated chat.completion."""
+
+    def stream(self, job: Job, state: StreamState) -> StreamEncoder: ...
 
 
-async def authenticate(runtime: Runtime, authorization: bytes) -> KeyInfo:
+# ---------------------------------------------------------------- the steps
+
+
+async def authenticate(runtime: Runtime, codec: Codec, request: RequestHeaders) -> KeyInfo:
+    authorization = codec.credential(request)
     if not authorization:
-        raise GatewayError(
-            401,
-            "You didn't provide an API key. Send it in an Authorization header: 'Authorization: Bearer YOUR_KEY'.",
-            code="missing_api_key",
-        )
+        raise codec.missing_key()
     scheme, _, token = authorization.decode("latin-1").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -111,7 +150,7 @@ async def read_body(receive: Any, limit: int, declared: int, timeout: float) -> 
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    raise asyncio.CancelledError
+                    raise ClientGone
                 part = message.get("body", b"")
                 size += len(part)
                 if size > limit:
@@ -173,7 +212,11 @@ async def admit(runtime: Runtime, job: Job) -> None:
     who = "this API key" if verdict.scope.startswith("key:") else "your organisation"
     if verdict.reason == "budget":
         raise GatewayError(
-            402, f"The monthly spend budget of {who} is used up.", type="insufficient_quota", code="budget_exceeded"
+            402,
+            f"The monthly spend budget of {who} is used up.",
+            type="insufficient_quota",
+            code="budget_exceeded",
+            outcome=Outcome.LIMITED,
         )
     retry = str(max(1, round(verdict.reset_seconds))).encode()
     raise GatewayError(
@@ -182,79 +225,115 @@ async def admit(runtime: Runtime, job: Job) -> None:
         type=verdict.reason,
         code="rate_limit_exceeded",
         headers=(*verdict.headers(), (b"retry-after", retry)),
+        outcome=Outcome.LIMITED,
     )
 
 
-def settle(runtime: Runtime, job: Job) -> None:
-    """Correct the token estimate and count the spend of every attempt, once per request.
-
-    Called on every way out (answer, error, error after content, disconnect, crash). The Redis
-    update runs as its own task: a handler being cancelled must not skip it.
-    """
-    if job.settled or not job.key.scopes:
-        return
-    job.settled = True
-    tokens, cost = spent(job.events)
-    scopes = list(job.key.scopes)
-    runtime.background(runtime.limiter.settle(scopes, job.limit_window, job.estimated_tokens, tokens, cost))
+# ---------------------------------------------------------------- one request
 
 
-async def chat_completions(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
-    request = _Request(scope)
-    try:
-        key = await authenticate(runtime, request.authorization)
-        raw = await read_body(receive, runtime.max_body_bytes, request.content_length, runtime.body_timeout)
-        job = make_job(runtime, key, parse_body(raw), request.request_id)
-        await admit(runtime, job)
-    except GatewayError as error:
-        await send_error(send, error, request.request_id)
-        return
-    except asyncio.CancelledError:
-        return
-    except Exception:
-        await send_crash(send, send_error, request.request_id)
-        return
-    await serve(runtime, job, receive, send, _serve_complete, _serve_stream, send_error)
+class Exchange:
+    """One request on its way through the pipeline: what its record and its settlement need."""
+
+    __slots__ = ("codec", "job", "key", "receive", "request", "runtime", "send", "started", "started_at")
+
+    def __init__(self, runtime: Runtime, codec: Codec, request: RequestHeaders, receive: Any, send: Any) -> None:
+        self.runtime = runtime
+        self.codec = codec
+        self.request = request
+        self.receive = receive
+        self.send = send
+        self.started = time.perf_counter()
+        self.started_at = time.time()
+        self.key: KeyInfo | None = None
+        self.job: Job | None = None
+
+    async def send_error(self, error: GatewayError) -> None:
+        rid = self.request.request_id
+        headers = [(b"content-type", JSON), *self.codec.headers(rid), *error.headers]
+        await self.send({"type": "http.response.start", "status": error.status, "headers": headers})
+        await self.send({"type": "http.response.body", "body": self.codec.error_body(error, rid)})
+
+    async def send_crash(self) -> None:
+        """An unexpected exception: logged with its traceback, answered with a 500 carrying the request id."""
+        log.exception("request %s: unexpected error in the gateway", self.request.request_id)
+        # The response may have started already; then there is nothing more to tell the client.
+        with contextlib.suppress(Exception):
+            await self.send_error(internal_error(self.request.request_id))
 
 
-async def send_crash(send: Any, send_error: ErrorSender, request_id: str) -> None:
-    """An unexpected exception: logged with its traceback, answered with a 500 carrying the request id."""
-    log.exception("request %s: unexpected error in the proxy", request_id)
-    # The response may have started already; then there is nothing more to tell the client.
-    with contextlib.suppress(Exception):
-        await send_error(send, internal_error(request_id), request_id)
+async def handle(runtime: Runtime, codec: Codec, scope: Scope, receive: Any, send: Any) -> None:
+    """Serve one request of ``codec``'s API, through the failover to an upstream."""
+    await _run(Exchange(runtime, codec, RequestHeaders(scope), receive, send), _accept_and_serve)
 
 
-async def serve(
-    runtime: Runtime,
-    job: Job,
-    receive: Any,
-    send: Any,
-    complete: Callable[[Runtime, Job, Any], Awaitable[None]],
-    stream: Callable[[Runtime, Job, Any, DisconnectWatcher], Awaitable[None]],
-    send_error: ErrorSender,
+async def handle_local(
+    runtime: Runtime, codec: Codec, scope: Scope, receive: Any, send: Any, answer: Callable[[Job], Any]
 ) -> None:
-    """Answer a validated job with the endpoint's own encoding, whole or streamed; settle it on
-    every way out."""
-    watcher: DisconnectWatcher | None = None
+    """Serve a request the gateway answers itself, with no upstream call and no limits charged."""
+
+    async def local(exchange: Exchange) -> Ending:
+        job = await _accept(exchange, charge_limits=False)
+        headers = [(b"content-type", JSON), *codec.headers(job.request_id)]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": orjson.dumps(answer(job))})
+        return 200, Outcome.OK, ""
+
+    await _run(Exchange(runtime, codec, RequestHeaders(scope), receive, send), local)
+
+
+async def _run(exchange: Exchange, work: Callable[[Exchange], Awaitable[Ending]]) -> None:
+    """Every way a request can end, answered in the codec's shape; every accepted request is recorded once."""
+    status, outcome, code = 200, Outcome.OK, ""
     try:
-        if not job.stream:
-            await complete(runtime, job, send)
-            return
-        # Only a stream needs this extra task: a client that leaves mid-stream must cancel the upstream.
-        watcher = DisconnectWatcher(receive)
-        await stream(runtime, job, send, watcher)
+        status, outcome, code = await work(exchange)
+    except GatewayError as error:
+        status, outcome, code = error.status, error.outcome, error.code or ""
+        await exchange.send_error(error)
+    except ClientGone:
+        status, outcome, code = 499, Outcome.CLIENT_DISCONNECTED, ""
     except asyncio.CancelledError:
-        if watcher is None or not watcher.client_gone:
-            raise
+        status, outcome, code = 499, Outcome.CANCELLED, ""
+        raise
     except Exception:
-        if watcher is not None:
-            watcher.responding_done = True
-        await send_crash(send, send_error, job.request_id)
+        status, outcome, code = 500, Outcome.ERROR, "internal_error"
+        await exchange.send_crash()
     finally:
-        if watcher is not None:
-            watcher.stop()
-        settle(runtime, job)
+        _finish(exchange, status, outcome, code)
+
+
+async def _accept(exchange: Exchange, *, charge_limits: bool = True) -> Job:
+    runtime, request = exchange.runtime, exchange.request
+    exchange.key = await authenticate(runtime, exchange.codec, request)
+    raw = await read_body(exchange.receive, runtime.max_body_bytes, request.content_length, runtime.body_timeout)
+    job = make_job(runtime, exchange.key, exchange.codec.decode(parse_body(raw)), request.request_id)
+    exchange.job = job
+    if charge_limits:
+        await admit(runtime, job)
+    return job
+
+
+async def _accept_and_serve(exchange: Exchange) -> Ending:
+    return await _serve(exchange, await _accept(exchange))
+
+
+async def _serve(exchange: Exchange, job: Job) -> Ending:
+    """Answer an admitted job, whole or streamed; the status, outcome and code the client got."""
+    if not job.stream:
+        return await _serve_complete(exchange, job)
+    # Only a stream needs this extra task: a client that leaves mid-stream must cancel the upstream.
+    watcher = DisconnectWatcher(exchange.receive)
+    try:
+        return await _serve_stream(exchange, job, watcher)
+    except asyncio.CancelledError:
+        if not watcher.client_gone:
+            raise
+        return 200 if job.served is not None else 499, Outcome.CLIENT_DISCONNECTED, ""
+    except Exception:
+        watcher.responding_done = True
+        raise
+    finally:
+        watcher.stop()
 
 
 class DisconnectWatcher:
@@ -280,92 +359,59 @@ class DisconnectWatcher:
         self._task.cancel()
 
 
-def served_headers(job: Job, served: Served, content_type: bytes) -> Headers:
-    return [*_served_headers(job, served, content_type), *job.rate_headers]
-
-
-def _served_headers(job: Job, served: Served, content_type: bytes) -> Headers:
-    provider = served.opened.deployment.provider.name.encode()
-    attempts = str(served.attempt_no).encode()
+def _answer_headers(exchange: Exchange, served: Served, content_type: bytes) -> Headers:
+    job = exchange.job
+    assert job is not None
     return [
-        *_headers(job.request_id, content_type),
-        (b"x-gateway-provider", provider),
-        (b"x-gateway-attempts", attempts),
+        (b"content-type", content_type),
+        *exchange.codec.headers(job.request_id),
+        (b"x-gateway-provider", served.opened.deployment.provider.name.encode()),
+        (b"x-gateway-attempts", str(served.attempt_no).encode()),
+        *job.rate_headers,
     ]
 
 
-async def _serve_complete(runtime: Runtime, job: Job, send: Any) -> None:
-    try:
-        served = await Failover(runtime, job).run()
-    except GatewayError as error:
-        await send_error(send, error, job.request_id)
-        return
-    state = served.opened.state
-    completion = aggregate(served.chunks, state)
+async def _serve_complete(exchange: Exchange, job: Job) -> Ending:
+    served = await Failover(exchange.runtime, job).run()
+    job.served = served
+    chunks = [chunk for _, chunk in served.opened.head] + served.chunks
+    completion = aggregate(chunks, served.opened.state)
     if completion["usage"] is None:
-        completion["usage"] = estimated_usage(job.body, state)
-    finish_event(runtime, job, served, "ok")
-    settle(runtime, job)
-    await _send_json(send, 200, served_headers(job, served, JSON), orjson.dumps(completion))
+        completion["usage"] = estimated_usage(job.body, served.opened.state)
+    finish_attempt(exchange.runtime, job, served, Outcome.OK)
+    settle(exchange.runtime, job)
+    body = exchange.codec.answer(job, completion)
+    headers = _answer_headers(exchange, served, JSON)
+    await exchange.send({"type": "http.response.start", "status": 200, "headers": headers})
+    await exchange.send({"type": "http.response.body", "body": body})
     await served.opened.finish()
+    return 200, Outcome.OK, ""
 
 
-async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: DisconnectWatcher) -> None:
+async def _serve_stream(exchange: Exchange, job: Job, watcher: DisconnectWatcher) -> Ending:
     try:
-        served = await Failover(runtime, job).run()
-    except GatewayError as error:
+        served = await Failover(exchange.runtime, job).run()
+    except GatewayError:
         watcher.responding_done = True
-        await send_error(send, error, job.request_id)
-        return
-    headers = [*served_headers(job, served, b"text/event-stream"), (b"cache-control", b"no-cache")]
-    await relay_stream(runtime, job, served, send, watcher, headers, _OpenAIEvents(job, served.opened.state))
-
-
-class StreamEncoder(Protocol):
-    """How one inbound endpoint writes a stream: its first bytes, each batch, a clean end, a cut."""
-
-    def head(self, opened: OpenAttempt) -> bytes: ...
-
-    def batch(self, batch: list[Chunk]) -> bytes: ...
-
-    def tail(self) -> bytes: ...
-
-    def error(self, broken: StreamBroken) -> bytes: ...
-
-
-class _OpenAIEvents:
-    def __init__(self, job: Job, state: StreamState) -> None:
-        self.job = job
-        self.state = state
-
-    def head(self, opened: OpenAttempt) -> bytes:
-        return b"".join(opened.head)
-
-    def batch(self, batch: list[Chunk]) -> bytes:
-        return b"".join(e for e in (self.state.client_bytes(p, c) for p, c in batch) if e is not None)
-
-    def tail(self) -> bytes:
-        if self.job.wants_usage and self.state.usage is None:
-            return _usage_event(self.job, self.state) + DONE_EVENT
-        return DONE_EVENT
-
-    def error(self, broken: StreamBroken) -> bytes:
-        return _stream_error_event(broken)
+        raise
+    job.served = served
+    encoder = exchange.codec.stream(job, served.opened.state)
+    headers = [*_answer_headers(exchange, served, SSE), (b"cache-control", b"no-cache")]
+    return await relay_stream(exchange, job, served, watcher, headers, encoder)
 
 
 async def relay_stream(
-    runtime: Runtime,
+    exchange: Exchange,
     job: Job,
     served: Served,
-    send: Any,
     watcher: DisconnectWatcher,
     headers: Headers,
     encoder: StreamEncoder,
-) -> None:
+) -> Ending:
     """Relay the rest of a served stream; a cut after content ends with the encoder's error event."""
-    opened = served.opened
+    runtime, send, opened = exchange.runtime, exchange.send, served.opened
     await send({"type": "http.response.start", "status": 200, "headers": headers})
-    outcome = "ok"
+    outcome, code = Outcome.OK, ""
     try:
         await send({"type": "http.response.body", "body": encoder.head(opened), "more_body": True})
         async for batch in read_rest(opened):
@@ -377,19 +423,20 @@ async def relay_stream(
     except StreamBroken as broken:
         # Content already reached the client: no failover is possible, and no end-of-stream marker
         # either, so a truncated answer can never pass for a complete one.
-        outcome = f"{broken.failure.value}_after_content"
+        outcome, code = after_content(broken.failure), "stream_interrupted"
         runtime.health.record_failure(opened.deployment.id, asyncio.get_running_loop().time())
         served.event.error = str(broken)[:500]
         watcher.responding_done = True
         await send({"type": "http.response.body", "body": encoder.error(broken), "more_body": False})
     except asyncio.CancelledError:
-        outcome = "client_disconnected"
+        outcome = Outcome.CLIENT_DISCONNECTED
         await opened.close()
         raise
     finally:
-        finish_event(runtime, job, served, outcome)
+        finish_attempt(runtime, job, served, outcome)
         settle(runtime, job)
     await opened.finish()
+    return 200, outcome, code
 
 
 def stream_interrupted(broken: StreamBroken) -> str:
@@ -397,11 +444,11 @@ def stream_interrupted(broken: StreamBroken) -> str:
     return f"The upstream stream was interrupted after the answer began ({broken.provider}: {broken.failure.value})."
 
 
-def _stream_error_event(broken: StreamBroken) -> bytes:
-    return b"data: " + error_body(stream_interrupted(broken), "server_error", "stream_interrupted") + b"\n\n"
+# ---------------------------------------------------------------- finishing
 
 
-def finish_event(runtime: Runtime, job: Job, served: Served, outcome: str) -> None:
+def finish_attempt(runtime: Runtime, job: Job, served: Served, outcome: Outcome) -> None:
+    """Close the served attempt's record: its outcome, latency, tokens and cost."""
     event = served.event
     event.outcome = outcome
     event.latency_ms = (time.perf_counter() - served.clock_started) * 1000
@@ -411,38 +458,74 @@ def finish_event(runtime: Runtime, job: Job, served: Served, outcome: str) -> No
     runtime.log.record(event)
 
 
-def _usage_event(job: Job, state: StreamState) -> bytes:
-    first = state.first_chunk or {}
-    chunk = {
-        "id": first.get("id", ""),
-        "object": "chat.completion.chunk",
-        "created": first.get("created", int(time.time())),
-        "model": state.target_model,
-        "choices": [],
-        "usage": estimated_usage(job.body, state),
-    }
-    return b"data: " + orjson.dumps(chunk) + b"\n\n"
+def settle(runtime: Runtime, job: Job) -> None:
+    """Correct the token estimate and count the spend of every attempt, once per request.
 
-
-async def list_models(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
-    request = _Request(scope)
-    try:
-        key = await authenticate(runtime, request.authorization)
-    except GatewayError as error:
-        await send_error(send, error, request.request_id)
+    Called on every way out (answer, error, error after content, disconnect, crash). The Redis
+    update runs as its own task: a handler being cancelled must not skip it.
+    """
+    if job.settled or not job.key.scopes:
         return
-    data = []
-    for model in runtime.config.models.values():
-        if key.allowed_models and model.name not in key.allowed_models:
-            continue
-        entry: dict[str, Any] = {"id": model.name, "object": "model", "created": 0, "owned_by": "gateway"}
-        if model.context_window:
-            entry["context_window"] = model.context_window
-        if model.max_output:
-            entry["max_output_tokens"] = model.max_output
-        # USD per million tokens, per provider serving the model (docs/providers.md).
-        pricing = [{"provider": d.provider.name, **d.price.as_json()} for d in model.deployments if d.price]
-        if pricing:
-            entry["pricing"] = pricing
-        data.append(entry)
-    await _send_json(send, 200, _headers(request.request_id), orjson.dumps({"object": "list", "data": data}))
+    job.settled = True
+    tokens, cost = spent(job.events)
+    scopes = list(job.key.scopes)
+    runtime.background(runtime.limiter.settle(scopes, job.limit_window, job.estimated_tokens, tokens, cost))
+
+
+def _finish(exchange: Exchange, status: int, outcome: Outcome, code: str) -> None:
+    """Settle, and record the request as its client saw it: once, for every request whose key was good."""
+    key, job = exchange.key, exchange.job
+    if key is None:
+        return
+    if job is not None:
+        settle(exchange.runtime, job)
+    exchange.runtime.log.record(_request_event(exchange, key, job, status, outcome, code))
+
+
+def _request_event(
+    exchange: Exchange, key: KeyInfo, job: Job | None, status: int, outcome: Outcome, code: str
+) -> RequestEvent:
+    events = job.events if job is not None else []
+    served = job.served if job is not None else None
+    prompt, completion, cost = _usage(events)
+    ttft_ms = None
+    if served is not None and served.opened.ttft is not None:
+        ttft_ms = (served.opened.started + served.opened.ttft - exchange.started) * 1000
+    return RequestEvent(
+        id=new_event_id(),
+        request_id=exchange.request.request_id,
+        started_at=exchange.started_at,
+        org_id=key.org_id,
+        key_id=key.id,
+        inbound=exchange.codec.inbound,
+        requested_model=job.requested if job is not None else "",
+        model=served.model.name if served is not None else "",
+        provider=served.opened.deployment.provider.name if served is not None else "",
+        stream=job.stream if job is not None else False,
+        status=status,
+        outcome=outcome.value,
+        error_code=code,
+        attempts=len(events),
+        failovers=sum(1 for e in events if not e.final),
+        rescued=served is not None and served.attempt_no > 1,
+        latency_ms=(time.perf_counter() - exchange.started) * 1000,
+        ttft_ms=ttft_ms,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        cost_usd=cost,
+    )
+
+
+def _usage(events: Iterable[Any]) -> tuple[int | None, int | None, float | None]:
+    prompt = completion = None
+    cost = None
+    for event in events:
+        if event.prompt_tokens is not None:
+            prompt = (prompt or 0) + event.prompt_tokens
+        if event.completion_tokens is not None:
+            completion = (completion or 0) + event.completion_tokens
+        if event.cost_usd is not None:
+            cost = (cost or 0.0) + event.cost_usd
+    return prompt, completion, cost
+
+

@@ -12,9 +12,10 @@ from typing import Any
 from django.conf import settings
 
 from gateway.upstream import google_auth
-from gateway.events.log import AttemptLog, month_spend_micros
+from gateway.events.log import EventLog, month_spend_micros
 from gateway.routing.health import HealthRegistry
-from gateway.conf.loader import ConfigFileError, GatewayConfig, load_config
+from gateway.conf.domain import ConfigFileError, GatewayConfig
+from gateway.conf.loader import load_config
 from gateway.credentials import CredentialCache
 from gateway.keys import KeyCache
 from gateway.limits import Limiter
@@ -31,7 +32,7 @@ class Runtime:
     keys: KeyCache
     credentials: CredentialCache
     limiter: Limiter
-    log: AttemptLog
+    log: EventLog
     max_body_bytes: int
     request_budget: float
     max_retry_after_wait: float
@@ -81,7 +82,7 @@ def build_runtime(config: GatewayConfig | None = None) -> Runtime:
             prefix=settings.CACHES["default"].get("KEY_PREFIX", "gw"),
             spend_source=month_spend_micros,
         ),
-        log=AttemptLog(flush_seconds=settings.GATEWAY_LOG_FLUSH_SECONDS, spool_dir=settings.GATEWAY_SPOOL_DIR),
+        log=EventLog(flush_seconds=settings.GATEWAY_LOG_FLUSH_SECONDS, spool_dir=settings.GATEWAY_SPOOL_DIR),
         max_body_bytes=settings.GATEWAY_MAX_BODY_BYTES,
         request_budget=settings.GATEWAY_REQUEST_BUDGET,
         max_retry_after_wait=settings.GATEWAY_MAX_RETRY_AFTER_WAIT,

@@ -15,7 +15,8 @@ from pathlib import Path
 import yaml
 
 from gateway.upstream.adapters import ADAPTERS
-from gateway.conf.loader import PRICE_FIELDS, ConfigFileError, Price, _Reader, price_from
+from gateway.conf.domain import PRICE_FIELDS, ConfigFileError, Price
+from gateway.conf.reader import Reader, price_from
 
 DEFAULT_PATH = Path(__file__).with_name("catalog.yaml")
 CAPABILITIES = frozenset({"tools", "vision", "json", "streaming", "assistant_prefill", "reasoning"})
@@ -66,7 +67,7 @@ def load_catalog(path: str | Path) -> Catalog:
 
 
 def parse_catalog(text: str, *, source: str = "<catalog>") -> Catalog:
-    reader = _Reader(source)
+    reader = Reader(source)
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
@@ -87,7 +88,7 @@ def parse_catalog(text: str, *, source: str = "<catalog>") -> Catalog:
     return Catalog(source=source, models=models, by_upstream=by_upstream)
 
 
-def entries(reader: _Reader, node: yaml.Node, path: str) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
+def entries(reader: Reader, node: yaml.Node, path: str) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
     """A mapping whose keys are names (models, provider kinds): each must be a string, once."""
     if not isinstance(node, yaml.MappingNode):
         raise reader.fail(node, path, "must be a mapping")
@@ -103,7 +104,7 @@ def entries(reader: _Reader, node: yaml.Node, path: str) -> list[tuple[yaml.Scal
     return items
 
 
-def _model(reader: _Reader, name: str, node: yaml.Node, path: str, owners: dict[tuple[str, str], str]) -> CatalogModel:
+def _model(reader: Reader, name: str, node: yaml.Node, path: str, owners: dict[tuple[str, str], str]) -> CatalogModel:
     """One catalog model. ``owners`` maps (kind, model id) to the catalog model that lists it."""
     allowed = {"family", "context_window", "max_output", "capabilities", "deployments"}
     fields = reader.mapping(node, path, allowed=allowed)
@@ -136,7 +137,7 @@ def _model(reader: _Reader, name: str, node: yaml.Node, path: str, owners: dict[
     )
 
 
-def _capabilities(reader: _Reader, node: yaml.Node | None, path: str) -> frozenset[str]:
+def _capabilities(reader: Reader, node: yaml.Node | None, path: str) -> frozenset[str]:
     if node is None:
         return frozenset()
     names = set()
@@ -150,7 +151,7 @@ def _capabilities(reader: _Reader, node: yaml.Node | None, path: str) -> frozens
     return frozenset(names)
 
 
-def _offer(reader: _Reader, kind: str, node: yaml.Node, path: str) -> Offer:
+def _offer(reader: Reader, kind: str, node: yaml.Node, path: str) -> Offer:
     fields = reader.mapping(node, path, allowed={"model", *PRICE_FIELDS})
     if "model" not in fields:
         raise reader.fail(node, f"{path}.model", "is required")

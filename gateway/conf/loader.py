@@ -11,152 +11,23 @@ llama-3.3-70b}``. Explicit deployments of a catalog model replace its deployment
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
 import yaml
 
+from gateway.conf.domain import (
+    DEFAULT_TIMEOUTS,
+    ConfigFileError,
+    Deployment,
+    GatewayConfig,
+    Model,
+    Price,
+    Provider,
+    Timeouts,
+)
+from gateway.conf.catalog import Catalog, CatalogModel, default_catalog
+from gateway.conf.reader import Reader, read_price
 from gateway.upstream.adapters import ADAPTERS
-
-if TYPE_CHECKING:
-    from gateway.conf.catalog import Catalog, CatalogModel
-
-DEFAULT_TIMEOUTS = {"connect": 3.0, "first_token": 20.0, "idle": 20.0, "total": 600.0}
-PRICE_FIELDS = ("input", "output", "cached_input")
-_PER_MILLION = 1_000_000
-
-
-class ConfigFileError(Exception):
-    """The gateway config is invalid. str() is one line naming file, line and field."""
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    connect: float
-    first_token: float
-    idle: float
-    total: float
-
-
-@dataclass(frozen=True, slots=True)
-class Provider:
-    name: str
-    kind: str
-    base_url: str
-    api_key: str = field(repr=False)
-    region: str | None
-    timeouts: Timeouts
-    # Format-specific settings (api_version, project, ...), checked by the adapter's validate().
-    options: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Price:
-    """List price in USD per million tokens; ``cost`` uses per-token rates computed once."""
-
-    input: float
-    output: float
-    cached_input: float | None = None
-    rates: tuple[float, float, float] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        cached = self.input if self.cached_input is None else self.cached_input
-        rates = (self.input / _PER_MILLION, cached / _PER_MILLION, self.output / _PER_MILLION)
-        object.__setattr__(self, "rates", rates)
-
-    def cost(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int) -> float:
-        """USD for one answer. Cached tokens are part of prompt_tokens, billed at the cached rate."""
-        fresh, cached, output = self.rates
-        return (prompt_tokens - cached_tokens) * fresh + cached_tokens * cached + completion_tokens * output
-
-    def as_json(self) -> dict[str, float | None]:
-        return {"input": self.input, "output": self.output, "cached_input": self.cached_input}
-
-
-@dataclass(frozen=True, slots=True)
-class Deployment:
-    """One provider serving one model. ``id`` is what health and logs are keyed by."""
-
-    id: str
-    provider: Provider
-    upstream_model: str
-    price: Price | None = None
-    # What the adapter precomputed for this deployment at load time (URL, headers, ...), if anything.
-    prepared: Any = field(default=None, compare=False, repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Model:
-    name: str
-    deployments: tuple[Deployment, ...]
-    fallbacks: tuple[str, ...]
-    context_window: int | None
-    max_output: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayConfig:
-    source: str
-    providers: dict[str, Provider]
-    models: dict[str, Model]
-
-    def deployments(self) -> list[Deployment]:
-        seen: dict[str, Deployment] = {}
-        for model in self.models.values():
-            for deployment in model.deployments:
-                seen.setdefault(deployment.id, deployment)
-        return list(seen.values())
-
-
-class _Reader:
-    """Walks the YAML node tree so that every error can name its line."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, node: yaml.Node | None, path: str, message: str) -> ConfigFileError:
-        line = f"{node.start_mark.line + 1}" if node is not None else "?"
-        return ConfigFileError(f"{self.source}:{line}: {path}: {message}")
-
-    def mapping(self, node: yaml.Node, path: str, *, allowed: set[str]) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, path, "must be a mapping")
-        items: dict[str, yaml.Node] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key not in allowed:
-                raise self.fail(
-                    key_node, f"{path}.{key}", f"unknown field (expected one of: {', '.join(sorted(allowed))})"
-                )
-            if key in items:
-                raise self.fail(key_node, f"{path}.{key}", "appears twice")
-            items[key] = value_node
-        return items
-
-    def sequence(self, node: yaml.Node, path: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, path, "must be a list")
-        return list(node.value)
-
-    def text(self, node: yaml.Node, path: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str" or not node.value.strip():
-            raise self.fail(node, path, "must be a non-empty string")
-        return str(node.value).strip()
-
-    def number(self, node: yaml.Node, path: str) -> float:
-        if isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
-            value = float(yaml.safe_load(node.value))
-            if value > 0:
-                return value
-        raise self.fail(node, path, "must be a positive number of seconds")
-
-    def integer(self, node: yaml.Node, path: str) -> int:
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int":
-            value = int(yaml.safe_load(node.value))
-            if value > 0:
-                return value
-        raise self.fail(node, path, "must be a positive integer")
 
 
 def load_config(path: str | Path) -> GatewayConfig:
@@ -169,10 +40,7 @@ def load_config(path: str | Path) -> GatewayConfig:
 
 
 def parse_config(text: str, *, source: str = "<config>", catalog: Catalog | None = None) -> GatewayConfig:
-    # Imported here: the catalog reads its YAML with this module's _Reader.
-    from gateway.conf.catalog import default_catalog
-
-    reader = _Reader(source)
+    reader = Reader(source)
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as exc:
@@ -191,7 +59,7 @@ def parse_config(text: str, *, source: str = "<config>", catalog: Catalog | None
     return GatewayConfig(source=source, providers=providers, models=models)
 
 
-def _providers(reader: _Reader, node: yaml.Node) -> dict[str, Provider]:
+def _providers(reader: Reader, node: yaml.Node) -> dict[str, Provider]:
     providers: dict[str, Provider] = {}
     for index, item in enumerate(reader.sequence(node, "providers")):
         path = f"providers[{index}]"
@@ -207,7 +75,7 @@ def _providers(reader: _Reader, node: yaml.Node) -> dict[str, Provider]:
 _PROVIDER_FIELDS = {"name", "kind", "base_url", "api_key", "api_key_env", "region", "timeout", "options"}
 
 
-def _provider(reader: _Reader, node: yaml.Node, path: str) -> Provider:
+def _provider(reader: Reader, node: yaml.Node, path: str) -> Provider:
     fields = reader.mapping(node, path, allowed=_PROVIDER_FIELDS)
     for required in ("name", "kind"):
         if required not in fields:
@@ -236,7 +104,7 @@ def _provider(reader: _Reader, node: yaml.Node, path: str) -> Provider:
 
 
 def _base_url(
-    reader: _Reader,
+    reader: Reader,
     node: yaml.Node,
     fields: dict[str, yaml.Node],
     path: str,
@@ -250,9 +118,8 @@ def _base_url(
         if not base_url.startswith(("http://", "https://")):
             raise reader.fail(fields["base_url"], f"{path}.base_url", "must start with http:// or https://")
         return base_url
-    default = getattr(ADAPTERS[kind], "default_base_url", None)
     try:
-        url = default(options, region) if default is not None else None
+        url = ADAPTERS[kind].default_base_url(options, region)
     except ValueError as exc:
         raise reader.fail(node, path, str(exc)) from None
     if url is None:
@@ -260,7 +127,7 @@ def _base_url(
     return str(url).rstrip("/")
 
 
-def _options(reader: _Reader, node: yaml.Node | None, path: str) -> dict[str, str]:
+def _options(reader: Reader, node: yaml.Node | None, path: str) -> dict[str, str]:
     if node is None:
         return {}
     if not isinstance(node, yaml.MappingNode):
@@ -273,7 +140,7 @@ def _options(reader: _Reader, node: yaml.Node | None, path: str) -> dict[str, st
     return options
 
 
-def _api_key(reader: _Reader, fields: dict[str, yaml.Node], path: str) -> str:
+def _api_key(reader: Reader, fields: dict[str, yaml.Node], path: str) -> str:
     if "api_key" in fields and "api_key_env" in fields:
         raise reader.fail(fields["api_key"], f"{path}.api_key", "give api_key or api_key_env, not both")
     if "api_key_env" in fields:
@@ -289,7 +156,7 @@ def _api_key(reader: _Reader, fields: dict[str, yaml.Node], path: str) -> str:
     return ""
 
 
-def _timeouts(reader: _Reader, node: yaml.Node | None, path: str) -> Timeouts:
+def _timeouts(reader: Reader, node: yaml.Node | None, path: str) -> Timeouts:
     values = dict(DEFAULT_TIMEOUTS)
     if node is not None:
         for key, value_node in reader.mapping(node, path, allowed=set(DEFAULT_TIMEOUTS)).items():
@@ -300,7 +167,7 @@ def _timeouts(reader: _Reader, node: yaml.Node | None, path: str) -> Timeouts:
     return timeouts
 
 
-def _models(reader: _Reader, node: yaml.Node, providers: dict[str, Provider], catalog: Catalog) -> dict[str, Model]:
+def _models(reader: Reader, node: yaml.Node, providers: dict[str, Provider], catalog: Catalog) -> dict[str, Model]:
     models: dict[str, Model] = {}
     fallback_nodes: dict[str, tuple[yaml.Node, str]] = {}
     for index, item in enumerate(reader.sequence(node, "models")):
@@ -326,7 +193,7 @@ _MODEL_FIELDS = {"name", "deployments", "fallbacks", "context_window", "catalog"
 
 
 def _model(
-    reader: _Reader, node: yaml.Node, path: str, providers: dict[str, Provider], catalog: Catalog
+    reader: Reader, node: yaml.Node, path: str, providers: dict[str, Provider], catalog: Catalog
 ) -> tuple[Model, yaml.Node | None]:
     if isinstance(node, yaml.ScalarNode):
         return _catalog_shorthand(reader, node, path, providers, catalog), None
@@ -368,7 +235,7 @@ def _model(
 
 
 def _catalog_shorthand(
-    reader: _Reader, node: yaml.Node, path: str, providers: dict[str, Provider], catalog: Catalog
+    reader: Reader, node: yaml.Node, path: str, providers: dict[str, Provider], catalog: Catalog
 ) -> Model:
     """A bare name in models: that catalog model, on every configured provider that serves it."""
     name = reader.text(node, path)
@@ -378,7 +245,7 @@ def _catalog_shorthand(
 
 
 def _catalog_reference(
-    reader: _Reader, node: yaml.Node | None, path: str, name: str, catalog: Catalog
+    reader: Reader, node: yaml.Node | None, path: str, name: str, catalog: Catalog
 ) -> CatalogModel | None:
     """``catalog: true`` (this model's name) or ``catalog: <catalog model>``; None without one."""
     if node is None:
@@ -388,7 +255,7 @@ def _catalog_reference(
     return _catalog_model(reader, node, path, reader.text(node, path), catalog)
 
 
-def _catalog_model(reader: _Reader, node: yaml.Node, path: str, name: str, catalog: Catalog) -> CatalogModel:
+def _catalog_model(reader: Reader, node: yaml.Node, path: str, name: str, catalog: Catalog) -> CatalogModel:
     entry = catalog.models.get(name)
     if entry is None:
         raise reader.fail(node, path, f"unknown catalog model {name!r}{catalog.suggest(name)}")
@@ -396,7 +263,7 @@ def _catalog_model(reader: _Reader, node: yaml.Node, path: str, name: str, catal
 
 
 def _catalog_deployments(
-    reader: _Reader,
+    reader: Reader,
     node: yaml.Node,
     path: str,
     entry: CatalogModel,
@@ -418,7 +285,7 @@ def _catalog_deployments(
 
 
 def _deployment(
-    reader: _Reader,
+    reader: Reader,
     node: yaml.Node,
     path: str,
     providers: dict[str, Provider],
@@ -451,45 +318,4 @@ def _deployment(
 
 def _prepared(deployment: Deployment) -> Deployment:
     """Let the adapter precompute what it can (URL, headers, ...), off the request path."""
-    prepare = getattr(ADAPTERS[deployment.provider.kind], "prepare", None)
-    return replace(deployment, prepared=prepare(deployment)) if prepare is not None else deployment
-
-
-def read_price(reader: _Reader, node: yaml.Node, path: str) -> Price:
-    """A ``price: {input, output, cached_input}`` mapping, USD per million tokens."""
-    return price_from(reader, node, reader.mapping(node, path, allowed=set(PRICE_FIELDS)), path)
-
-
-def price_from(reader: _Reader, node: yaml.Node, fields: dict[str, yaml.Node], path: str) -> Price:
-    for required in ("input", "output"):
-        if required not in fields:
-            raise reader.fail(node, f"{path}.{required}", "is required with a price (USD per million tokens)")
-    cached = fields.get("cached_input")
-    return Price(
-        input=_amount(reader, fields["input"], f"{path}.input"),
-        output=_amount(reader, fields["output"], f"{path}.output"),
-        cached_input=_amount(reader, cached, f"{path}.cached_input") if cached is not None else None,
-    )
-
-
-def _amount(reader: _Reader, node: yaml.Node, path: str) -> float:
-    if isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
-        value = float(yaml.safe_load(node.value))
-        if value >= 0:
-            return value
-    raise reader.fail(node, path, "must be a number of USD per million tokens, 0 or more")
-
-
-def resolve_model(config: GatewayConfig, requested: str) -> tuple[Model, Deployment | None] | None:
-    """Map a client's ``model`` to (model, pinned deployment or None); None if unknown."""
-    model = config.models.get(requested)
-    if model is not None:
-        return model, None
-    provider_name, _, rest = requested.partition("/")
-    if not rest or provider_name not in config.providers:
-        return None
-    for candidate in config.models.values():
-        for deployment in candidate.deployments:
-            if deployment.provider.name == provider_name and rest in (candidate.name, deployment.upstream_model):
-                return candidate, deployment
-    return None
+    return replace(deployment, prepared=ADAPTERS[deployment.provider.kind].prepare(deployment))

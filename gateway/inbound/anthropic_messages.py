@@ -13,38 +13,18 @@ images inside tool results are refused with a 400. OpenAI reports no matched sto
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import orjson
 
-from gateway.upstream.adapters.base import Chunk
 from gateway.errors import GatewayError
-from gateway.routing.failover import Failover, Job, Served
-from gateway.ids import random_hex
-from gateway.keys import KeyInfo
-from gateway.pipeline import (
-    JSON,
-    Headers,
-    Scope,
-    clean_request_id,
-    DisconnectWatcher,
-    finish_event,
-    send_crash,
-    stream_interrupted,
-    served_headers,
-    authenticate,
-    make_job,
-    admit,
-    settle,
-    read_body,
-    relay_stream,
-    serve,
-)
-from gateway.upstream.attempt import OpenAttempt, StreamBroken, StreamState, aggregate
+from gateway.pipeline import Headers, RequestHeaders, Scope, handle, handle_local, stream_interrupted
+from gateway.routing.failover import Job
 from gateway.runtime import Runtime
+from gateway.upstream.adapters.base import Chunk
+from gateway.upstream.attempt import OpenAttempt, StreamBroken
+from gateway.upstream.chunks import StreamState
 from gateway.usage import estimate_prompt_tokens, estimated_usage
-from gateway.validation import parse_body
 
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use",
                 "function_call": "tool_use", "content_filter": "refusal"}  # fmt: skip
@@ -54,48 +34,12 @@ ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 
-class _Inbound:
-    """The headers this endpoint reads, in one pass: the key may come as x-api-key or Bearer."""
-
-    __slots__ = ("authorization", "content_length", "request_id")
-
-    def __init__(self, scope: Scope) -> None:
-        self.authorization = b""
-        self.request_id = ""
-        self.content_length = -1
-        api_key = b""
-        for name, value in scope["headers"]:
-            if name == b"x-api-key":
-                api_key = value
-            elif name == b"authorization":
-                self.authorization = value
-            elif name == b"x-request-id":
-                self.request_id = clean_request_id(value)
-            elif name == b"content-length":
-                self.content_length = int(value) if value.isdigit() else -1
-        if api_key:
-            self.authorization = b"Bearer " + api_key
-        if not self.request_id:
-            self.request_id = random_hex()
-
-
 # ---------------------------------------------------------------- errors
 
 
 def error_body(error: GatewayError, request_id: str) -> bytes:
     kind = ERROR_TYPES.get(error.status) or ("api_error" if error.status >= 500 else "invalid_request_error")
     return orjson.dumps({"type": "error", "error": {"type": kind, "message": error.message}, "request_id": request_id})
-
-
-def _headers(request_id: str, content_type: bytes = JSON) -> Headers:
-    rid = request_id.encode()
-    return [(b"content-type", content_type), (b"x-request-id", rid), (b"request-id", rid)]
-
-
-async def send_error(send: Any, error: GatewayError, request_id: str) -> None:
-    headers = _headers(request_id) + list(error.headers)
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": error_body(error, request_id)})
 
 
 def _invalid(message: str) -> GatewayError:
@@ -406,95 +350,47 @@ def stream_error_event(broken: StreamBroken) -> bytes:
     return event(b"error", {"type": "error", "error": error})
 
 
-# ---------------------------------------------------------------- the endpoint
+# ---------------------------------------------------------------- the codec
 
 
-async def _read(runtime: Runtime, request: _Inbound, receive: Any) -> tuple[KeyInfo, dict[str, Any]]:
-    """The caller's key and the Messages body it sent; a GatewayError for either missing or bad."""
-    if not request.authorization:
-        raise GatewayError(401, "x-api-key header is required", code="missing_api_key")
-    key = await authenticate(runtime, request.authorization)
-    raw = await read_body(receive, runtime.max_body_bytes, request.content_length, runtime.body_timeout)
-    return key, parse_body(raw)
+class AnthropicMessages:
+    """Anthropic's Messages API: the key may come as x-api-key or as a Bearer token."""
+
+    inbound = "anthropic.messages"
+
+    def credential(self, request: RequestHeaders) -> bytes:
+        return b"Bearer " + request.api_key if request.api_key else request.authorization
+
+    def missing_key(self) -> GatewayError:
+        return GatewayError(401, "x-api-key header is required", code="missing_api_key")
+
+    def decode(self, body: dict[str, Any]) -> dict[str, Any]:
+        return to_openai(body)
+
+    def headers(self, request_id: str) -> Headers:
+        rid = request_id.encode()
+        return [(b"x-request-id", rid), (b"request-id", rid)]
+
+    def error_body(self, error: GatewayError, request_id: str) -> bytes:
+        return error_body(error, request_id)
+
+    def answer(self, job: Job, completion: dict[str, Any]) -> bytes:
+        return orjson.dumps(to_message(completion, job.request_id))
+
+    def stream(self, job: Job, state: StreamState) -> MessagesStream:
+        return MessagesStream(job, state)
 
 
-async def messages(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
-    request = _Inbound(scope)
-    try:
-        key, body = await _read(runtime, request, receive)
-        job = make_job(runtime, key, to_openai(body), request.request_id)
-        job.openai_sse = False
-        await admit(runtime, job)
-    except GatewayError as error:
-        await send_error(send, error, request.request_id)
-        return
-    except asyncio.CancelledError:
-        return
-    except Exception:
-        await send_crash(send, send_error, request.request_id)
-        return
-    await serve(runtime, job, receive, send, _serve_complete, _serve_stream, send_error)
+class CountTokens(AnthropicMessages):
+    """``POST /v1/messages/count_tokens``: checked like a message, answered by the gateway itself."""
+
+    inbound = "anthropic.count_tokens"
+
+    def decode(self, body: dict[str, Any]) -> dict[str, Any]:
+        return to_openai({**body, "max_tokens": 1, "stream": False})
 
 
-async def count_tokens(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
-    """``POST /v1/messages/count_tokens``, answered by the gateway itself: no upstream call.
-
-    Anthropic counts with its own tokenizer, which the gateway does not have for every provider
-    of a model; the answer is the estimate the gateway's token limits use (about 4 characters a
-    token), so a client that budgets by it stays inside those limits. The request gets the same
-    checks as a message: key, body, model and the key's allowed models.
-    """
-    request = _Inbound(scope)
-    try:
-        key, messages_body = await _read(runtime, request, receive)
-        body = to_openai({**messages_body, "max_tokens": 1, "stream": False})
-        make_job(runtime, key, body, request.request_id)
-    except GatewayError as error:
-        await send_error(send, error, request.request_id)
-        return
-    except asyncio.CancelledError:
-        return
-    except Exception:
-        await send_crash(send, send_error, request.request_id)
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": _headers(request.request_id)})
-    await send({"type": "http.response.body", "body": orjson.dumps({"input_tokens": estimate_prompt_tokens(body)})})
-
-
-def _answer_headers(job: Job, served: Served, content_type: bytes) -> Headers:
-    return [*served_headers(job, served, content_type), (b"request-id", job.request_id.encode())]
-
-
-async def _serve_complete(runtime: Runtime, job: Job, send: Any) -> None:
-    try:
-        served = await Failover(runtime, job).run()
-    except GatewayError as error:
-        await send_error(send, error, job.request_id)
-        return
-    state = served.opened.state
-    completion = aggregate(served.chunks, state)
-    if completion["usage"] is None:
-        completion["usage"] = estimated_usage(job.body, state)
-    finish_event(runtime, job, served, "ok")
-    settle(runtime, job)
-    body = orjson.dumps(to_message(completion, job.request_id))
-    await send({"type": "http.response.start", "status": 200, "headers": _answer_headers(job, served, JSON)})
-    await send({"type": "http.response.body", "body": body})
-    await served.opened.finish()
-
-
-async def _serve_stream(runtime: Runtime, job: Job, send: Any, watcher: DisconnectWatcher) -> None:
-    try:
-        served = await Failover(runtime, job).run()
-    except GatewayError as error:
-        watcher.responding_done = True
-        await send_error(send, error, job.request_id)
-        return
-    headers = [*_answer_headers(job, served, b"text/event-stream"), (b"cache-control", b"no-cache")]
-    await relay_stream(runtime, job, served, send, watcher, headers, _AnthropicEvents(job, served.opened.state))
-
-
-class _AnthropicEvents:
+class MessagesStream:
     def __init__(self, job: Job, state: StreamState) -> None:
         self.job = job
         self.state = state
@@ -503,8 +399,7 @@ class _AnthropicEvents:
     def head(self, opened: OpenAttempt) -> bytes:
         first = self.state.first_chunk or {}
         head = [self.events.start(message_id(first.get("id") or "", self.job.request_id), self.state.target_model)]
-        for chunk in opened.parsed_head:
-            head.extend(self.events.chunk(chunk))
+        head.append(self.batch(opened.head))
         return b"".join(head)
 
     def batch(self, batch: list[Chunk]) -> bytes:
@@ -515,3 +410,20 @@ class _AnthropicEvents:
 
     def error(self, broken: StreamBroken) -> bytes:
         return stream_error_event(broken)
+
+
+MESSAGES = AnthropicMessages()
+COUNT_TOKENS = CountTokens()
+
+
+async def messages(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
+    await handle(runtime, MESSAGES, scope, receive, send)
+
+
+async def count_tokens(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
+    """Anthropic counts with its own tokenizer, which the gateway does not have for every provider
+    of a model; the answer is the estimate the gateway's token limits use (about 4 characters a
+    token), so a client that budgets by it stays inside those limits."""
+    await handle_local(
+        runtime, COUNT_TOKENS, scope, receive, send, lambda job: {"input_tokens": estimate_prompt_tokens(job.body)}
+    )

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gateway.routing import router
-from gateway.upstream.adapters import gemini
-from gateway.events.log import AttemptEvent
+from gateway.upstream.adapters import ADAPTERS
+from gateway.events.records import AttemptEvent
 from gateway.ids import uuid7 as new_event_id
-from gateway.conf.loader import Deployment, Model
-from gateway.errors import AttemptError, Failure, GatewayError
+from gateway.conf.domain import Deployment, Model
+from gateway.errors import AttemptError, GatewayError
+from gateway.events.outcomes import Outcome
 from gateway.keys import KeyInfo
-from gateway.upstream.attempt import Deadlines, OpenAttempt, StreamBroken, StreamState, open_attempt, read_rest
+from gateway.upstream.attempt import Deadlines, OpenAttempt, StreamBroken, open_attempt, read_rest
+from gateway.upstream.chunks import StreamState
 from gateway.usage import charge
 
 if TYPE_CHECKING:
@@ -28,8 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_BACKOFF = (0.05, 0.25)
-_RETRYABLE = {Failure.CONNECT, Failure.SERVER_ERROR, Failure.STREAM_CUT, Failure.BAD_RESPONSE}
-_BANNED = {Failure.TIMEOUT, Failure.STALL}
+_RETRYABLE = {Outcome.CONNECT, Outcome.SERVER_ERROR, Outcome.STREAM_CUT, Outcome.BAD_RESPONSE}
+_BANNED = {Outcome.TIMEOUT, Outcome.STALL}
 
 
 @dataclass
@@ -46,24 +48,23 @@ class Job:
     model: Model
     pinned: Deployment | None
     budget_until: float
-    # False when the endpoint re-encodes chunks itself (the Anthropic-compatible one).
-    openai_sse: bool = True
     estimated_tokens: int = 0
     limit_window: int = 0  # the limiter minute charged with the estimate
     rate_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     # Every attempt event recorded for this request: what settling charges.
     events: list[AttemptEvent] = field(default_factory=list)
     settled: bool = False
-    _foreign_body: dict[str, Any] | None = field(default=None, repr=False)
+    served: Served | None = None
+    # The body as each adapter's upstream_body hook shaped it, computed once per hook.
+    _bodies: dict[Any, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def body_for(self, deployment: Deployment) -> dict[str, Any]:
-        """The body as this deployment's adapter should see it: Gemini's thought signatures ride
-        in tool call ids the gateway minted, and only Gemini may get them back."""
-        if deployment.provider.kind in gemini.KINDS:
-            return self.body
-        if self._foreign_body is None:
-            self._foreign_body = gemini.without_signatures(self.body)
-        return self._foreign_body
+        """The body as this deployment's adapter should see it."""
+        shape = ADAPTERS[deployment.provider.kind].upstream_body
+        body = self._bodies.get(shape)
+        if body is None:
+            body = self._bodies[shape] = shape(self.body)
+        return body
 
 
 @dataclass
@@ -135,7 +136,7 @@ class Failover:
             allowed = self._after_failure(deployment, result, tried)
             if allowed is not None:
                 retries.append(allowed)
-            if result.failure is Failure.CONTEXT_LENGTH:
+            if result.failure is Outcome.CONTEXT_LENGTH:
                 return None
         return None
 
@@ -150,22 +151,22 @@ class Failover:
             health.record_failure(deployment.id, now)
             return None
         tried.add(deployment.id)
-        if failure is Failure.RATE_LIMITED:
+        if failure is Outcome.RATE_LIMITED:
             wait = health.record_rate_limited(deployment.id, now, error.retry_after)
             if wait <= self.runtime.max_retry_after_wait:
                 return _Retry(deployment, wait)
             return None
-        if failure is Failure.MISCONFIGURED:
+        if failure is Outcome.MISCONFIGURED:
             health.record_failure(deployment.id, now, misconfigured=error.message)
             return None
-        if failure is Failure.UNSUPPORTED:
+        if failure is Outcome.UNSUPPORTED:
             health.record_neutral(deployment.id)
             return None
-        if failure is Failure.CONTEXT_LENGTH:
+        if failure is Outcome.CONTEXT_LENGTH:
             health.record_neutral(deployment.id)
             self.context_error = error
             return None
-        if failure is Failure.CLIENT_ERROR:
+        if failure is Outcome.CLIENT_ERROR:
             health.record_neutral(deployment.id)
             raise GatewayError(
                 error.status or 400,
@@ -192,12 +193,7 @@ class Failover:
             total=min(now + timeouts.total, job.budget_until),
             idle=timeouts.idle,
         )
-        state = StreamState(
-            target_model=model.name,
-            wants_usage=job.wants_usage,
-            choices=job.choices,
-            relay=job.stream and job.openai_sse,
-        )
+        state = StreamState(target_model=model.name, choices=job.choices)
         event = self._event(deployment, model, attempt_no)
         try:
             opened = await open_attempt(self.runtime.transport, deployment, job.body_for(deployment), state, deadlines)
@@ -279,7 +275,7 @@ class Failover:
     def _final_error(self) -> GatewayError:
         name = self.job.model.name
         if self.context_error is not None and all(
-            e.failure in (Failure.CONTEXT_LENGTH, Failure.RATE_LIMITED, Failure.MISCONFIGURED) for e in self.errors
+            e.failure in (Outcome.CONTEXT_LENGTH, Outcome.RATE_LIMITED, Outcome.MISCONFIGURED) for e in self.errors
         ):
             error = self.context_error
             return GatewayError(
@@ -287,10 +283,11 @@ class Failover:
                 error.message,
                 code=error.code or "context_length_exceeded",
                 param=error.param or "messages",
+                outcome=Outcome.CONTEXT_LENGTH,
             )
         if not self.errors:
             return self._nothing_available(name)
-        if all(e.failure is Failure.UNSUPPORTED for e in self.errors):
+        if all(e.failure is Outcome.UNSUPPORTED for e in self.errors):
             # No deployment could express the request: the client must change it.
             first = self.errors[0]
             return GatewayError(
@@ -299,17 +296,19 @@ class Failover:
                 type=first.error_type or "invalid_request_error",
                 code=first.code,
                 param=first.param,
+                outcome=Outcome.UNSUPPORTED,
             )
         # The client learns which provider failed and how; the upstream's own text (addresses,
         # hosts, echoed input) stays in the attempt log and the server log.
         last = f"{self.failed_on[-1]}: {self.errors[-1].failure.value}" if self.failed_on else "unknown"
         summary = f"all {self.attempts} upstream attempts for model {name!r} failed; last error: {last}"
         log.info("request %s: %s (%s)", self.job.request_id, summary, self.errors[-1].message)
-        if all(e.failure is Failure.RATE_LIMITED for e in self.errors):
+        if all(e.failure is Outcome.RATE_LIMITED for e in self.errors):
             return self._rate_limited(name, summary)
         if all(e.failure in _BANNED for e in self.errors):
-            return GatewayError(504, summary, type="server_error", code="upstream_timeout")
-        return GatewayError(502, summary, type="server_error", code="upstream_error")
+            return GatewayError(504, summary, type="server_error", code="upstream_timeout", outcome=Outcome.TIMEOUT)
+        last_failure = self.errors[-1].failure
+        return GatewayError(502, summary, type="server_error", code="upstream_error", outcome=last_failure)
 
     def _nothing_available(self, name: str) -> GatewayError:
         health = self.runtime.health
@@ -319,7 +318,11 @@ class Failover:
         if cooldowns and min(cooldowns) > now:
             return self._rate_limited(name, f"every deployment of model {name!r} is rate-limited upstream")
         return GatewayError(
-            503, f"no healthy deployment for model {name!r}", type="server_error", code="no_healthy_deployment"
+            503,
+            f"no healthy deployment for model {name!r}",
+            type="server_error",
+            code="no_healthy_deployment",
+            outcome=Outcome.NO_DEPLOYMENT,
         )
 
     def _rate_limited(self, name: str, message: str) -> GatewayError:
@@ -328,7 +331,12 @@ class Failover:
         now = self.loop.time()
         wait = max(1, int(min(health.get(d.id).cooldown_until for d in deployments) - now + 0.999))
         return GatewayError(
-            429, message, type="requests", code="rate_limit_exceeded", headers=((b"retry-after", str(wait).encode()),)
+            429,
+            message,
+            type="requests",
+            code="rate_limit_exceeded",
+            headers=((b"retry-after", str(wait).encode()),),
+            outcome=Outcome.RATE_LIMITED,
         )
 
 
@@ -340,8 +348,8 @@ def _may_fit(tier: Model, original: Model) -> bool:
 
 
 async def _collect(opened: OpenAttempt) -> list[dict[str, Any]]:
-    """Non-streaming: read the whole answer inside the attempt, so a cut is still retryable."""
-    chunks = list(opened.parsed_head)
+    """Non-streaming: read the rest of the answer inside the attempt, so a cut is still retryable."""
+    chunks: list[dict[str, Any]] = []
     async for batch in read_rest(opened):
         chunks.extend(chunk for _, chunk in batch)
     return chunks

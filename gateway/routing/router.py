@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.routing.health import HealthRegistry
-from gateway.conf.loader import Deployment
+from gateway.conf.domain import Deployment
 
 
 def plan(

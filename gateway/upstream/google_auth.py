@@ -21,10 +21,11 @@ from google.auth import exceptions as google_exceptions
 from google.auth.transport.urllib3 import Request
 from google.oauth2 import service_account
 
-from gateway.errors import AttemptError, Failure
+from gateway.errors import AttemptError
+from gateway.events.outcomes import Outcome
 
 if TYPE_CHECKING:
-    from gateway.conf.loader import GatewayConfig
+    from gateway.conf.domain import GatewayConfig
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,9 @@ class TokenSource:
             try:
                 return self._mint()
             except google_exceptions.RefreshError as exc:
-                raise AttemptError(Failure.MISCONFIGURED, f"Vertex AI token refused: {_short(exc)}") from None
+                raise AttemptError(Outcome.MISCONFIGURED, f"Vertex AI token refused: {_short(exc)}") from None
             except google_exceptions.TransportError as exc:
-                raise AttemptError(Failure.CONNECT, f"cannot reach the OAuth token endpoint: {_short(exc)}") from None
+                raise AttemptError(Outcome.CONNECT, f"cannot reach the OAuth token endpoint: {_short(exc)}") from None
 
     def _refresh_in_background(self) -> None:
         with self._flag_lock:

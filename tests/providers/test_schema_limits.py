@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.upstream.adapters import anthropic, bedrock, gemini
+from gateway.upstream.adapters import anthropic, bedrock, gemini, gemini_schema
 from gateway.upstream.adapters.schema_limits import (
     CODE,
     MAX_SCHEMA_DEPTH,
@@ -16,7 +16,8 @@ from gateway.upstream.adapters.schema_limits import (
     MAX_SCHEMA_TEXT,
     SchemaBudget,
 )
-from gateway.conf.loader import Deployment, parse_config
+from gateway.conf.domain import Deployment
+from gateway.conf.loader import parse_config
 from gateway.errors import AttemptError, GatewayError
 
 
@@ -113,7 +114,7 @@ def test_the_budget_is_shared_by_a_requests_schemas() -> None:
 # ---------------------------------------------------------------- Gemini's converter
 
 
-class CountingConverter(gemini.SchemaConverter):
+class CountingConverter(gemini_schema.SchemaConverter):
     def __init__(self, root: dict[str, Any]) -> None:
         super().__init__(root, "tools[0].function.parameters", SchemaBudget())
         self.typed = 0
@@ -146,7 +147,7 @@ def test_a_ref_with_a_description_beside_it_keeps_that_description() -> None:
         },
         "$defs": {"place": {"type": "object", "description": "A place", "properties": {"city": {"type": "string"}}}},
     }
-    converted = gemini.SchemaConverter(schema).convert(schema, "parameters")
+    converted = gemini_schema.SchemaConverter(schema).convert(schema, "parameters")
     assert converted["properties"]["home"]["description"] == "Where I live"
     assert converted["properties"]["work"]["description"] == "A place"
     assert converted["properties"]["home"]["properties"] is converted["properties"]["work"]["properties"]

@@ -17,7 +17,7 @@ from accounts.services import create_api_key, create_organization
 from gateway.asgi import GatewayApp
 from gateway.routing.health import HealthRegistry
 from gateway.conf.loader import parse_config
-from gateway.models import Attempt
+from monitoring.models import Attempt
 from gateway.runtime import Runtime, build_runtime
 from simulator.harness import SimulatorServer
 from tests.live import LiveServer

@@ -30,12 +30,13 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from gateway.upstream.adapters import schema_limits
-from gateway.upstream.adapters.base import Chunk, UpstreamRequest
+from gateway.upstream.adapters.base import BaseAdapter, Chunk, UpstreamRequest
 from gateway.upstream.adapters.openai import parse_retry_after
-from gateway.errors import AttemptError, Failure, redact
+from gateway.errors import AttemptError, Inexpressible, redact
+from gateway.events.outcomes import Outcome
 
 if TYPE_CHECKING:
-    from gateway.conf.loader import Deployment, Provider
+    from gateway.conf.domain import Deployment, Provider
 
 DEFAULT_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
@@ -60,9 +61,8 @@ _EMPTY_SCHEMA = {"type": "object", "properties": {}}
 # ---------------------------------------------------------------- request
 
 
-def _bad(message: str, param: str) -> AttemptError:
-    # CLIENT_ERROR: the failover loop stops and the client gets this 400 as it is.
-    return AttemptError(Failure.CLIENT_ERROR, message, status=400, param=param, error_type="invalid_request_error")
+def _bad(message: str, param: str) -> Inexpressible:
+    return Inexpressible(message, param=param)
 
 
 def build_request(deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
@@ -305,22 +305,22 @@ def classify_error(deployment: Deployment, status: int, body: bytes, headers: An
     message = redact(message or f"HTTP {status}", deployment.provider.api_key)
     failure = _failure(status, error_type, message)
     error = AttemptError(failure, message, status=status, error_type=error_type)
-    if failure is Failure.RATE_LIMITED:
+    if failure is Outcome.RATE_LIMITED:
         error.retry_after = parse_retry_after(headers)
     return error
 
 
-def _failure(status: int, error_type: str | None, message: str) -> Failure:
+def _failure(status: int, error_type: str | None, message: str) -> Outcome:
     if status == 429 or error_type == "rate_limit_error":
-        return Failure.RATE_LIMITED
+        return Outcome.RATE_LIMITED
     if status in (401, 402, 403, 404) or error_type in _MISCONFIGURED_TYPES:
-        return Failure.MISCONFIGURED
+        return Outcome.MISCONFIGURED
     if 400 <= status < 500 and status != 408 and error_type != "overloaded_error":
         lowered = message.lower()
         if any(marker in lowered for marker in _CONTEXT_MARKERS):
-            return Failure.CONTEXT_LENGTH
-        return Failure.CLIENT_ERROR
-    return Failure.SERVER_ERROR
+            return Outcome.CONTEXT_LENGTH
+        return Outcome.CLIENT_ERROR
+    return Outcome.SERVER_ERROR
 
 
 def _error_details(body: bytes) -> tuple[str | None, str]:
@@ -511,9 +511,9 @@ def parse_completion(deployment: Deployment, body: bytes) -> dict[str, Any]:
     try:
         message = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise AttemptError(Failure.BAD_RESPONSE, f"{deployment.provider.name} sent an unreadable answer") from None
+        raise AttemptError(Outcome.BAD_RESPONSE, f"{deployment.provider.name} sent an unreadable answer") from None
     if not isinstance(message, dict) or not isinstance(message.get("content"), list):
-        raise AttemptError(Failure.BAD_RESPONSE, f"{deployment.provider.name} sent an answer without content")
+        raise AttemptError(Outcome.BAD_RESPONSE, f"{deployment.provider.name} sent an answer without content")
     texts: list[str] = []
     calls: list[dict[str, Any]] = []
     for block in message["content"]:
@@ -559,7 +559,7 @@ def default_base_url(options: dict[str, str], region: str | None) -> str:
     return "https://api.anthropic.com/v1"
 
 
-class _AnthropicAdapter:
+class _AnthropicAdapter(BaseAdapter):
     validate = staticmethod(validate)
     default_base_url = staticmethod(default_base_url)
     build_request = staticmethod(build_request)

@@ -16,7 +16,7 @@ from gateway.upstream.adapters.openai import ProfiledAdapter
 from gateway.upstream.profiles import OPENAI_ONLY, REASONING_RULE, Profile
 
 if TYPE_CHECKING:
-    from gateway.conf.loader import Provider
+    from gateway.conf.domain import Provider
 
 # The latest GA version of the deployment-based data-plane inference API.
 DEFAULT_API_VERSION = "2024-10-21"

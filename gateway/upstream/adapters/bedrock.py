@@ -45,13 +45,14 @@ from botocore.utils import percent_encode
 import orjson
 
 from gateway.upstream.adapters import schema_limits
-from gateway.upstream.adapters.base import Chunk, UpstreamRequest
+from gateway.upstream.adapters.base import BaseAdapter, Chunk, UpstreamRequest
 from gateway.upstream.adapters.openai import parse_retry_after
-from gateway.errors import AttemptError, Failure, redact
+from gateway.errors import AttemptError, Inexpressible, redact
+from gateway.events.outcomes import Outcome
 from gateway.ids import random_hex
 
 if TYPE_CHECKING:
-    from gateway.conf.loader import Deployment, Provider
+    from gateway.conf.domain import Deployment, Provider
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ def target_for(deployment: Deployment) -> Target:
         # A provider built without validate() (tests, tools): resolve once, here.
         problem = validate(provider)
         if problem is not None:
-            raise AttemptError(Failure.MISCONFIGURED, f"{provider.name}: {problem}")
+            raise AttemptError(Outcome.MISCONFIGURED, f"{provider.name}: {problem}")
         credentials = _CREDENTIALS[id(provider)][1]
     # One path segment, every reserved character encoded, as botocore renders {modelId}: the ':'
     # of a versioned id and the '/' of an inference-profile ARN become %3A and %2F.
@@ -289,10 +290,8 @@ def sign(target: Target, content: bytes, headers: dict[str, str]) -> dict[str, s
     return request.headers
 
 
-def client_error(message: str, param: str | None, code: str = "invalid_value") -> AttemptError:
-    return AttemptError(
-        Failure.CLIENT_ERROR, message, status=400, param=param, code=code, error_type="invalid_request_error"
-    )
+def client_error(message: str, param: str | None, code: str = "invalid_value") -> Inexpressible:
+    return Inexpressible(message, param=param, code=code)
 
 
 def translate(body: dict[str, Any], model: str = "") -> dict[str, Any]:
@@ -552,18 +551,18 @@ def _placeholders(history_tools: list[str]) -> list[dict[str, Any]]:
 def classify_error(deployment: Deployment, status: int, body: bytes, headers: Any) -> AttemptError:
     kind, message = _error_details(status, body, headers)
     message = redact(f"{kind}: {message}" if message else f"{kind} (HTTP {status})", *_secrets(deployment))
-    error = AttemptError(Failure.SERVER_ERROR, message, status=status, code=kind)
+    error = AttemptError(Outcome.SERVER_ERROR, message, status=status, code=kind)
     if kind in _SERVER_ERRORS or status >= 500 or status == 408:
         return error
     if kind in ("ThrottlingException", "ServiceQuotaExceededException") or status == 429:
-        error.failure = Failure.RATE_LIMITED
+        error.failure = Outcome.RATE_LIMITED
         error.retry_after = parse_retry_after(headers)
     elif kind in _MISCONFIGURED or status in (401, 403, 404):
-        error.failure = Failure.MISCONFIGURED
+        error.failure = Outcome.MISCONFIGURED
     elif any(marker in message.lower() for marker in _CONTEXT_MARKERS):
-        error.failure, error.code, error.param = Failure.CONTEXT_LENGTH, "context_length_exceeded", "messages"
+        error.failure, error.code, error.param = Outcome.CONTEXT_LENGTH, "context_length_exceeded", "messages"
     elif 400 <= status < 500:
-        error.failure, error.error_type = Failure.CLIENT_ERROR, "invalid_request_error"
+        error.failure, error.error_type = Outcome.CLIENT_ERROR, "invalid_request_error"
     return error
 
 
@@ -819,7 +818,7 @@ def parse_completion(deployment: Deployment, body: bytes) -> dict[str, Any]:
         answer = orjson.loads(body)
         blocks = answer["output"]["message"]["content"]
     except (orjson.JSONDecodeError, KeyError, TypeError):
-        raise AttemptError(Failure.BAD_RESPONSE, f"{deployment.provider.name} sent an unreadable answer") from None
+        raise AttemptError(Outcome.BAD_RESPONSE, f"{deployment.provider.name} sent an unreadable answer") from None
     texts, calls = [], []
     for block in blocks:
         if "text" in block:
@@ -845,7 +844,7 @@ def default_base_url(options: dict[str, str], region: str | None) -> str | None:
     return f"https://bedrock-runtime.{region}.amazonaws.com" if region else None
 
 
-class _BedrockAdapter:
+class _BedrockAdapter(BaseAdapter):
     validate = staticmethod(validate)
     default_base_url = staticmethod(default_base_url)
     build_request = staticmethod(build_request)

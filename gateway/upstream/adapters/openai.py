@@ -8,9 +8,6 @@ costs the same body copy as a plain pass-through plus the few field moves its pr
 from __future__ import annotations
 
 import email.utils
-import hashlib
-import re
-import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,17 +16,17 @@ from urllib.parse import quote
 
 import orjson
 
-from gateway.upstream.adapters.base import Adapter, Chunk, UpstreamRequest
-from gateway.errors import AttemptError, Failure, redact
+from gateway.upstream.adapters.base import BaseAdapter, Chunk, UpstreamRequest
+from gateway.errors import AttemptError, Inexpressible, redact
+from gateway.events.outcomes import Outcome
 from gateway.upstream.profiles import PROFILES, Profile, parse_param_list
 from gateway.upstream.sse import DONE, SSEParser
+from gateway.upstream.tool_ids import short_tool_id, with_tool_ids
 
 if TYPE_CHECKING:
-    from gateway.conf.loader import Deployment, Provider
+    from gateway.conf.domain import Deployment, Provider
 
 MAX_RETRY_AFTER = 3600.0
-_SHORT_ID = re.compile(r"[A-Za-z0-9]{9}")
-_BASE62 = string.digits + string.ascii_letters
 _CONTEXT_MARKERS = ("context_length_exceeded", "maximum context length", "context window", "too many tokens")
 
 
@@ -122,13 +119,10 @@ def _reshape(wire: Wire, payload: dict[str, Any]) -> None:
     if not wire.multiple_choices:
         choices = payload.pop("n", None)
         if isinstance(choices, int) and choices > 1:
-            raise AttemptError(
-                Failure.CLIENT_ERROR,
+            raise Inexpressible(
                 f"Provider {wire.provider!r} cannot return more than one choice: send n=1.",
-                status=400,
                 code="unsupported_parameter",
                 param="n",
-                error_type="invalid_request_error",
             )
     if not wire.message_names and any("name" in message for message in payload["messages"]):
         payload["messages"] = [_without_name(message) for message in payload["messages"]]
@@ -140,34 +134,6 @@ def _reshape(wire: Wire, payload: dict[str, Any]) -> None:
         payload["temperature"] = limit
 
 
-def short_tool_id(value: Any) -> Any:
-    """A 9-character letters-and-digits id for ``value``; always the same one for the same value."""
-    if not isinstance(value, str) or _SHORT_ID.fullmatch(value):
-        return value
-    number = int.from_bytes(hashlib.sha256(value.encode()).digest()[:8], "big")
-    letters = []
-    for _ in range(9):
-        number, digit = divmod(number, 62)
-        letters.append(_BASE62[digit])
-    return "".join(letters)
-
-
-def with_tool_ids(message: Any, rename: Callable[[Any], Any]) -> Any:
-    """``message`` with every tool call id in it (calls and result) passed through ``rename``."""
-    if not isinstance(message, dict) or not ("tool_calls" in message or "tool_call_id" in message):
-        return message
-    message = dict(message)
-    if "tool_call_id" in message:
-        message["tool_call_id"] = rename(message["tool_call_id"])
-    calls = message.get("tool_calls")
-    if isinstance(calls, list):
-        message["tool_calls"] = [
-            {**call, "id": rename(call.get("id"))} if isinstance(call, dict) and "id" in call else call
-            for call in calls
-        ]
-    return message
-
-
 def _without_name(message: Any) -> Any:
     if isinstance(message, dict) and "name" in message:
         return {key: value for key, value in message.items() if key != "name"}
@@ -177,16 +143,16 @@ def _without_name(message: Any) -> Any:
 def classify_error(deployment: Deployment, status: int, body: bytes, headers: Any) -> AttemptError:
     message, code, error_type, param = _error_details(body)
     message = redact(message or f"HTTP {status}", deployment.provider.api_key)
-    error = AttemptError(Failure.SERVER_ERROR, message, status=status, code=code, param=param, error_type=error_type)
+    error = AttemptError(Outcome.SERVER_ERROR, message, status=status, code=code, param=param, error_type=error_type)
     if status == 429:
-        error.failure = Failure.RATE_LIMITED
+        error.failure = Outcome.RATE_LIMITED
         error.retry_after = parse_retry_after(headers)
     elif status in (401, 403, 404):
-        error.failure = Failure.MISCONFIGURED
+        error.failure = Outcome.MISCONFIGURED
     elif 400 <= status < 500 and status != 408:
         lowered = f"{code or ''} {message}".lower()
         context = any(marker in lowered for marker in _CONTEXT_MARKERS)
-        error.failure = Failure.CONTEXT_LENGTH if context else Failure.CLIENT_ERROR
+        error.failure = Outcome.CONTEXT_LENGTH if context else Outcome.CLIENT_ERROR
     return error
 
 
@@ -280,13 +246,13 @@ def parse_completion(deployment: Deployment, body: bytes) -> dict[str, Any]:
     try:
         completion = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise AttemptError(Failure.BAD_RESPONSE, f"{deployment.provider.name} sent an unreadable answer") from None
+        raise AttemptError(Outcome.BAD_RESPONSE, f"{deployment.provider.name} sent an unreadable answer") from None
     if not isinstance(completion, dict) or not isinstance(completion.get("choices"), list):
-        raise AttemptError(Failure.BAD_RESPONSE, f"{deployment.provider.name} sent an answer without choices")
+        raise AttemptError(Outcome.BAD_RESPONSE, f"{deployment.provider.name} sent an answer without choices")
     return completion
 
 
-class ProfiledAdapter:
+class ProfiledAdapter(BaseAdapter):
     """The OpenAI wire format for one provider kind, shaped by its profile."""
 
     classify_error = staticmethod(classify_error)
@@ -295,38 +261,29 @@ class ProfiledAdapter:
     parse_completion = staticmethod(parse_completion)
 
     def __init__(self, profile: Profile, check: Callable[[Provider], str | None] | None = None) -> None:
-        self.profile = profile
+        self.profile = self.wire_profile = profile
         self._check = check
 
     def validate(self, provider: Provider) -> str | None:
-        problem = self.profile.check_options(provider.options)
+        problem = self.wire_profile.check_options(provider.options)
         if problem is None and self._check is not None:
             problem = self._check(provider)
         return problem
 
     def default_base_url(self, options: dict[str, str], region: str | None) -> str | None:
-        problem = self.profile.check_options(options)  # a misspelt option explains a missing one
+        problem = self.wire_profile.check_options(options)  # a misspelt option explains a missing one
         if problem is not None:
             raise ValueError(problem)
-        return self.profile.default_base_url(options)
+        return self.wire_profile.default_base_url(options)
 
     def prepare(self, deployment: Deployment) -> Wire:
-        return prepare(self.profile, deployment)
+        return prepare(self.wire_profile, deployment)
 
     def build_request(self, deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
         wire = deployment.prepared
         if not isinstance(wire, Wire):
-            wire = prepare(self.profile, deployment)
+            wire = prepare(self.wire_profile, deployment)
         return build_upstream(wire, deployment, body)
 
 
 ADAPTER = ProfiledAdapter(PROFILES["openai"])
-
-
-def profiled_adapters() -> dict[str, Adapter]:
-    """Every other OpenAI-compatible kind (``openai`` itself is ADAPTER), and Azure."""
-    from gateway.upstream.adapters import azure  # azure builds on this module
-
-    adapters: dict[str, Adapter] = {kind: ProfiledAdapter(p) for kind, p in PROFILES.items() if kind != "openai"}
-    adapters["azure"] = azure.ADAPTER
-    return adapters

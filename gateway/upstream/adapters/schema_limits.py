@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.errors import GatewayError
+from gateway.errors import Inexpressible
 
 MAX_SCHEMA_NODES = 20_000
 MAX_SCHEMA_TEXT = 1_000_000
@@ -27,31 +27,31 @@ MAX_SCHEMA_DEPTH = 64
 CODE = "schema_too_large"
 
 
-def too_many_nodes(where: str) -> GatewayError:
+def too_many_nodes(where: str) -> Inexpressible:
     return _refused(
         where, f"the schema expands to more than {MAX_SCHEMA_NODES:,} nodes; the limit is {MAX_SCHEMA_NODES:,}"
     )
 
 
-def too_deep(where: str) -> GatewayError:
+def too_deep(where: str) -> Inexpressible:
     return _refused(
         where, f"the schema nests deeper than {MAX_SCHEMA_DEPTH} levels; the limit is {MAX_SCHEMA_DEPTH} levels"
     )
 
 
-def too_much_text(where: str) -> GatewayError:
+def too_much_text(where: str) -> Inexpressible:
     return _refused(
         where,
         f"the schema expands to more than {MAX_SCHEMA_TEXT:,} characters of text; the limit is {MAX_SCHEMA_TEXT:,}",
     )
 
 
-def _refused(where: str, problem: str) -> GatewayError:
-    return GatewayError(400, f"{where}: {problem} (for all of a request's schemas together)", code=CODE, param=where)
+def _refused(where: str, problem: str) -> Inexpressible:
+    return Inexpressible(f"{where}: {problem} (for all of a request's schemas together)", code=CODE, param=where)
 
 
 class SchemaBudget:
-    """What one request's schemas have used so far; over a cap, GatewayError(400) naming it."""
+    """What one request's schemas have used so far; over a cap, Inexpressible naming it."""
 
     __slots__ = ("nodes", "text")
 
@@ -93,7 +93,7 @@ class SchemaBudget:
 
 def check_forwarded(body: dict[str, Any]) -> None:
     """For adapters that send the request's schemas as they are: its tools' parameters and its
-    response format's schema, checked as one request; GatewayError(400) over a cap."""
+    response format's schema, checked as one request; Inexpressible over a cap."""
     budget = SchemaBudget()
     tools = body.get("tools")
     if isinstance(tools, list):

@@ -9,7 +9,7 @@ import pytest
 
 from gateway.upstream.adapters import bedrock
 from gateway.upstream.adapters.base import Chunk
-from gateway.conf.loader import Deployment
+from gateway.conf.domain import Deployment
 from simulator.eventstream import encode_frame, event_frame
 from simulator.harness import SimulatorServer
 from tests.providers.bedrock.conftest import PROFILE_ID, signed_post

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gateway.upstream.adapters import bedrock
-from gateway.conf.loader import ConfigFileError, parse_config
+from gateway.conf.domain import ConfigFileError
+from gateway.conf.loader import parse_config
 
 
 def config(provider: str) -> str:

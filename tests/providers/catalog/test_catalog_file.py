@@ -6,7 +6,7 @@ import pytest
 
 from gateway.upstream.adapters import ADAPTERS
 from gateway.conf.catalog import CAPABILITIES, default_catalog, parse_catalog
-from gateway.conf.loader import ConfigFileError
+from gateway.conf.domain import ConfigFileError
 
 NAMED_IN_THE_ISSUE = [
     "gpt-4o",

@@ -6,7 +6,8 @@ import orjson
 import pytest
 
 from gateway.upstream.adapters import ADAPTERS
-from gateway.conf.loader import ConfigFileError, GatewayConfig, parse_config
+from gateway.conf.domain import ConfigFileError, GatewayConfig
+from gateway.conf.loader import parse_config
 
 
 def load(providers: str, model: str = "m") -> GatewayConfig:
