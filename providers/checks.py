@@ -1,4 +1,4 @@
-"""The operator's providers as organisations see them, and the one cheap call that tests a key.
+"""The one cheap call that tests an organisation's key for one of the operator's providers.
 
 Organisations bring keys for providers the operator configured (by provider *name*), never URLs:
 the test call goes to the configured base_url only, so a user cannot point the server anywhere.
@@ -8,55 +8,29 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
-from django.conf import settings
 
-from gateway.upstream.adapters import ADAPTERS
-from gateway.conf.loader import ConfigFileError, Deployment, GatewayConfig, Provider, load_config
+from gateway.conf.domain import Deployment, GatewayConfig, Provider
 from gateway.credentials import key_problem
 from gateway.errors import AttemptError, redact
+from gateway.upstream.adapters import ADAPTERS
+from providers.configured import gateway_config
 
 log = logging.getLogger(__name__)
 
 TEST_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_MESSAGE = 300
 _MAX_BODY = 4096
-# Names as the gateway config allows them (no '/'), printable, without surrounding spaces.
-PROVIDER_NAME_RE = re.compile(r"^[^/\s\x00-\x1f\x7f](?:[^/\x00-\x1f\x7f]{0,98}[^/\s\x00-\x1f\x7f])?$")
 
 
 @dataclass(frozen=True)
 class CheckResult:
     ok: bool
     message: str
-
-
-def gateway_config() -> GatewayConfig | None:
-    """The gateway config, or None when GATEWAY_CONFIG is unset or unreadable."""
-    if not settings.GATEWAY_CONFIG:
-        return None
-    try:
-        return load_config(settings.GATEWAY_CONFIG)
-    except (ConfigFileError, OSError):
-        return None
-
-
-def configured_provider_names() -> list[str] | None:
-    """Provider names an organisation may bring keys for, or None when no config is readable."""
-    config = gateway_config()
-    return None if config is None else sorted(config.providers)
-
-
-def credential_problem(provider_name: str) -> str | None:
-    """Why an organisation's own key for this configured provider could never apply, or None."""
-    config = gateway_config()
-    provider = config.providers.get(provider_name) if config is not None else None
-    return key_problem(provider) if provider is not None else None
 
 
 def check_secret(*, provider_name: str, secret: str, transport: httpx.BaseTransport | None = None) -> CheckResult:
@@ -104,11 +78,10 @@ _Request = tuple[str, str, dict[str, str], bytes | None, Deployment | None]
 def _models_request(provider: Provider) -> _Request | None:
     """GET {base_url}/models for OpenAI-style providers whose chat path sits beside /models."""
     adapter = ADAPTERS.get(provider.kind)
-    profile = getattr(adapter, "profile", None)
-    if profile is None or profile.path != "/chat/completions":
+    if adapter is None or adapter.profile is None or adapter.profile.path != "/chat/completions":
         return None
     probe = Deployment(id=f"{provider.name}/models", provider=provider, upstream_model="models")
-    headers = dict(adapter.prepare(probe).headers)  # type: ignore[union-attr]
+    headers = dict(adapter.prepare(probe).headers)
     headers.pop("content-type", None)
     headers["accept"] = "application/json"
     return "GET", f"{provider.base_url}/models", headers, None, None

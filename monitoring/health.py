@@ -17,15 +17,17 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.providers import gateway_config
-from gateway.models import Attempt
+from gateway.events.outcomes import Kind, Outcome, kind_of
+from monitoring.models import Attempt
+from providers.configured import gateway_config
 
 SOURCE = "attempt_log"
 WINDOW = timedelta(minutes=5)
 LOOKBACK = timedelta(hours=24)
 MAX_DEPLOYMENTS = 500
-# Outcomes that say nothing about the deployment's health (the client's doing, or ours).
-NEUTRAL = ("client_error", "context_length", "cancelled", "client_disconnected")
+# Health display counts a rate limit as a failure (the breaker only cools down on one); any
+# outcome this vocabulary does not know is a failure too.
+NOT_FAILURES = tuple(sorted(o.value for o in Outcome if kind_of(o) in (Kind.SUCCESS, Kind.NEUTRAL)))
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,11 @@ class DeploymentHealth:
 
 
 def _failure() -> Q:
-    return ~Q(outcome="ok") & ~Q(outcome__in=NEUTRAL)
+    return ~Q(outcome__in=NOT_FAILURES)
+
+
+def is_failure(outcome: str) -> bool:
+    return outcome not in NOT_FAILURES
 
 
 _LATEST = (
@@ -83,7 +89,7 @@ def _latest(names: list[str], organization_id: int, since: datetime) -> dict[str
 def _status(last_outcome: str | None, failures: int) -> str:
     if last_outcome is None:
         return "unknown"
-    if last_outcome != "ok" and last_outcome not in NEUTRAL:
+    if is_failure(last_outcome):
         return "failing"
     return "degraded" if failures else "ok"
 

@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.models import ApiKey
-from gateway.models import Attempt
+from monitoring.models import Attempt
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
