@@ -56,7 +56,7 @@ def _called_name(node: ast.Call) -> str | None:
 
 
 def imports_of_app(app: str) -> list[Import]:
-    found = []
+    found: list[Import] = []
     for path in sorted((ROOT / app).rglob("*.py")):
         relative = path.relative_to(ROOT)
         package = ".".join(relative.with_suffix("").parts[:-1])
