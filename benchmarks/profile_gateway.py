@@ -6,7 +6,9 @@ One run: the simulator, the bare relay (benchmarks/bare_relay.py, the floor) and
 granian, one worker pinned to core 0 like run_proxy. wrk loads each at c=64 for RPS; then py-spy
 samples the gateway worker during another wrk run, and every sample is charged to the first stage
 found walking its stack from the innermost frame out. The table says µs per request per stage:
-the stage's share of samples times the worker's CPU per request (its own counters).
+the stage's share of samples times the worker's CPU per request (its own counters). Time in C code
+(orjson, granian's send, the socket) counts for the Python frame that called it: the response's
+sending shows under the pipeline, the upstream's reading under the relay.
 """
 
 from __future__ import annotations
@@ -37,14 +39,14 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("auth (key cache)", ("authenticate (", "gateway/keys.py")),
     ("body read, parse and validation", ("read_body (", "parse_body (", "gateway/validation.py", "make_job (")),
     ("routing and health", ("gateway/routing/router.py", "gateway/routing/health.py")),
-    ("adapter (request translation)", ("gateway/upstream/adapters/",)),
+    ("adapter (request translation, stream decoding)", ("gateway/upstream/adapters/",)),
     ("attempt and request records", ("gateway/events/", "gateway/usage.py", "finish_attempt (", "_finish (")),
     ("encoding for the client (codec)", ("gateway/inbound/",)),
     (
         "upstream relay (transport, stream, chunks)",
         ("gateway/upstream/attempt.py", "gateway/upstream/transport.py", "gateway/upstream/chunks.py", "aiohttp/"),
     ),
-    ("pipeline and failover control", ("gateway/pipeline.py", "gateway/routing/failover.py")),
+    ("pipeline and failover control, sending the response", ("gateway/pipeline.py", "gateway/routing/failover.py")),
 ]
 OTHER = "server, event loop and the rest (granian, uvloop, asyncio)"
 
