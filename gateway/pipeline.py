@@ -26,12 +26,12 @@ from gateway.events.records import RequestEvent
 from gateway.ids import random_hex
 from gateway.ids import uuid7 as new_event_id
 from gateway.keys import KeyInfo
-from gateway.routing.failover import Failover, Job, Served
+from gateway.routing.failover import Failover, Job, Served, finish_served
 from gateway.runtime import Runtime
 from gateway.upstream.adapters.base import Chunk
 from gateway.upstream.attempt import OpenAttempt, StreamBroken, read_rest
 from gateway.upstream.chunks import StreamState, aggregate
-from gateway.usage import charge, estimate_tokens, estimated_usage, spent
+from gateway.usage import estimate_tokens, estimated_usage, spent
 from gateway.validation import check_chat_request, parse_body
 
 log = logging.getLogger(__name__)
@@ -378,7 +378,7 @@ async def _serve_complete(exchange: Exchange, job: Job) -> Ending:
     completion = aggregate(chunks, served.opened.state)
     if completion["usage"] is None:
         completion["usage"] = estimated_usage(job.body, served.opened.state)
-    finish_attempt(exchange.runtime, job, served, Outcome.OK)
+    finish_served(exchange.runtime, job, served, Outcome.OK)
     settle(exchange.runtime, job)
     body = exchange.codec.answer(job, completion)
     headers = _answer_headers(exchange, served, JSON)
@@ -424,7 +424,6 @@ async def relay_stream(
         # Content already reached the client: no failover is possible, and no end-of-stream marker
         # either, so a truncated answer can never pass for a complete one.
         outcome, code = after_content(broken.failure), "stream_interrupted"
-        runtime.health.record_failure(opened.deployment.id, asyncio.get_running_loop().time())
         served.event.error = str(broken)[:500]
         watcher.responding_done = True
         await send({"type": "http.response.body", "body": encoder.error(broken), "more_body": False})
@@ -433,7 +432,7 @@ async def relay_stream(
         await opened.close()
         raise
     finally:
-        finish_attempt(runtime, job, served, outcome)
+        finish_served(runtime, job, served, outcome)
         settle(runtime, job)
     await opened.finish()
     return 200, outcome, code
@@ -445,17 +444,6 @@ def stream_interrupted(broken: StreamBroken) -> str:
 
 
 # ---------------------------------------------------------------- finishing
-
-
-def finish_attempt(runtime: Runtime, job: Job, served: Served, outcome: Outcome) -> None:
-    """Close the served attempt's record: its outcome, latency, tokens and cost."""
-    event = served.event
-    event.outcome = outcome
-    event.latency_ms = (time.perf_counter() - served.clock_started) * 1000
-    # Without the provider's usage, the estimate still bills and limits the request.
-    charge(event, job.body, served.opened.state, served.opened.deployment)
-    job.events.append(event)
-    runtime.log.record(event)
 
 
 def settle(runtime: Runtime, job: Job) -> None:

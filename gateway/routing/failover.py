@@ -18,7 +18,7 @@ from gateway.events.records import AttemptEvent
 from gateway.ids import uuid7 as new_event_id
 from gateway.conf.domain import Deployment, Model
 from gateway.errors import AttemptError, GatewayError
-from gateway.events.outcomes import Outcome
+from gateway.events.outcomes import Kind, Outcome, kind_of
 from gateway.keys import KeyInfo
 from gateway.upstream.attempt import Deadlines, OpenAttempt, StreamBroken, open_attempt, read_rest
 from gateway.upstream.chunks import StreamState
@@ -338,6 +338,20 @@ class Failover:
             headers=((b"retry-after", str(wait).encode()),),
             outcome=Outcome.RATE_LIMITED,
         )
+
+
+def finish_served(runtime: Runtime, job: Job, served: Served, outcome: Outcome) -> None:
+    """Close the served attempt's record once the client has what it will get: its outcome,
+    latency, tokens and cost; a cut after content counts against the deployment's health."""
+    event = served.event
+    event.outcome = outcome
+    event.latency_ms = (time.perf_counter() - served.clock_started) * 1000
+    # Without the provider's usage, the estimate still bills and limits the request.
+    charge(event, job.body, served.opened.state, served.opened.deployment)
+    if kind_of(outcome) is Kind.FAILURE:
+        runtime.health.record_failure(served.opened.deployment.id, asyncio.get_running_loop().time())
+    job.events.append(event)
+    runtime.log.record(event)
 
 
 def _may_fit(tier: Model, original: Model) -> bool:
