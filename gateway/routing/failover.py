@@ -208,7 +208,7 @@ class Failover:
         except Exception as exc:
             # A fault of the gateway's, not of the deployment: the client gets a 500.
             self.runtime.health.record_neutral(deployment.id)
-            event.outcome = "error"
+            event.outcome = Outcome.ERROR.value
             event.error = f"gateway error: {exc.__class__.__name__}"
             self._record_ended(event, state, deployment, clock_started)
             raise
@@ -216,7 +216,7 @@ class Failover:
             # The client went away (or we are shutting down): the attempt is still logged, and
             # whatever the provider already generated is charged.
             self.runtime.health.record_neutral(deployment.id)
-            event.outcome = "cancelled"
+            event.outcome = Outcome.CANCELLED.value
             self._record_ended(event, state, deployment, clock_started)
             raise
         ttft_ms = opened.ttft * 1000 if opened.ttft is not None else None
@@ -242,7 +242,7 @@ class Failover:
             provider=deployment.provider.name,
             deployment=deployment.id,
             stream=job.stream,
-            outcome="ok",
+            outcome=Outcome.OK.value,
             status_code=None,
             error="",
             latency_ms=0.0,
@@ -344,7 +344,7 @@ def finish_served(runtime: Runtime, job: Job, served: Served, outcome: Outcome) 
     """Close the served attempt's record once the client has what it will get: its outcome,
     latency, tokens and cost; a cut after content counts against the deployment's health."""
     event = served.event
-    event.outcome = outcome
+    event.outcome = outcome.value
     event.latency_ms = (time.perf_counter() - served.clock_started) * 1000
     # Without the provider's usage, the estimate still bills and limits the request.
     charge(event, job.body, served.opened.state, served.opened.deployment)
