@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.models import ApiKey
+from gateway.events.outcomes import Outcome
 from monitoring.models import Attempt
 
 MAX_RANGE_DAYS = 366
@@ -30,7 +31,14 @@ GROUPS = ("day", "model", "key")
 COST_PLACES = Decimal("0.000001")
 
 # Outcomes of a final attempt that delivered (some of) an answer; anything else was not served.
-DELIVERED = Q(outcome="ok") | Q(outcome="client_disconnected") | Q(outcome__endswith="_after_content")
+DELIVERING = (
+    Outcome.OK,
+    Outcome.CLIENT_DISCONNECTED,
+    Outcome.STALL_AFTER_CONTENT,
+    Outcome.STREAM_CUT_AFTER_CONTENT,
+    Outcome.SERVER_ERROR_AFTER_CONTENT,
+)
+DELIVERED = Q(outcome__in=[o.value for o in DELIVERING])
 
 
 @dataclass(frozen=True)
