@@ -369,7 +369,11 @@ class Bench:
         script = wrk.write_script(self.work / f"{target.name}-{model}-{stream}.lua", body, target.key)
         if self.plan.warmup > 0:
             wrk.run(target.url, script, connections=connections, seconds=self.plan.warmup)
+        pid = target.proc.pid if target.proc is not None else None
+        before = cpu_seconds(pid) if pid is not None else 0.0
         result = wrk.run(target.url, script, connections=connections, seconds=self.plan.duration)
+        if pid is not None and result.requests:
+            result.cpu_us = (cpu_seconds(pid) - before) / result.requests * 1e6
         kind = "stream" if stream else "nonstream"
         print(
             f"   {model} {kind} c={connections}: {result.rps:.0f} rps, p50 {result.p50_ms:.2f} ms, "

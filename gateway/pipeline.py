@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import orjson
 
 from gateway.conf.domain import resolve_model
+from gateway.deadlines import BodyDeadlines
 from gateway.errors import GatewayError, internal_error
 from gateway.events.outcomes import Outcome, after_content
 from gateway.events.records import RequestEvent
@@ -137,33 +138,39 @@ async def authenticate(runtime: Runtime, codec: Codec, request: RequestHeaders) 
     return info
 
 
-async def read_body(receive: Any, limit: int, declared: int, timeout: float) -> bytes:
-    """The whole body, in time linear in its size, within ``timeout`` seconds (else a 408)."""
+async def read_body(receive: Any, limit: int, declared: int, deadlines: BodyDeadlines) -> bytes:
+    """The whole body, in time linear in its size, within the deadline (else a 408)."""
     if declared > limit:
         raise GatewayError(
             413, f"The request body is {declared} bytes; the limit is {limit} bytes.", code="request_too_large"
         )
     parts: list[bytes] = []
     size = 0
+    task = asyncio.current_task()
+    assert task is not None
+    deadlines.watch(task)
     try:
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise ClientGone
-                part = message.get("body", b"")
-                size += len(part)
-                if size > limit:
-                    raise GatewayError(
-                        413, f"The request body exceeds the limit of {limit} bytes.", code="request_too_large"
-                    )
-                parts.append(part)
-                if not message.get("more_body", False):
-                    break
-    except TimeoutError:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone
+            part = message.get("body", b"")
+            size += len(part)
+            if size > limit:
+                raise GatewayError(
+                    413, f"The request body exceeds the limit of {limit} bytes.", code="request_too_large"
+                )
+            parts.append(part)
+            if not message.get("more_body", False):
+                break
+    except asyncio.CancelledError:
+        if not deadlines.release(task):
+            raise
+        task.uncancel()
         raise GatewayError(
-            408, f"The request body did not arrive within {timeout:g} seconds.", code="request_timeout"
+            408, f"The request body did not arrive within {deadlines.seconds:g} seconds.", code="request_timeout"
         ) from None
+    deadlines.release(task)
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
@@ -305,7 +312,7 @@ async def _run(exchange: Exchange, work: Callable[[Exchange], Awaitable[Ending]]
 async def _accept(exchange: Exchange, *, charge_limits: bool = True) -> Job:
     runtime, request = exchange.runtime, exchange.request
     exchange.key = await authenticate(runtime, exchange.codec, request)
-    raw = await read_body(exchange.receive, runtime.max_body_bytes, request.content_length, runtime.body_timeout)
+    raw = await read_body(exchange.receive, runtime.max_body_bytes, request.content_length, runtime.body_deadlines)
     job = make_job(runtime, exchange.key, exchange.codec.decode(parse_body(raw)), request.request_id)
     exchange.job = job
     if charge_limits:
