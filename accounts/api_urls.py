@@ -8,14 +8,5 @@ from accounts import api
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
-    path("orgs/<int:org_id>/keys/", api.keys, name="api_keys"),
     path("orgs/<int:org_id>/keys/<int:key_id>/revoke/", api.key_revoke, name="api_key_revoke"),
-    path("orgs/<int:org_id>/usage/", api.usage_report, name="api_usage"),
-    path("orgs/<int:org_id>/providers/", api.provider_credentials, name="api_provider_credentials"),
-    path(
-        "orgs/<int:org_id>/providers/<int:credential_id>/",
-        api.provider_credential,
-        name="api_provider_credential",
-    ),
-    path("orgs/<int:org_id>/provider-health/", api.provider_health, name="api_provider_health"),
 ]

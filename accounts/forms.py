@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from datetime import UTC, datetime, time
 from typing import Any
@@ -12,14 +13,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts import services, usage
+from accounts import services
 from accounts.models import SCOPE_MANAGEMENT, ApiKey, Membership, Organization, User
-from accounts.providers import PROVIDER_NAME_RE, configured_provider_names, credential_problem
-from accounts.selectors import configured_model_names
-from accounts.services import MAX_SECRET_LENGTH, MIN_SECRET_LENGTH, limits_over_ceiling
+from accounts.services import limits_over_ceiling
 from accounts.throttle import LOGIN_FAILURES, PASSWORD_RESETS, client_ip, login_blocked, record_login_failure
 
 MAX_ALLOWED_MODELS = 50
+# The model names of the operator's gateway config, None when none is readable. Passed in by the
+# app that reads that config: accounts is the base app and does not.
+ModelNames = Callable[[], list[str] | None]
 
 
 def _normalize_email(value: str) -> str:
@@ -168,10 +170,16 @@ class ApiKeyForm(LimitFields):
     )
 
     def __init__(
-        self, *args: Any, organization: Organization, can_grant_management: bool = False, **kwargs: Any
+        self,
+        *args: Any,
+        organization: Organization,
+        model_names: ModelNames,
+        can_grant_management: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.organization = organization
+        self.model_names = model_names
         if not can_grant_management:
             # Only owners and admins hand out keys that manage the organisation.
             del self.fields["management"]
@@ -207,92 +215,11 @@ class ApiKeyForm(LimitFields):
             raise ValidationError(f"At most {MAX_ALLOWED_MODELS} models.")
         if any(len(name) > 200 for name in names):
             raise ValidationError("A model name is at most 200 characters.")
-        known = configured_model_names()
+        known = self.model_names() if names else None
         unknown = [name for name in names if known is not None and name not in known]
         if unknown:
             raise ValidationError(f"Unknown model(s): {', '.join(unknown)}. Configured: {', '.join(known or [])}.")
         return names
-
-
-def check_provider_name(name: str, known: list[str] | None) -> str | None:
-    """What is wrong with a provider name, or None. ``known``: the configured names, if readable."""
-    if known is not None:
-        if name not in known:
-            return f"Unknown provider {name!r}. Configured: {', '.join(known) or 'none'}."
-        return None
-    if not PROVIDER_NAME_RE.match(name):
-        return "A provider name is 1 to 100 printable characters, without '/'."
-    return None
-
-
-class ProviderCredentialForm(forms.Form):
-    """Add or replace an organisation's key for one of the operator's providers.
-
-    The secret is write-only: the field never renders a value back, even after an error.
-    """
-
-    provider = forms.CharField(max_length=100, strip=True)
-    secret = forms.CharField(
-        label="API key",
-        strip=True,
-        min_length=MIN_SECRET_LENGTH,
-        max_length=MAX_SECRET_LENGTH,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
-        help_text="Stored encrypted. Only its last four characters are shown again.",
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.known_providers = configured_provider_names()
-        if self.known_providers is not None:
-            choices = [("", "Choose a provider")] + [(name, name) for name in self.known_providers]
-            self.fields["provider"] = forms.ChoiceField(choices=choices)
-        self.fields["provider"].help_text = "A provider of this gateway: your requests to it will use this key."
-
-    def clean_provider(self) -> str:
-        name: str = self.cleaned_data["provider"]
-        problem = check_provider_name(name, self.known_providers) or credential_problem(name)
-        if problem is not None:
-            raise ValidationError(problem)
-        return name
-
-
-class UsageRangeForm(forms.Form):
-    """The usage page's filter: a date range (query parameters ``from`` and ``to``) and a key."""
-
-    key = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="API key")
-
-    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        default = usage.default_range()
-        # "from" is a Python keyword: these two fields are added by name.
-        self.fields["from"] = forms.DateField(
-            required=False, initial=default.start, widget=forms.DateInput(attrs={"type": "date"})
-        )
-        self.fields["to"] = forms.DateField(
-            required=False, initial=default.end, widget=forms.DateInput(attrs={"type": "date"})
-        )
-        self.fields["from"].help_text = f"UTC days, at most {usage.MAX_RANGE_DAYS} of them."
-        keys = ApiKey.objects.filter(organization=organization).order_by("name").values_list("pk", "name")
-        self.fields["key"].choices = [("", "All keys")] + [(str(pk), name) for pk, name in keys]  # type: ignore[attr-defined]
-        self.order_fields(["from", "to", "key"])
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        default = usage.default_range()
-        start = cleaned.get("from") if "from" not in self.errors else None
-        end = cleaned.get("to") if "to" not in self.errors else None
-        if "from" not in self.errors and start is None:
-            start = cleaned["from"] = default.start if end is None else end - (default.end - default.start)
-        if "to" not in self.errors and end is None:
-            end = cleaned["to"] = default.end
-        for field, problem in usage.range_problems(start=start, end=end).items():
-            self.add_error(field, problem)
-        return cleaned
-
-    @property
-    def period(self) -> usage.DateRange:
-        return usage.DateRange(self.cleaned_data["from"], self.cleaned_data["to"])
 
 
 class OrganizationLimitsForm(LimitFields):

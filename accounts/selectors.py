@@ -4,13 +4,17 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.crypto import CredentialDecryptError, decrypt_secret
 from accounts.links import INVITE_MAX_AGE
 from accounts.models import ApiKey, Invitation, Membership, Organization, ProviderCredential, User
-from gateway.config import ConfigFileError, load_config
+
+# The key format and its keyed hash, for the proxy's key check: the gateway reads accounts through
+# this module only.
+from accounts.tokens import KEY_PREFIX as KEY_PREFIX
+from accounts.tokens import hash_key as hash_key
 
 # The key, then its organisation's limits, then its lineage (the first key of its rotation chain,
 # which its limiter counters are named after). A change to the key or its organisation counts as a
@@ -82,7 +86,7 @@ async def provider_credentials_changed_since(
 
     All rows when ``since`` is None, else those changed at or after it. A NULL ciphertext means the
     organisation deleted its key: drop it from the cache and use the operator's key again. Decrypt
-    with ``accounts.crypto.decrypt_secret``.
+    with ``provider_secret``.
     """
     async with conn.cursor() as cursor:
         if since is None:
@@ -93,6 +97,14 @@ async def provider_credentials_changed_since(
                 (since,),
             )
         return await cursor.fetchall()
+
+
+def provider_secret(ciphertext: str) -> str | None:
+    """The provider key a stored ciphertext holds, or None when no key of CREDENTIALS_KEYS opens it."""
+    try:
+        return decrypt_secret(ciphertext)
+    except CredentialDecryptError:
+        return None
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:
@@ -124,16 +136,6 @@ def active_key_count(*, organization: Organization) -> int:
     return (
         ApiKey.objects.filter(organization=organization, revoked_at__isnull=True).exclude(expires_at__lte=now).count()
     )
-
-
-def configured_model_names() -> list[str] | None:
-    """The gateway's model names, or None when no readable gateway config is set."""
-    if not settings.GATEWAY_CONFIG:
-        return None
-    try:
-        return sorted(load_config(settings.GATEWAY_CONFIG).models)
-    except (ConfigFileError, OSError):
-        return None
 
 
 def provider_credentials_of(*, organization: Organization) -> QuerySet[ProviderCredential]:

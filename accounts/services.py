@@ -2,15 +2,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-import smtplib
 from dataclasses import dataclass
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -21,11 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.links import INVITE_MAX_AGE, VERIFY_MAX_AGE, invitation_token, verification_token
-from accounts import crypto, providers
+from accounts import crypto
 from accounts.models import (
     KEY_SCOPES,
     ApiKey,
-    BudgetAlert,
     Invitation,
     Membership,
     Organization,
@@ -116,13 +113,13 @@ def create_api_key(
                 lineage_id=lineage_id,
             )
     except IntegrityError as exc:
-        if _violated_constraint(exc) == "unique_key_name_per_org":
+        if violated_constraint(exc) == "unique_key_name_per_org":
             raise KeyNameTaken(name) from exc
         raise
     return CreatedKey(api_key=api_key, plaintext=plaintext)
 
 
-def _violated_constraint(exc: IntegrityError) -> str | None:
+def violated_constraint(exc: IntegrityError) -> str | None:
     diag = getattr(exc.__cause__, "diag", None)
     return getattr(diag, "constraint_name", None)
 
@@ -359,100 +356,6 @@ def rotate_api_key(*, api_key: ApiKey, rotated_by: User) -> CreatedKey:
     return created
 
 
-# Provider credentials (bring your own keys)
-
-MIN_SECRET_LENGTH = 12
-MAX_SECRET_LENGTH = 10_000
-
-
-def set_provider_credential(
-    *, organization: Organization, provider: str, secret: str, created_by: User | None = None
-) -> tuple[ProviderCredential, bool]:
-    """Store (or replace) the organisation's key for a provider; returns (credential, created).
-
-    A replaced key is a new credential: its test status starts over. The secret is encrypted
-    before it leaves this function and only its last four characters are kept in clear.
-    """
-    if not MIN_SECRET_LENGTH <= len(secret) <= MAX_SECRET_LENGTH:
-        raise AccountsError(f"A key is {MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters long.")
-    problem = providers.credential_problem(provider)
-    if problem is not None:
-        raise AccountsError(problem)
-    now = timezone.now()
-    values = {
-        "ciphertext": crypto.encrypt_secret(secret),
-        "last4": crypto.last_four(secret),
-        "created_by": created_by,
-        "created_at": now,
-        "updated_at": now,
-        "last_tested_at": None,
-        "last_test_ok": None,
-        "last_test_message": "",
-    }
-    for _ in range(2):  # a concurrent first insert loses the race once, then updates
-        try:
-            with transaction.atomic():
-                existing = (
-                    ProviderCredential.objects.select_for_update()
-                    .filter(organization=organization, provider=provider)
-                    .first()
-                )
-                if existing is None:
-                    credential = ProviderCredential.objects.create(
-                        organization=organization, provider=provider, **values
-                    )
-                    return credential, True
-                was_active = existing.is_active
-                for field, value in values.items():
-                    setattr(existing, field, value)
-                existing.save()
-                return existing, not was_active
-        except IntegrityError as exc:
-            if _violated_constraint(exc) != "one_credential_per_provider":
-                raise
-    raise AccountsError("This key was changed at the same moment by someone else. Try again.")
-
-
-def delete_provider_credential(*, credential: ProviderCredential) -> bool:
-    """Forget the secret; the row stays (NULL ciphertext, fresh updated_at) so the proxy sees it.
-
-    Returns False when it was already deleted.
-    """
-    updated = ProviderCredential.objects.filter(pk=credential.pk, ciphertext__isnull=False).update(
-        ciphertext=None,
-        last4="",
-        last_tested_at=None,
-        last_test_ok=None,
-        last_test_message="",
-        updated_at=timezone.now(),
-    )
-    credential.refresh_from_db()
-    return updated == 1
-
-
-def check_provider_credential(
-    *, credential: ProviderCredential, transport: httpx.BaseTransport | None = None
-) -> providers.CheckResult:
-    """Make one cheap call with the stored key and record the outcome on the credential."""
-    ciphertext = credential.ciphertext
-    if ciphertext is None:
-        raise AccountsError("This key was deleted.")
-    try:
-        secret = crypto.decrypt_secret(ciphertext)
-    except crypto.CredentialDecryptError:
-        result = providers.CheckResult(False, "The stored key cannot be decrypted: it must be entered again.")
-    else:
-        result = providers.check_secret(provider_name=credential.provider, secret=secret, transport=transport)
-    now = timezone.now()
-    # Recorded only if the key was not replaced or deleted meanwhile: the result is about this one.
-    # updated_at is left alone: a test changes nothing the proxy caches.
-    ProviderCredential.objects.filter(pk=credential.pk, ciphertext=ciphertext).update(
-        last_tested_at=now, last_test_ok=result.ok, last_test_message="" if result.ok else result.message
-    )
-    credential.refresh_from_db()
-    return result
-
-
 @dataclass(frozen=True)
 class RotationReport:
     reencrypted: int
@@ -489,55 +392,6 @@ def rotate_credentials_key() -> RotationReport:
         else:
             changed += 1
     return RotationReport(reencrypted, current, unreadable, changed)
-
-
-DEFAULT_ALERT_THRESHOLDS = (50, 80, 100)
-
-
-def send_budget_alerts(*, today: date | None = None) -> int:
-    """Email owners and admins when month-to-date spend crosses a budget threshold; safe to rerun."""
-    from accounts import usage
-
-    day = today or timezone.now().date()
-    month = usage.DateRange(day.replace(day=1), day)
-    sent = 0
-    for org in Organization.objects.filter(monthly_budget_usd__gt=0):
-        spend = usage.usage_totals(organization_id=org.pk, period=month)["cost_usd"]
-        percent = spend * 100 / org.monthly_budget_usd
-        for threshold in sorted(org.budget_alert_thresholds or DEFAULT_ALERT_THRESHOLDS):
-            if percent >= threshold and _record_alert(org, f"{day:%Y-%m}", threshold, spend):
-                _mail_budget_alert(org, threshold, spend)
-                sent += 1
-    return sent
-
-
-def _record_alert(org: Organization, month: str, threshold: int, spend: Decimal) -> bool:
-    _, created = BudgetAlert.objects.get_or_create(
-        organization=org, month=month, threshold=threshold, defaults={"spend_usd": spend}
-    )
-    return created
-
-
-def _mail_budget_alert(org: Organization, threshold: int, spend: Decimal) -> None:
-    recipients = list(
-        org.memberships.filter(role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]).values_list(
-            "user__email", flat=True
-        )
-    )
-    subject = f"{org.name}: {threshold}% of the monthly LLM budget used"
-    body = (
-        f"Spend this month is ${spend:.2f} of the ${org.monthly_budget_usd:.2f} budget ({threshold}% threshold).\n"
-        + (
-            "Requests are now refused with 402 until the budget is raised or the month ends.\n"
-            if threshold >= 100
-            else ""
-        )
-        + f"\nUsage: {settings.SITE_URL}/orgs/{org.pk}/usage/\n"
-    )
-    try:
-        send_mail(subject, body, None, recipients)
-    except (OSError, smtplib.SMTPException) as exc:
-        log.warning("budget alert for organisation %s not sent: %s", org.pk, exc.__class__.__name__)
 
 
 LIMIT_CEILINGS = (("rpm_limit", "max_rpm"), ("tpm_limit", "max_tpm"), ("monthly_budget_usd", "max_monthly_budget_usd"))

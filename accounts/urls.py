@@ -33,17 +33,6 @@ urlpatterns = [
         name="cancel_invitation",
     ),
     path("orgs/<int:org_id>/keys/", views.key_list, name="key_list"),
-    path("orgs/<int:org_id>/keys/new/", views.key_create, name="key_create"),
     path("orgs/<int:org_id>/keys/<int:key_id>/revoke/", views.key_revoke, name="key_revoke"),
-    path("orgs/<int:org_id>/keys/<int:key_id>/rotate/", views.key_rotate, name="key_rotate"),
     path("orgs/<int:org_id>/limits/", views.organization_limits, name="organization_limits"),
-    path("orgs/<int:org_id>/providers/", views.provider_list, name="provider_list"),
-    path("orgs/<int:org_id>/providers/new/", views.provider_set, name="provider_set"),
-    path(
-        "orgs/<int:org_id>/providers/<int:credential_id>/delete/",
-        views.provider_delete,
-        name="provider_delete",
-    ),
-    path("orgs/<int:org_id>/providers/<int:credential_id>/test/", views.provider_test, name="provider_test"),
-    path("orgs/<int:org_id>/usage/", views.usage_report, name="usage"),
 ]

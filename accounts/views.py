@@ -15,78 +15,47 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
-from django.utils.http import urlencode
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from accounts import selectors, services, usage
+from accounts import selectors, services
+from accounts.access import (
+    CURRENT_ORG,
+    gateway_base_url,
+    get_membership_for_user,
+    org_context,
+    posted,
+    user_of,
+)
 from accounts.forms import (
     ApiKeyForm,
+    ModelNames,
     OrganizationLimitsForm,
     InviteForm,
     LoginForm,
     OrganizationForm,
-    ProviderCredentialForm,
     SignUpForm,
     ThrottledPasswordResetForm,
-    UsageRangeForm,
 )
 from accounts.links import invitation_for_token, user_for_verification_token
-from accounts.models import ApiKey, Invitation, Membership, ProviderCredential, User
+from accounts.models import ApiKey, Invitation, Membership, User
 from accounts.throttle import VERIFICATION_EMAILS, client_ip
 
-CURRENT_ORG = "current_org"
 GET_POST = require_http_methods(["GET", "POST"])
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # every caller is behind login_required
-    return user
-
-
-def _posted(request: HttpRequest) -> QueryDict | None:
-    # Not "request.POST or None": an empty POST must still be validated and show its errors.
-    return request.POST if request.method == "POST" else None
 
 
 def _site_root(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
-def _gateway_base_url() -> str:
-    return settings.SITE_URL.rstrip("/") + "/v1"
-
-
-def _get_membership_for_user(request: HttpRequest, org_id: int) -> Membership:
-    membership = get_object_or_404(
-        Membership.objects.select_related("organization"), organization_id=org_id, user=request.user
-    )
-    # Remembered so that "/" returns to the organisation looked at last.
-    if request.session.get(CURRENT_ORG) != membership.organization_id:
-        request.session[CURRENT_ORG] = membership.organization_id
-    return membership
-
-
 def _get_key_for_user(request: HttpRequest, org_id: int, key_id: int) -> tuple[Membership, ApiKey]:
-    membership = _get_membership_for_user(request, org_id)
+    membership = get_membership_for_user(request, org_id)
     key = get_object_or_404(
         ApiKey.objects.select_related("created_by"), pk=key_id, organization_id=membership.organization_id
     )
     return membership, key
-
-
-def _get_credential_for_user(
-    request: HttpRequest, org_id: int, credential_id: int
-) -> tuple[Membership, ProviderCredential]:
-    membership = _get_membership_for_user(request, org_id)
-    credential = get_object_or_404(
-        ProviderCredential, pk=credential_id, organization_id=membership.organization_id, ciphertext__isnull=False
-    )
-    return membership, credential
 
 
 def _can_manage_key(membership: Membership, key: ApiKey) -> bool:
@@ -101,10 +70,6 @@ def _can_remove(actor: Membership, target: Membership) -> bool:
     return actor.can_manage
 
 
-def _org_context(membership: Membership, tab: str, **extra: Any) -> dict[str, Any]:
-    return {"org": membership.organization, "membership": membership, "active_tab": tab, **extra}
-
-
 # Home, sign-up, login, email verification, password reset
 
 
@@ -112,7 +77,7 @@ def _org_context(membership: Membership, tab: str, **extra: Any) -> dict[str, An
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
-    memberships = list(selectors.memberships_for_user(user=_user(request)))
+    memberships = list(selectors.memberships_for_user(user=user_of(request)))
     if not memberships:
         return redirect("create_organization")
     current = request.session.get(CURRENT_ORG)
@@ -131,7 +96,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if settings.SIGNUP == "invite" and invitation is None:
         return render(request, "accounts/signup_closed.html", status=403)
     initial = {"email": invitation.email} if invitation else None
-    form = SignUpForm(_posted(request), initial=initial)
+    form = SignUpForm(posted(request), initial=initial)
     user = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -182,7 +147,7 @@ def _send_verification(request: HttpRequest, user: User, success: str) -> None:
 @login_required
 @require_POST
 def resend_verification(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     if user.email_verified:
         return redirect("home")
     ip = client_ip(request)
@@ -230,12 +195,12 @@ password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
 @login_required
 @GET_POST
 def create_organization(request: HttpRequest) -> HttpResponse:
-    if settings.SIGNUP != "open" and not _user(request).is_staff:
+    if settings.SIGNUP != "open" and not user_of(request).is_staff:
         # Outside open sign-up, every organisation (and its spend) is the operator's decision.
         return render(request, "accounts/organization_new_closed.html", status=403)
-    form = OrganizationForm(_posted(request))
+    form = OrganizationForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        org = services.create_organization(name=form.cleaned_data["name"], owner=_user(request))
+        org = services.create_organization(name=form.cleaned_data["name"], owner=user_of(request))
         return redirect("org_home", org.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/organization_new.html", {"form": form}, status=status)
@@ -244,14 +209,14 @@ def create_organization(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def org_home(request: HttpRequest, org_id: int) -> HttpResponse:
-    membership = _get_membership_for_user(request, org_id)
+    membership = get_membership_for_user(request, org_id)
     org = membership.organization
-    context = _org_context(
+    context = org_context(
         membership,
         "overview",
         active_keys=selectors.active_key_count(organization=org),
         member_count=selectors.members_of(organization=org).count(),
-        base_url=_gateway_base_url(),
+        base_url=gateway_base_url(),
     )
     return render(request, "accounts/org_home.html", context)
 
@@ -262,7 +227,7 @@ def _render_members(
     org = membership.organization
     if membership.can_manage and form is None:
         form = InviteForm(organization=org)
-    context = _org_context(
+    context = org_context(
         membership,
         "members",
         members=selectors.members_of(organization=org),
@@ -275,17 +240,17 @@ def _render_members(
 @login_required
 @require_safe
 def members(request: HttpRequest, org_id: int) -> HttpResponse:
-    return _render_members(request, _get_membership_for_user(request, org_id))
+    return _render_members(request, get_membership_for_user(request, org_id))
 
 
 @login_required
 @require_POST
 def invite_member(request: HttpRequest, org_id: int) -> HttpResponse:
-    membership = _get_membership_for_user(request, org_id)
+    membership = get_membership_for_user(request, org_id)
     if not membership.can_manage:
         raise PermissionDenied
     form = InviteForm(request.POST, organization=membership.organization)
-    if not _user(request).email_verified:
+    if not user_of(request).email_verified:
         form.add_error(None, "Verify your email address before inviting people.")
     if not form.is_valid():
         return _render_members(request, membership, form, status=400)
@@ -295,7 +260,7 @@ def invite_member(request: HttpRequest, org_id: int) -> HttpResponse:
             organization=membership.organization,
             email=email,
             role=form.cleaned_data["role"],
-            invited_by=_user(request),
+            invited_by=user_of(request),
             site_root=_site_root(request),
         )
     except services.AccountsError as exc:
@@ -311,7 +276,7 @@ def invite_member(request: HttpRequest, org_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def cancel_invitation(request: HttpRequest, org_id: int, invitation_id: int) -> HttpResponse:
-    membership = _get_membership_for_user(request, org_id)
+    membership = get_membership_for_user(request, org_id)
     invitation = get_object_or_404(
         Invitation, pk=invitation_id, organization_id=membership.organization_id, accepted_at__isnull=True
     )
@@ -325,7 +290,7 @@ def cancel_invitation(request: HttpRequest, org_id: int, invitation_id: int) -> 
 @login_required
 @GET_POST
 def remove_member(request: HttpRequest, org_id: int, membership_id: int) -> HttpResponse:
-    actor = _get_membership_for_user(request, org_id)
+    actor = get_membership_for_user(request, org_id)
     target = get_object_or_404(
         Membership.objects.select_related("user"), pk=membership_id, organization_id=actor.organization_id
     )
@@ -344,7 +309,7 @@ def remove_member(request: HttpRequest, org_id: int, membership_id: int) -> Http
                 return redirect("home")
             messages.success(request, f"{target.user.email} was removed.")
             return redirect("members", actor.organization_id)
-    context = _org_context(actor, "members", target=target, error=error)
+    context = org_context(actor, "members", target=target, error=error)
     return render(request, "accounts/member_remove.html", context, status=400 if error else 200)
 
 
@@ -356,7 +321,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     context: dict[str, Any] = {"invitation": invitation, "token": token}
     if not request.user.is_authenticated:
         return render(request, "accounts/invitation.html", context)
-    user = _user(request)
+    user = user_of(request)
     if user.email != invitation.email:
         return render(request, "accounts/invitation.html", {**context, "wrong_account": True})
     if request.method == "POST":
@@ -372,42 +337,48 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_safe
 def key_list(request: HttpRequest, org_id: int) -> HttpResponse:
-    membership = _get_membership_for_user(request, org_id)
+    membership = get_membership_for_user(request, org_id)
     keys = list(selectors.api_keys_of(organization=membership.organization))
     manageable = {key.pk for key in keys if _can_manage_key(membership, key)}
-    return render(request, "accounts/key_list.html", _org_context(membership, "keys", keys=keys, manageable=manageable))
+    return render(request, "accounts/key_list.html", org_context(membership, "keys", keys=keys, manageable=manageable))
 
 
 def _render_created_key(
-    request: HttpRequest, membership: Membership, created: services.CreatedKey, *, rotated: ApiKey | None = None
+    request: HttpRequest,
+    membership: Membership,
+    created: services.CreatedKey,
+    model_names: ModelNames,
+    *,
+    rotated: ApiKey | None = None,
 ) -> HttpResponse:
-    models = created.api_key.allowed_models or selectors.configured_model_names() or ["MODEL_NAME"]
-    context = _org_context(
+    models = created.api_key.allowed_models or model_names() or ["MODEL_NAME"]
+    context = org_context(
         membership,
         "keys",
         key=created.api_key,
         plaintext=created.plaintext,
         rotated=rotated,
-        base_url=_gateway_base_url(),
+        base_url=gateway_base_url(),
         example_model=models[0],
     )
     return render(request, "accounts/key_created.html", context)
 
 
-@never_cache
-@login_required
-@GET_POST
-def key_create(request: HttpRequest, org_id: int) -> HttpResponse:
-    membership = _get_membership_for_user(request, org_id)
-    user = _user(request)
+def key_create(request: HttpRequest, org_id: int, *, model_names: ModelNames) -> HttpResponse:
+    """Routed by providers.views, which reads the gateway config for the models a key may name."""
+    membership = get_membership_for_user(request, org_id)
+    user = user_of(request)
     form = ApiKeyForm(
-        _posted(request), organization=membership.organization, can_grant_management=membership.can_manage
+        posted(request),
+        organization=membership.organization,
+        model_names=model_names,
+        can_grant_management=membership.can_manage,
     )
     if request.method == "GET":
-        return render(request, "accounts/key_new.html", _org_context(membership, "keys", form=form))
+        return render(request, "accounts/key_new.html", org_context(membership, "keys", form=form))
     if not user.email_verified:
         form.add_error(None, "Verify your email address before creating API keys.")
-        return render(request, "accounts/key_new.html", _org_context(membership, "keys", form=form), status=403)
+        return render(request, "accounts/key_new.html", org_context(membership, "keys", form=form), status=403)
     if form.is_valid():
         try:
             created = services.create_api_key(
@@ -424,8 +395,8 @@ def key_create(request: HttpRequest, org_id: int) -> HttpResponse:
         except services.KeyNameTaken:
             form.add_error("name", "A key with this name already exists in this organisation.")
         else:
-            return _render_created_key(request, membership, created)
-    return render(request, "accounts/key_new.html", _org_context(membership, "keys", form=form), status=400)
+            return _render_created_key(request, membership, created, model_names)
+    return render(request, "accounts/key_new.html", org_context(membership, "keys", form=form), status=400)
 
 
 @login_required
@@ -440,135 +411,35 @@ def key_revoke(request: HttpRequest, org_id: int, key_id: int) -> HttpResponse:
         else:
             messages.info(request, f"Key “{key.name}” was already revoked.")
         return redirect("key_list", membership.organization_id)
-    return render(request, "accounts/key_revoke.html", _org_context(membership, "keys", key=key))
+    return render(request, "accounts/key_revoke.html", org_context(membership, "keys", key=key))
 
 
-@never_cache
-@login_required
-@GET_POST
-def key_rotate(request: HttpRequest, org_id: int, key_id: int) -> HttpResponseBase:
+def key_rotate(request: HttpRequest, org_id: int, key_id: int, *, model_names: ModelNames) -> HttpResponseBase:
+    """Routed by providers.views, like key_create."""
     membership, key = _get_key_for_user(request, org_id, key_id)
     if not _can_manage_key(membership, key):
         raise PermissionDenied
     error = None
-    if not _user(request).email_verified:
+    if not user_of(request).email_verified:
         error = "Verify your email address before creating API keys."
     elif key.status != "active":
         error = "Only an active key can be rotated; create a new key instead."
     if request.method == "POST" and error is None:
         try:
-            created = services.rotate_api_key(api_key=key, rotated_by=_user(request))
+            created = services.rotate_api_key(api_key=key, rotated_by=user_of(request))
         except services.AccountsError as exc:
             error = str(exc)
         else:
-            return _render_created_key(request, membership, created, rotated=key)
+            return _render_created_key(request, membership, created, model_names, rotated=key)
     status = 400 if request.method == "POST" else 200
-    context = _org_context(membership, "keys", key=key, error=error)
+    context = org_context(membership, "keys", key=key, error=error)
     return render(request, "accounts/key_rotate.html", context, status=status)
-
-
-# Provider credentials (bring your own keys)
-
-
-@login_required
-@require_safe
-def provider_list(request: HttpRequest, org_id: int) -> HttpResponse:
-    membership = _get_membership_for_user(request, org_id)
-    credentials = selectors.provider_credentials_of(organization=membership.organization)
-    context = _org_context(membership, "providers", credentials=credentials)
-    return render(request, "accounts/provider_list.html", context)
-
-
-@never_cache
-@login_required
-@GET_POST
-def provider_set(request: HttpRequest, org_id: int) -> HttpResponse:
-    membership = _get_membership_for_user(request, org_id)
-    if not membership.can_manage:
-        raise PermissionDenied
-    form = ProviderCredentialForm(_posted(request), initial={"provider": request.GET.get("provider", "")})
-    if request.method == "POST" and form.is_valid():
-        try:
-            credential, created = services.set_provider_credential(
-                organization=membership.organization,
-                provider=form.cleaned_data["provider"],
-                secret=form.cleaned_data["secret"],
-                created_by=_user(request),
-            )
-        except services.AccountsError as exc:
-            form.add_error(None, str(exc))
-        else:
-            verb = "added" if created else "replaced"
-            messages.success(request, f"Key for {credential.provider} {verb} (…{credential.last4}). Test it below.")
-            return redirect("provider_list", membership.organization_id)
-    status = 400 if request.method == "POST" else 200
-    context = _org_context(membership, "providers", form=form)
-    return render(request, "accounts/provider_new.html", context, status=status)
-
-
-@login_required
-@GET_POST
-def provider_delete(request: HttpRequest, org_id: int, credential_id: int) -> HttpResponse:
-    membership, credential = _get_credential_for_user(request, org_id, credential_id)
-    if not membership.can_manage:
-        raise PermissionDenied
-    if request.method == "POST":
-        services.delete_provider_credential(credential=credential)
-        messages.success(request, f"Key for {credential.provider} deleted: its requests use the gateway's key again.")
-        return redirect("provider_list", membership.organization_id)
-    context = _org_context(membership, "providers", credential=credential)
-    return render(request, "accounts/provider_delete.html", context)
-
-
-@login_required
-@require_POST
-def provider_test(request: HttpRequest, org_id: int, credential_id: int) -> HttpResponse:
-    membership, credential = _get_credential_for_user(request, org_id, credential_id)
-    if not membership.can_manage:
-        raise PermissionDenied
-    result = services.check_provider_credential(credential=credential)
-    if result.ok:
-        messages.success(request, f"{credential.provider}: {result.message}")
-    else:
-        messages.error(request, f"{credential.provider}: the test failed. {result.message}")
-    return redirect("provider_list", membership.organization_id)
-
-
-# Usage and cost
-
-
-@login_required
-@require_safe
-def usage_report(request: HttpRequest, org_id: int) -> HttpResponse:
-    membership = _get_membership_for_user(request, org_id)
-    org = membership.organization
-    data = request.GET.copy()
-    default = usage.default_range()
-    if not data.get("from") and not data.get("to"):
-        data["from"], data["to"] = default.start.isoformat(), default.end.isoformat()
-    form = UsageRangeForm(data, organization=org)
-    context = _org_context(membership, "usage", form=form)
-    if not form.is_valid():
-        return render(request, "accounts/usage.html", context, status=400)
-    period, key_id = form.period, form.cleaned_data["key"]
-    query = {"from": period.start.isoformat(), "to": period.end.isoformat()}
-    if key_id is not None:
-        query["key"] = str(key_id)
-    context.update(
-        period=period,
-        totals=usage.usage_totals(organization_id=org.pk, period=period, key_id=key_id),
-        by_day=usage.usage_rows(organization_id=org.pk, period=period, group_by=["day"], key_id=key_id),
-        by_model=usage.usage_rows(organization_id=org.pk, period=period, group_by=["model"], key_id=key_id),
-        by_key=usage.usage_rows(organization_id=org.pk, period=period, group_by=["key"], key_id=key_id),
-        csv_query=urlencode({**query, "format": "csv"}),
-    )
-    return render(request, "accounts/usage.html", context)
 
 
 @login_required
 @GET_POST
 def organization_limits(request: HttpRequest, org_id: int) -> HttpResponse:
-    membership = _get_membership_for_user(request, org_id)
+    membership = get_membership_for_user(request, org_id)
     if not membership.can_manage:
         raise PermissionDenied
     org = membership.organization
@@ -578,12 +449,12 @@ def organization_limits(request: HttpRequest, org_id: int) -> HttpResponse:
         "monthly_budget_usd": org.monthly_budget_usd,
         "budget_alert_thresholds": ", ".join(str(t) for t in org.budget_alert_thresholds or []),
     }
-    form = OrganizationLimitsForm(_posted(request), initial=initial, organization=org)
+    form = OrganizationLimitsForm(posted(request), initial=initial, organization=org)
     if request.method == "POST" and form.is_valid():
         services.update_organization_limits(organization=org, **form.cleaned_data)
         messages.success(request, "Limits saved. Every gateway worker applies them within a second.")
         return redirect("organization_limits", org.pk)
     status = 400 if request.method == "POST" else 200
     return render(
-        request, "accounts/organization_limits.html", _org_context(membership, "limits", form=form), status=status
+        request, "accounts/organization_limits.html", org_context(membership, "limits", form=form), status=status
     )

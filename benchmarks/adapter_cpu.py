@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.adapters import ADAPTERS
-from gateway.adapters.base import Adapter
-from gateway.config import Deployment, parse_config
+from gateway.upstream.adapters import ADAPTERS
+from gateway.upstream.adapters.base import Adapter
+from gateway.conf.domain import Deployment
+from gateway.conf.loader import parse_config
 from simulator import anthropic_format, bedrock_format, gemini_format, openai_format
 from simulator.answers import IdSource, build_reply
 from simulator.model import ChatRequest, StreamScript
@@ -115,7 +116,7 @@ def workloads(case: Case) -> dict[str, Callable[[], object]]:
         "decode": decode,
     }
     if deployment.provider.kind == "bedrock":
-        from gateway.adapters import bedrock
+        from gateway.upstream.adapters import bedrock
 
         target = bedrock.target_for(deployment)
         content = b'{"messages":[]}'

@@ -169,8 +169,11 @@ def _baseline_section(results: Results) -> list[str]:
         rps_b, rps_a = [w.rps for w in before], [w.rps for w in after]
         p50_b = [w.p50_ms for w in before if w.requests]
         p50_a = [w.p50_ms for w in after if w.requests]
+        cpu_b = [w.cpu_us for w in before if w.cpu_us is not None]
+        cpu_a = [w.cpu_us for w in after if w.cpu_us is not None]
         change = statistics.median(rps_a) / statistics.median(rps_b) - 1
         noise = max((max(v) - min(v)) / statistics.median(v) for v in (rps_b, rps_a))
+        cpu_change = statistics.median(cpu_a) / statistics.median(cpu_b) - 1 if cpu_a and cpu_b else None
         rows.append(
             [
                 scenario,
@@ -178,6 +181,9 @@ def _baseline_section(results: Results) -> list[str]:
                 _spread(rps_a),
                 f"{change:+.1%}",
                 f"±{noise / 2:.1%}",
+                _spread(cpu_b),
+                _spread(cpu_a),
+                NA if cpu_change is None else f"{cpu_change:+.1%}",
                 _ms(statistics.median(p50_b) if p50_b else None),
                 _ms(statistics.median(p50_a) if p50_a else None),
             ]
@@ -188,6 +194,9 @@ def _baseline_section(results: Results) -> list[str]:
         "this checkout RPS median (range)",
         "change of medians",
         "noise (half the widest range)",
+        "CPU µs/request before",
+        "CPU µs/request after",
+        "CPU change",
         "p50 ms before",
         "p50 ms after",
     ]

@@ -42,7 +42,7 @@ from benchmarks.procs import (
 from benchmarks.report import FailoverRow, FormatRow, LoadRow, MemoryRow, Results, TtftRow, render
 from benchmarks.targets import BASELINE_PREFIX, FAULTS, ROOT, Target
 
-TARGETS = ("direct", "gateway", "gateway-granian", "litellm")
+TARGETS = ("direct", "bare-relay", "gateway", "gateway-granian", "litellm")
 LOAD_SCENARIOS = {f"{kind}-c{c}": (kind == "stream", c) for kind in ("nonstream", "stream") for c in (1, 64)}
 FAILOVER = tuple(f"failover-{fault}" for fault in FAULTS)
 SCENARIO_CHOICES = ("nonstream", "stream", "ttft", "failover", "formats", *LOAD_SCENARIOS, *FAILOVER)
@@ -185,6 +185,8 @@ class Bench:
         self.gateway_env: dict[str, str] = {}
         self.gateway_key = ""
         self.baseline_dir: Path | None = None
+        self.baseline_env: dict[str, str] = {}
+        self.baseline_key = ""
 
     def note(self, text: str) -> None:
         print(f"note: {text}", flush=True)
@@ -251,11 +253,34 @@ class Bench:
         self._manage("migrate", "--noinput", "-v", "0")
         self.gateway_key = self._manage("create_api_key", "--org", "bench", "--name", f"bench-{os.getpid()}")
 
-    def _manage(self, *args: str) -> str:
+    def prepare_baseline(self) -> None:
+        """The baseline's own database in the same Postgres, migrated by its own code: two revisions'
+        schemas may differ. Same Redis, same simulator, same venv."""
+        if self.baseline_key or self.baseline_dir is None:
+            return
+        self.prepare_gateway()
+        url = self.gateway_env["DATABASE_URL"]
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE bench_baseline")
+        base, _, query = url.partition("?")
+        baseline_url = base.rsplit("/", 1)[0] + "/bench_baseline" + (f"?{query}" if query else "")
+        self.baseline_env = {**self.gateway_env, "DATABASE_URL": baseline_url}
+        self._manage("migrate", "--noinput", "-v", "0", env=self.baseline_env, cwd=self.baseline_dir)
+        name = f"bench-{os.getpid()}"
+        self.baseline_key = self._manage(
+            "create_api_key", "--org", "bench", "--name", name, env=self.baseline_env, cwd=self.baseline_dir
+        )
+
+    def _manage(self, *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> str:
+        argv, env = [sys.executable, "manage.py", *args], env or self.gateway_env
+        if cwd != ROOT:
+            argv, env = targets.other_checkout(argv, env, cwd)
         done = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.gateway_env,
+            argv,
+            cwd=cwd,
+            env=env,
             check=False,
             capture_output=True,
             text=True,
@@ -268,6 +293,10 @@ class Bench:
     def start(self, name: str) -> Target:
         if name == "direct":
             return Target("direct", f"{self.sim_url}/up1/v1/chat/completions", "bench", None, "simulator")
+        if name == "bare-relay":
+            targets.ensure_granian()
+            upstream = f"{self.sim_url}/up1/v1/chat/completions"
+            return targets.start_bare_relay(free_port(), upstream, self.logs)
         if name == "litellm":
             version = targets.ensure_litellm(self.logs)
             self.results.meta["versions"] += f", LiteLLM {version}"
@@ -278,8 +307,12 @@ class Bench:
         server = "uvicorn" if name == "gateway" else "granian"
         if server == "granian":
             targets.ensure_granian()
-        code = self.baseline_dir if name.startswith(BASELINE_PREFIX) and self.baseline_dir else ROOT
-        target = targets.start_gateway(name, server, free_port(), self.gateway_env, self.logs, self.gateway_key, code)
+        if name.startswith(BASELINE_PREFIX) and self.baseline_dir is not None:
+            self.prepare_baseline()
+            env, key, code = self.baseline_env, self.baseline_key, self.baseline_dir
+        else:
+            env, key, code = self.gateway_env, self.gateway_key, ROOT
+        target = targets.start_gateway(name, server, free_port(), env, self.logs, key, code)
         self.results.meta["versions"] += f", {target.version}"
         return target
 
@@ -336,7 +369,11 @@ class Bench:
         script = wrk.write_script(self.work / f"{target.name}-{model}-{stream}.lua", body, target.key)
         if self.plan.warmup > 0:
             wrk.run(target.url, script, connections=connections, seconds=self.plan.warmup)
+        pid = target.proc.pid if target.proc is not None else None
+        before = cpu_seconds(pid) if pid is not None else 0.0
         result = wrk.run(target.url, script, connections=connections, seconds=self.plan.duration)
+        if pid is not None and result.requests:
+            result.cpu_us = (cpu_seconds(pid) - before) / result.requests * 1e6
         kind = "stream" if stream else "nonstream"
         print(
             f"   {model} {kind} c={connections}: {result.rps:.0f} rps, p50 {result.p50_ms:.2f} ms, "

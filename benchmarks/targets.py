@@ -6,6 +6,7 @@ import importlib.metadata
 import os
 import subprocess
 import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,19 @@ def _format_provider(sim: str, fmt: str, name: str) -> dict[str, Any]:
     return {"name": name, "kind": fmt, "base_url": f"{sim}/{name}/{path}", "api_key": "bench-key-0000000000"}
 
 
+def granian_argv(port: int, app: str) -> list[str]:
+    py = sys.executable
+    argv = [py, "-m", "granian", "--interface", "asgi", "--workers", "1", "--loop", "uvloop"]
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", app]
+    return pinned(argv, SERVER_CORE)
+
+
+def start_bare_relay(port: int, upstream: str, log_dir: Path) -> Target:
+    env = {**os.environ, "BARE_RELAY_UPSTREAM": upstream}
+    proc = spawn("bare-relay", granian_argv(port, "benchmarks.bare_relay:app"), env=env, cwd=ROOT, log_dir=log_dir)
+    return Target("bare-relay", f"http://127.0.0.1:{port}/v1/chat/completions", "none", proc, "bare relay")
+
+
 def gateway_argv(server: str, port: int) -> list[str]:
     py = sys.executable
     if server == "uvicorn":
@@ -142,25 +156,16 @@ def gateway_argv(server: str, port: int) -> list[str]:
             "1",
         ]
     else:
-        argv = [
-            py,
-            "-m",
-            "granian",
-            "--interface",
-            "asgi",
-            "--workers",
-            "1",
-            "--loop",
-            "uvloop",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "config.asgi:application",
-        ]
+        return granian_argv(port, "config.asgi:application")
     return pinned(argv, SERVER_CORE)
+
+
+def other_checkout(argv: list[str], env: dict[str, str], code: Path) -> tuple[list[str], dict[str, str]]:
+    """Run ``argv`` (this venv's Python) on the code in ``code``: without site processing, so that
+    this checkout's editable install cannot answer for a module ``code`` lacks."""
+    python = argv.index(sys.executable)
+    site_packages = sysconfig.get_paths()["purelib"]
+    return [*argv[: python + 1], "-S", *argv[python + 1 :]], {**env, "PYTHONPATH": f"{code}:{site_packages}"}
 
 
 def baseline_worktree(rev: str) -> tuple[Path, str]:
@@ -207,9 +212,10 @@ def start_gateway(
     name: str, server: str, port: int, env: dict[str, str], log_dir: Path, key: str, code: Path = ROOT
 ) -> Target:
     """The gateway from ``code``: this checkout, or a baseline worktree (same venv, same database)."""
-    # PYTHONPATH first: the venv's editable install would otherwise import this checkout's code.
-    env = {**env, "PYTHONPATH": str(code)}
-    proc = spawn(name, gateway_argv(server, port), env=env, cwd=code, log_dir=log_dir)
+    argv = gateway_argv(server, port)
+    if code != ROOT:
+        argv, env = other_checkout(argv, env, code)
+    proc = spawn(name, argv, env=env, cwd=code, log_dir=log_dir)
     version = f"{server} {package_version(server)}"
     return Target(name, f"http://127.0.0.1:{port}/v1/chat/completions", key, proc, version)
 

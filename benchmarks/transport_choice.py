@@ -20,7 +20,7 @@ import orjson
 import uvloop
 
 from benchmarks.procs import LOAD_CORE, SERVER_CORE, free_port, pinned, pinning_available
-from gateway.transport import AiohttpTransport
+from gateway.upstream.transport import AiohttpTransport
 
 CALLS, CONCURRENCY, WARMUP = 6000, 64, 300
 BODY = orjson.dumps({"model": "bench", "stream": True, "messages": [{"role": "user", "content": "hello"}]})

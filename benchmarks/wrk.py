@@ -42,6 +42,8 @@ class WrkResult:
     max_ms: float
     errors: dict[str, int]
     raw: str
+    # The serving process's own CPU per answered request (user + system), when it was measured.
+    cpu_us: float | None = None
 
     @property
     def error_count(self) -> int:

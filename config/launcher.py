@@ -182,7 +182,7 @@ def up() -> int:
 
 
 def _check_gateway_config() -> None:
-    from gateway.config import ConfigFileError
+    from gateway.conf.domain import ConfigFileError
     from gateway.runtime import load_gateway_config
 
     try:

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "accounts",
     "gateway",
     "monitoring",
+    "providers",
     "reports",
 ]
 
@@ -161,12 +162,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # Every periodic job of the product is scheduled here and nowhere else.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "ingest-spooled-attempts": {
-        "task": "gateway.tasks.ingest_spooled_attempts",
+    "ingest-spooled-events": {
+        "task": "monitoring.tasks.ingest_spooled_events",
         "schedule": 30.0,
     },
     "send-budget-alerts": {
-        "task": "accounts.tasks.send_budget_alerts",
+        "task": "monitoring.tasks.send_budget_alerts",
         "schedule": 300.0,
     },
 }

@@ -8,5 +8,9 @@ urlpatterns = [
     path("readyz", monitoring_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include("accounts.api_urls")),
+    path("api/", include("providers.api_urls")),
+    path("api/", include("monitoring.api_urls")),
     path("", include("accounts.urls")),
+    path("", include("providers.urls")),
+    path("", include("monitoring.urls")),
 ]

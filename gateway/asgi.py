@@ -6,18 +6,18 @@ import gc
 import logging
 from typing import Any
 
-from gateway import anthropic_inbound, proxy
-from gateway.config import ConfigFileError
+from gateway.inbound import anthropic_messages, openai_chat
+from gateway.conf.domain import ConfigFileError
 from gateway.errors import GatewayError
 from gateway.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
 
 _ROUTES = {
-    ("POST", "/v1/chat/completions"): proxy.chat_completions,
-    ("GET", "/v1/models"): proxy.list_models,
-    ("POST", "/v1/messages"): anthropic_inbound.messages,
-    ("POST", "/v1/messages/count_tokens"): anthropic_inbound.count_tokens,
+    ("POST", "/v1/chat/completions"): openai_chat.chat_completions,
+    ("GET", "/v1/models"): openai_chat.list_models,
+    ("POST", "/v1/messages"): anthropic_messages.messages,
+    ("POST", "/v1/messages/count_tokens"): anthropic_messages.count_tokens,
 }
 _PATHS = {path for _, path in _ROUTES}
 
@@ -33,13 +33,13 @@ class GatewayApp:
         path = scope["path"].rstrip("/") or "/"
         handler = _ROUTES.get((scope["method"], path))
         if handler is None:
-            await proxy.send_error(send, _route_error(scope["method"], path), "")
+            await _send_error(send, _route_error(scope["method"], path), "")
             return
         if self.runtime is None:
             error = GatewayError(
                 503, "The gateway is starting or has no provider configuration.", type="server_error", code="not_ready"
             )
-            await proxy.send_error(send, error, "")
+            await _send_error(send, error, "")
             return
         await handler(self.runtime, scope, receive, send)
 
@@ -76,3 +76,9 @@ def _route_error(method: str, path: str) -> GatewayError:
     if path in _PATHS:
         return GatewayError(405, f"Method {method} is not allowed on {path}.", code="method_not_allowed")
     return GatewayError(404, f"Unknown endpoint {method} {path}.", code="unknown_url")
+
+
+async def _send_error(send: Any, error: GatewayError, request_id: str) -> None:
+    headers = [(b"content-type", b"application/json"), *error.headers]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": error.body()})

@@ -11,10 +11,9 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from accounts.crypto import CredentialDecryptError, decrypt_secret
-from accounts.selectors import provider_credentials_changed_since
-from gateway.adapters import ADAPTERS
-from gateway.config import Deployment, Provider
+from accounts.selectors import provider_credentials_changed_since, provider_secret
+from gateway.upstream.adapters import ADAPTERS
+from gateway.conf.domain import Deployment, Provider
 from gateway.polling import PolledTable, Rows
 
 log = logging.getLogger(__name__)
@@ -37,16 +36,15 @@ class CredentialCache(PolledTable):
             if ciphertext is None:
                 secrets.pop((org_id, provider), None)
                 continue
-            try:
-                secrets[(org_id, provider)] = decrypt_secret(ciphertext)
-            except CredentialDecryptError:
+            secret = provider_secret(ciphertext)
+            if secret is None:
                 log.error(
                     "organisation %s's key for provider %s cannot be decrypted; its requests "
                     "to that provider are refused until the key is set again",
                     org_id,
                     provider,
                 )
-                secrets[(org_id, provider)] = None
+            secrets[(org_id, provider)] = secret
         if secrets != self._secrets:
             self._deployments = {}
         self._secrets = secrets
@@ -96,5 +94,4 @@ def _refused(org_id: int, provider: Provider) -> bool:
 def _with_key(deployment: Deployment, org_id: int, secret: str) -> Deployment:
     provider = replace(deployment.provider, api_key=secret)
     own = replace(deployment, id=f"{deployment.id}@org{org_id}", provider=provider, prepared=None)
-    prepare = getattr(ADAPTERS[provider.kind], "prepare", None)
-    return replace(own, prepared=prepare(own)) if prepare is not None else own
+    return replace(own, prepared=ADAPTERS[provider.kind].prepare(own))

@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
 import orjson
 
-
-class Failure(StrEnum):
-    CONNECT = "connect_error"
-    TIMEOUT = "timeout"
-    STALL = "stall"
-    STREAM_CUT = "stream_cut"
-    SERVER_ERROR = "server_error"
-    RATE_LIMITED = "rate_limited"
-    MISCONFIGURED = "misconfigured"
-    CONTEXT_LENGTH = "context_length"
-    CLIENT_ERROR = "client_error"
-    UNSUPPORTED = "unsupported"
-    BAD_RESPONSE = "bad_response"
+from gateway.events.outcomes import Outcome
 
 
 @dataclass
 class AttemptError(Exception):
     """One upstream attempt failed; ``failure`` decides what the failover loop does next."""
 
-    failure: Failure
+    failure: Outcome
     message: str
     status: int | None = None
     retry_after: float | None = None
@@ -49,9 +36,22 @@ class GatewayError(Exception):
     code: str | None = None
     param: str | None = None
     headers: tuple[tuple[bytes, bytes], ...] = ()
+    # How the request ends when this is its answer: a client error unless the raiser knows better.
+    outcome: Outcome = Outcome.CLIENT_ERROR
 
     def body(self) -> bytes:
         return error_body(self.message, self.type, self.code, self.param)
+
+
+class Inexpressible(GatewayError):
+    """This deployment's wire format cannot express the request (a parameter, a schema, a part).
+
+    The deployment is skipped with no health penalty; the client gets this 400 only when no
+    deployment of the model can express the request.
+    """
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(400, message, code=code, param=param, outcome=Outcome.UNSUPPORTED)
 
 
 def internal_error(request_id: str) -> GatewayError:
@@ -60,6 +60,7 @@ def internal_error(request_id: str) -> GatewayError:
         f"The gateway failed to handle this request (request id {request_id}); the error is logged.",
         type="server_error",
         code="internal_error",
+        outcome=Outcome.ERROR,
     )
 
 

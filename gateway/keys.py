@@ -18,8 +18,14 @@ from typing import Any
 
 import psycopg
 
-from accounts.selectors import api_key_by_hash, api_key_count, api_keys_changed_since, record_keys_last_used
-from accounts.tokens import KEY_PREFIX, hash_key
+from accounts.selectors import (
+    KEY_PREFIX,
+    api_key_by_hash,
+    api_key_count,
+    api_keys_changed_since,
+    hash_key,
+    record_keys_last_used,
+)
 from gateway.polling import PolledTable, Rows
 from gateway.limits import Limits
 

@@ -11,14 +11,16 @@ from typing import Any
 
 from django.conf import settings
 
-from gateway import google_auth
-from gateway.attempts import AttemptLog, month_spend_micros
-from gateway.breaker import HealthRegistry
-from gateway.config import ConfigFileError, GatewayConfig, load_config
+from gateway.upstream import google_auth
+from gateway.events.log import EventLog, month_spend_micros
+from gateway.routing.health import HealthRegistry
+from gateway.conf.domain import ConfigFileError, GatewayConfig
+from gateway.conf.loader import load_config
 from gateway.credentials import CredentialCache
+from gateway.deadlines import BodyDeadlines
 from gateway.keys import KeyCache
 from gateway.limits import Limiter
-from gateway.transport import AiohttpTransport, create_transport
+from gateway.upstream.transport import AiohttpTransport, create_transport
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +33,11 @@ class Runtime:
     keys: KeyCache
     credentials: CredentialCache
     limiter: Limiter
-    log: AttemptLog
+    log: EventLog
     max_body_bytes: int
     request_budget: float
     max_retry_after_wait: float
-    body_timeout: float = 30.0
+    body_deadlines: BodyDeadlines = field(default_factory=lambda: BodyDeadlines(30.0))
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def background(self, work: Coroutine[Any, Any, None]) -> None:
@@ -50,11 +52,13 @@ class Runtime:
         # Vertex tokens are minted here, so that no request waits for Google's token endpoint.
         await google_auth.prime(self.config)
         self.log.start()
+        self.body_deadlines.start()
 
     async def stop(self) -> None:
         if self._tasks:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), timeout=5)
+        await self.body_deadlines.stop()
         await self.log.stop()
         await self.keys.stop()
         await self.credentials.stop()
@@ -81,9 +85,9 @@ def build_runtime(config: GatewayConfig | None = None) -> Runtime:
             prefix=settings.CACHES["default"].get("KEY_PREFIX", "gw"),
             spend_source=month_spend_micros,
         ),
-        log=AttemptLog(flush_seconds=settings.GATEWAY_LOG_FLUSH_SECONDS, spool_dir=settings.GATEWAY_SPOOL_DIR),
+        log=EventLog(flush_seconds=settings.GATEWAY_LOG_FLUSH_SECONDS, spool_dir=settings.GATEWAY_SPOOL_DIR),
         max_body_bytes=settings.GATEWAY_MAX_BODY_BYTES,
         request_budget=settings.GATEWAY_REQUEST_BUDGET,
         max_retry_after_wait=settings.GATEWAY_MAX_RETRY_AFTER_WAIT,
-        body_timeout=settings.GATEWAY_BODY_TIMEOUT,
+        body_deadlines=BodyDeadlines(settings.GATEWAY_BODY_TIMEOUT),
     )

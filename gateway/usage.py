@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from gateway.attempts import AttemptEvent
+from gateway.events.records import AttemptEvent
 
 if TYPE_CHECKING:
-    from gateway.config import Deployment
-    from gateway.relay import StreamState
+    from gateway.conf.domain import Deployment
+    from gateway.upstream.chunks import StreamState
 
 # A completion budget above this is no budget at all; it also keeps Redis counters far from overflow.
 MAX_COMPLETION_TOKENS = 2**31 - 1

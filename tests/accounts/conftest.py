@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from gateway.asgi import GatewayApp
-from gateway.config import parse_config
+from gateway.conf.loader import parse_config
 from gateway.runtime import build_runtime
 from simulator.harness import SimulatorServer
 from tests.conftest import Accounts

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from accounts.models import ApiKey, Organization, ProviderCredential, User
-from accounts.services import create_api_key, set_provider_credential
-from gateway.models import Attempt
+from accounts.services import create_api_key
+from monitoring.models import Attempt
+from providers.services import set_provider_credential
 
 # Long and distinctive, so a leak anywhere is easy to grep for.
 PROVIDER_SECRET = "prov-Zq8XvL2mN5pR7tY1wK4e"

@@ -11,8 +11,8 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import BudgetAlert
-from accounts.services import send_budget_alerts
-from gateway.models import Attempt
+from monitoring.alerts import send_budget_alerts
+from monitoring.models import Attempt
 from tests.conftest import Accounts
 
 

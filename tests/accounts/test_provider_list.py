@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from accounts import services
 from accounts.models import ProviderCredential
+from providers import services
 from tests.accounts.factories import PROVIDER_SECRET, make_credential
 from tests.accounts.helpers import assert_login_required, assert_not_found_for, client_for
 from tests.conftest import Accounts

@@ -8,8 +8,9 @@ from typing import Any
 
 from django.db import connection
 
-from accounts import crypto, services
+from accounts import crypto
 from accounts.selectors import provider_credentials_changed_since
+from providers import services
 from tests.accounts.factories import PROVIDER_SECRET, make_credential
 from tests.conftest import Accounts
 

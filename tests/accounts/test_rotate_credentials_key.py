@@ -8,8 +8,9 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
-from accounts import crypto, services
+from accounts import crypto
 from accounts.models import ProviderCredential
+from providers import services
 from tests.accounts.factories import make_credential
 from tests.conftest import Accounts
 

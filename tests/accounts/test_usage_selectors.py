@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounts import usage
+from monitoring import usage
 from accounts.services import create_api_key
 from tests.accounts.factories import day, make_attempt
 from tests.conftest import Accounts

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from gateway.models import Attempt
+from monitoring.models import Attempt
 from tests.accounts.factories import make_attempt, write_gateway_config
 from tests.api.helpers import assert_api_not_found_for, assert_unauthenticated, session_client
 from tests.conftest import Accounts

@@ -19,7 +19,7 @@ from django.db import connections
 from playwright.sync_api import Page, expect, sync_playwright
 
 from gateway.asgi import GatewayApp
-from gateway.config import parse_config
+from gateway.conf.loader import parse_config
 from gateway.runtime import build_runtime
 from simulator.harness import SimulatorServer
 from tests.live import LiveServer

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import ConfigFileError, load_config, parse_config, resolve_model
+from gateway.conf.domain import ConfigFileError, resolve_model
+from gateway.conf.loader import load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = """\

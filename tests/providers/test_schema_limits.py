@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 
-from gateway.adapters import anthropic, bedrock, gemini
-from gateway.adapters.schema_limits import (
+from gateway.upstream.adapters import anthropic, bedrock, gemini, gemini_schema
+from gateway.upstream.adapters.schema_limits import (
     CODE,
     MAX_SCHEMA_DEPTH,
     MAX_SCHEMA_NODES,
     MAX_SCHEMA_TEXT,
     SchemaBudget,
 )
-from gateway.config import Deployment, parse_config
+from gateway.conf.domain import Deployment
+from gateway.conf.loader import parse_config
 from gateway.errors import AttemptError, GatewayError
 
 
@@ -113,7 +114,7 @@ def test_the_budget_is_shared_by_a_requests_schemas() -> None:
 # ---------------------------------------------------------------- Gemini's converter
 
 
-class CountingConverter(gemini.SchemaConverter):
+class CountingConverter(gemini_schema.SchemaConverter):
     def __init__(self, root: dict[str, Any]) -> None:
         super().__init__(root, "tools[0].function.parameters", SchemaBudget())
         self.typed = 0
@@ -146,7 +147,7 @@ def test_a_ref_with_a_description_beside_it_keeps_that_description() -> None:
         },
         "$defs": {"place": {"type": "object", "description": "A place", "properties": {"city": {"type": "string"}}}},
     }
-    converted = gemini.SchemaConverter(schema).convert(schema, "parameters")
+    converted = gemini_schema.SchemaConverter(schema).convert(schema, "parameters")
     assert converted["properties"]["home"]["description"] == "Where I live"
     assert converted["properties"]["work"]["description"] == "A place"
     assert converted["properties"]["home"]["properties"] is converted["properties"]["work"]["properties"]
@@ -255,7 +256,7 @@ def test_forwarded_response_schemas_have_the_same_caps(forwarding: dict[str, Dep
 
 def test_a_refusal_is_a_deployment_that_cannot_express_the_request(forwarding: dict[str, Deployment]) -> None:
     """The relay turns an adapter's 400 into 'unsupported': the next deployment is tried."""
-    from gateway.relay import _translate
+    from gateway.upstream.attempt import _translate
 
     deployment = forwarding["an"]
     with pytest.raises(AttemptError) as caught:

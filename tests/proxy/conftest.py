@@ -15,9 +15,9 @@ import pytest
 from accounts.models import ApiKey, Organization
 from accounts.services import create_api_key, create_organization
 from gateway.asgi import GatewayApp
-from gateway.breaker import HealthRegistry
-from gateway.config import parse_config
-from gateway.models import Attempt
+from gateway.routing.health import HealthRegistry
+from gateway.conf.loader import parse_config
+from monitoring.models import Attempt
 from gateway.runtime import Runtime, build_runtime
 from simulator.harness import SimulatorServer
 from tests.live import LiveServer, keep_key

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import httpx
 
-from gateway.attempts import AttemptEvent, AttemptLog
+from gateway.events.log import EventLog
+from gateway.events.records import AttemptEvent
 from gateway.ids import uuid7 as new_event_id
-from gateway.models import Attempt
-from gateway.services import ingest_spooled_attempts
+from monitoring.models import Attempt
+from monitoring.services import ingest_spooled_events
 from tests.proxy.conftest import LiveGateway, hi
 
 
@@ -70,7 +71,7 @@ def _event(request_id: str) -> AttemptEvent:
 
 
 def test_events_are_spooled_when_postgres_is_down_and_loaded_later(db: None, tmp_path: Path, settings: object) -> None:
-    log = AttemptLog(flush_seconds=60, spool_dir=tmp_path)
+    log = EventLog(flush_seconds=60, spool_dir=tmp_path)
 
     async def shutdown_without_database() -> None:
         from gateway import db as gateway_db
@@ -85,7 +86,7 @@ def test_events_are_spooled_when_postgres_is_down_and_loaded_later(db: None, tmp
             gateway_db.conninfo = original  # type: ignore[assignment]
 
     asyncio.run(shutdown_without_database())
-    assert len(list(tmp_path.glob("attempts-*.jsonl"))) == 1
-    assert ingest_spooled_attempts(spool_dir=tmp_path) == 2
-    assert ingest_spooled_attempts(spool_dir=tmp_path) == 0
+    assert len(list(tmp_path.glob("events-*.jsonl"))) == 1
+    assert ingest_spooled_events(spool_dir=tmp_path) == 2
+    assert ingest_spooled_events(spool_dir=tmp_path) == 0
     assert set(Attempt.objects.values_list("request_id", flat=True)) >= {"spooled-1", "spooled-2"}

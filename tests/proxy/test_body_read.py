@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from gateway.errors import GatewayError
-from gateway.proxy import read_body
+from gateway.deadlines import BodyDeadlines
+from gateway.pipeline import read_body
 from tests.proxy.conftest import LiveGateway
 
 
@@ -28,25 +29,25 @@ def _pieces(count: int, size: int) -> Any:
 def test_a_body_in_many_small_pieces_is_read_in_linear_time() -> None:
     # 8 MiB in 1 KiB pieces: quadratic concatenation took ~16 s of CPU; a join takes milliseconds.
     started = time.process_time()
-    body = asyncio.run(read_body(_pieces(8192, 1024), 16 * 1024 * 1024, -1, 30))
+    body = asyncio.run(read_body(_pieces(8192, 1024), 16 * 1024 * 1024, -1, BodyDeadlines(30)))
     assert len(body) == 8 * 1024 * 1024
     assert time.process_time() - started < 2.0
 
 
 def test_a_body_over_the_limit_in_small_pieces_is_a_413() -> None:
     with pytest.raises(GatewayError) as refused:
-        asyncio.run(read_body(_pieces(100, 1024), 50 * 1024, -1, 30))
+        asyncio.run(read_body(_pieces(100, 1024), 50 * 1024, -1, BodyDeadlines(30)))
     assert refused.value.status == 413
 
 
 @pytest.fixture
 def short_body_timeout(gw: LiveGateway) -> Iterator[LiveGateway]:
-    before = gw.runtime.body_timeout
-    gw.runtime.body_timeout = 0.5
+    before = gw.runtime.body_deadlines.seconds
+    gw.runtime.body_deadlines.seconds = 0.5
     try:
         yield gw
     finally:
-        gw.runtime.body_timeout = before
+        gw.runtime.body_deadlines.seconds = before
 
 
 def _request_head(gw: LiveGateway, length: int) -> bytes:

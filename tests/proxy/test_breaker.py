@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from gateway.breaker import FAILURE_THRESHOLD, State
+from gateway.routing.health import FAILURE_THRESHOLD, State
 from tests.proxy.conftest import LiveGateway, hi
 
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from gateway.breaker import State
+from gateway.routing.health import State
 from tests.proxy.conftest import LiveGateway, hi
 
 STREAM = [False, True]

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.adapters import ADAPTERS
+from gateway.upstream.adapters import ADAPTERS
 from gateway.validation import MAX_JSON_DEPTH
 from tests.proxy.conftest import LiveGateway, hi
 

@@ -7,7 +7,8 @@ import time
 import httpx
 
 from accounts.models import ApiKey
-from accounts.services import create_api_key, create_organization, delete_provider_credential, set_provider_credential
+from accounts.services import create_api_key, create_organization
+from providers.services import delete_provider_credential, set_provider_credential
 from tests.proxy.conftest import LiveGateway, hi
 
 OPERATOR_KEY = "Bearer sk-test-sim-a-secret0001"

@@ -16,9 +16,9 @@ from django.conf import settings
 from accounts.models import Organization
 from accounts.services import create_api_key, create_organization
 from gateway.asgi import GatewayApp
-from gateway.config import parse_config
+from gateway.conf.loader import parse_config
 from gateway.limits import _month
-from gateway.models import Attempt
+from monitoring.models import Attempt
 from gateway.runtime import build_runtime
 from tests.live import LiveServer
 from tests.proxy import conftest

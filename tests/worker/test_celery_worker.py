@@ -13,8 +13,8 @@ from pathlib import Path
 import orjson
 from django.conf import settings
 
-from gateway.models import Attempt
-from gateway.tasks import ingest_spooled_attempts
+from monitoring.models import Attempt
+from monitoring.tasks import ingest_spooled_events
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,13 +67,13 @@ def test_a_worker_ingests_spooled_attempts(tmp_path: Path, transactional_db: Non
         start_new_session=True,
     )
     try:
-        ingest_spooled_attempts.delay()
+        ingest_spooled_events.delay()
         deadline = time.monotonic() + 30
         while not Attempt.objects.filter(request_id="spooled-by-a-crashed-proxy").exists():
             assert worker.poll() is None, "the worker exited"
             assert time.monotonic() < deadline, "the worker never loaded the spooled events"
             time.sleep(0.2)
-        assert not list((tmp_path / "spool").glob("attempts-*.jsonl"))
+        assert not list((tmp_path / "spool").glob("*.jsonl"))
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)

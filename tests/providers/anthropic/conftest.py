@@ -15,8 +15,8 @@ import pytest
 
 from accounts.services import create_api_key, create_organization
 from gateway.asgi import GatewayApp
-from gateway.breaker import HealthRegistry
-from gateway.config import parse_config
+from gateway.routing.health import HealthRegistry
+from gateway.conf.loader import parse_config
 from gateway.runtime import Runtime, build_runtime
 from simulator import anthropic_format
 from simulator.answers import IdSource, build_reply

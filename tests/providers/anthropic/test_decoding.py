@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import orjson
 
-from gateway.adapters import anthropic
-from gateway.config import parse_config
+from gateway.upstream.adapters import anthropic
+from gateway.conf.loader import parse_config
 from simulator.harness import SimulatorServer
 
 CONFIG = """providers:

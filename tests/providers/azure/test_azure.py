@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from gateway.config import ConfigFileError, parse_config
+from gateway.conf.domain import ConfigFileError
+from gateway.conf.loader import parse_config
 from tests.providers.azure.conftest import EAST_KEY, last_path
 from tests.providers.profiles.harness import Gateway, hi
 

@@ -12,10 +12,11 @@ import openai
 import pytest
 
 from accounts.services import create_api_key, create_organization
-from gateway.adapters import bedrock
+from gateway.upstream.adapters import bedrock
 from gateway.asgi import GatewayApp
-from gateway.breaker import HealthRegistry
-from gateway.config import Deployment, parse_config
+from gateway.routing.health import HealthRegistry
+from gateway.conf.domain import Deployment
+from gateway.conf.loader import parse_config
 from gateway.runtime import Runtime, build_runtime
 from simulator.bedrock_format import SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY
 from simulator.harness import SimulatorServer

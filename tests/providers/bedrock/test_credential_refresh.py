@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.credentials import Credentials, RefreshableCredentials
 
-from gateway.adapters import bedrock
+from gateway.upstream.adapters import bedrock
 
 URL = "https://bedrock-runtime.us-east-1.amazonaws.com/model/m/converse-stream"
 

@@ -7,9 +7,10 @@ import time
 import httpx
 import pytest
 
-from gateway.adapters import bedrock
-from gateway.config import Deployment, parse_config
-from gateway.errors import Failure
+from gateway.upstream.adapters import bedrock
+from gateway.conf.domain import Deployment
+from gateway.conf.loader import parse_config
+from gateway.events.outcomes import Outcome
 from tests.providers.bedrock.conftest import PROFILE_ID, BedrockGateway
 
 ASK = [{"role": "user", "content": "hi"}]
@@ -153,24 +154,24 @@ models:
 @pytest.mark.parametrize(
     ("status", "kind", "message", "failure"),
     [
-        (429, "ThrottlingException", "Too many tokens, please wait before trying again.", Failure.RATE_LIMITED),
-        (400, "ServiceQuotaExceededException", "Quota exceeded", Failure.RATE_LIMITED),
-        (503, "ServiceUnavailableException", "Bedrock is unable to process your request.", Failure.SERVER_ERROR),
-        (500, "InternalServerException", "internal", Failure.SERVER_ERROR),
-        (429, "ModelNotReadyException", "not ready", Failure.SERVER_ERROR),
-        (424, "ModelErrorException", "model failed", Failure.SERVER_ERROR),
-        (408, "ModelTimeoutException", "timed out", Failure.SERVER_ERROR),
-        (403, "AccessDeniedException", "no access", Failure.MISCONFIGURED),
-        (403, "UnrecognizedClientException", "bad token", Failure.MISCONFIGURED),
-        (403, "ExpiredTokenException", "expired", Failure.MISCONFIGURED),
-        (404, "ResourceNotFoundException", "no model", Failure.MISCONFIGURED),
-        (400, "ValidationException", "Input is too long for requested model.", Failure.CONTEXT_LENGTH),
-        (400, "ValidationException", "prompt is too long: 250000 tokens > 200000 maximum", Failure.CONTEXT_LENGTH),
-        (400, "ValidationException", "temperature: must be <= 1", Failure.CLIENT_ERROR),
+        (429, "ThrottlingException", "Too many tokens, please wait before trying again.", Outcome.RATE_LIMITED),
+        (400, "ServiceQuotaExceededException", "Quota exceeded", Outcome.RATE_LIMITED),
+        (503, "ServiceUnavailableException", "Bedrock is unable to process your request.", Outcome.SERVER_ERROR),
+        (500, "InternalServerException", "internal", Outcome.SERVER_ERROR),
+        (429, "ModelNotReadyException", "not ready", Outcome.SERVER_ERROR),
+        (424, "ModelErrorException", "model failed", Outcome.SERVER_ERROR),
+        (408, "ModelTimeoutException", "timed out", Outcome.SERVER_ERROR),
+        (403, "AccessDeniedException", "no access", Outcome.MISCONFIGURED),
+        (403, "UnrecognizedClientException", "bad token", Outcome.MISCONFIGURED),
+        (403, "ExpiredTokenException", "expired", Outcome.MISCONFIGURED),
+        (404, "ResourceNotFoundException", "no model", Outcome.MISCONFIGURED),
+        (400, "ValidationException", "Input is too long for requested model.", Outcome.CONTEXT_LENGTH),
+        (400, "ValidationException", "prompt is too long: 250000 tokens > 200000 maximum", Outcome.CONTEXT_LENGTH),
+        (400, "ValidationException", "temperature: must be <= 1", Outcome.CLIENT_ERROR),
     ],
 )
 def test_error_classification_table(
-    deployment: Deployment, status: int, kind: str, message: str, failure: Failure
+    deployment: Deployment, status: int, kind: str, message: str, failure: Outcome
 ) -> None:
     headers = httpx.Headers({"x-amzn-errortype": f"{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/"})
     error = bedrock.classify_error(deployment, status, f'{{"message":"{message}"}}'.encode(), headers)
@@ -182,5 +183,5 @@ def test_error_classification_table(
 def test_error_type_is_read_from_the_body_when_the_header_is_missing(deployment: Deployment) -> None:
     body = b'{"__type":"com.amazon.coral.service#ThrottlingException","message":"slow down"}'
     error = bedrock.classify_error(deployment, 400, body, httpx.Headers({"retry-after": "7"}))
-    assert error.failure is Failure.RATE_LIMITED
+    assert error.failure is Outcome.RATE_LIMITED
     assert error.retry_after == 7

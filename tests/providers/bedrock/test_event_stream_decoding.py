@@ -7,9 +7,9 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.adapters import bedrock
-from gateway.adapters.base import Chunk
-from gateway.config import Deployment
+from gateway.upstream.adapters import bedrock
+from gateway.upstream.adapters.base import Chunk
+from gateway.conf.domain import Deployment
 from simulator.eventstream import encode_frame, event_frame
 from simulator.harness import SimulatorServer
 from tests.providers.bedrock.conftest import PROFILE_ID, signed_post
@@ -25,7 +25,7 @@ TOOLS = orjson.dumps(
 
 @pytest.fixture
 def deployment(bedrock_env: None) -> Deployment:
-    from gateway.config import parse_config
+    from gateway.conf.loader import parse_config
 
     config = parse_config(
         """providers:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.adapters import bedrock
-from gateway.config import ConfigFileError, parse_config
+from gateway.upstream.adapters import bedrock
+from gateway.conf.domain import ConfigFileError
+from gateway.conf.loader import parse_config
 
 
 def config(provider: str) -> str:

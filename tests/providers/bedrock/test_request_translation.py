@@ -9,9 +9,11 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.adapters import bedrock
-from gateway.config import Deployment, parse_config
-from gateway.errors import AttemptError, Failure
+from gateway.upstream.adapters import bedrock
+from gateway.conf.domain import Deployment
+from gateway.conf.loader import parse_config
+from gateway.errors import Inexpressible
+from gateway.events.outcomes import Outcome
 from tests.providers.bedrock.conftest import PROFILE_ARN, PROFILE_ID
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -64,10 +66,10 @@ def sent(deployment: Deployment, body: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def rejected(deployment: Deployment, body: dict[str, Any]) -> AttemptError:
-    with pytest.raises(AttemptError) as caught:
+def rejected(deployment: Deployment, body: dict[str, Any]) -> Inexpressible:
+    with pytest.raises(Inexpressible) as caught:
         bedrock.build_request(deployment, body)
-    assert caught.value.failure is Failure.CLIENT_ERROR
+    assert caught.value.outcome is Outcome.UNSUPPORTED
     assert caught.value.status == 400
     return caught.value
 

@@ -7,7 +7,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from gateway.adapters import bedrock
+from gateway.upstream.adapters import bedrock
 
 URL = "https://bedrock-runtime.us-east-1.amazonaws.com/model/us.amazon.nova-lite-v1%3A0/converse-stream"
 BODY = b'{"messages":[{"role":"user","content":[{"text":"hi"}]}]}'

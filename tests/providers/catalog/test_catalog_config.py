@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import ConfigFileError, GatewayConfig, parse_config
+from gateway.conf.domain import ConfigFileError, GatewayConfig
+from gateway.conf.loader import parse_config
 
 PROVIDERS = """providers:
   - {name: openai, kind: openai, api_key: k}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.adapters import ADAPTERS
-from gateway.catalog import CAPABILITIES, default_catalog, parse_catalog
-from gateway.config import ConfigFileError
+from gateway.upstream.adapters import ADAPTERS
+from gateway.conf.catalog import CAPABILITIES, default_catalog, parse_catalog
+from gateway.conf.domain import ConfigFileError
 
 NAMED_IN_THE_ISSUE = [
     "gpt-4o",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.config import Price
+from gateway.conf.domain import Price
 from tests.providers.profiles.harness import Gateway, hi
 
 

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from accounts.services import create_api_key, create_organization
 from gateway.asgi import GatewayApp
-from gateway.breaker import HealthRegistry
-from gateway.config import parse_config
+from gateway.routing.health import HealthRegistry
+from gateway.conf.loader import parse_config
 from gateway.runtime import Runtime, build_runtime
 from simulator.harness import SimulatorServer
 from tests.live import LiveServer, keep_key

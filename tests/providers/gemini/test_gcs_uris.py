@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from gateway.config import ConfigFileError, parse_config
+from gateway.conf.domain import ConfigFileError
+from gateway.conf.loader import parse_config
 from simulator.harness import SimulatorServer
 from tests.providers.gemini.conftest import (
     LOCATION,

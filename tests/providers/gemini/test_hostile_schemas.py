@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from gateway.adapters.schema_limits import MAX_SCHEMA_NODES
+from gateway.upstream.adapters.schema_limits import MAX_SCHEMA_NODES
 from tests.providers.gemini.conftest import GeminiGateway, ask
 
 LEVELS = 24

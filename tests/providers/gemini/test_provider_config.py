@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import ConfigFileError, parse_config
+from gateway.conf.domain import ConfigFileError
+from gateway.conf.loader import parse_config
 from tests.providers.gemini.conftest import service_account_file
 
 MODELS = "models:\n  - {name: m, deployments: [{provider: g, model: gemini-2.0-flash}]}\n"

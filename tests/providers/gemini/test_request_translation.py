@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.adapters import gemini
-from gateway.config import Deployment, Provider, Timeouts
+from gateway.upstream.adapters import gemini, gemini_schema
+from gateway.conf.domain import Deployment, Provider, Timeouts
 from gateway.errors import GatewayError
 
 TIMEOUTS = Timeouts(connect=1, first_token=1, idle=1, total=1)
@@ -255,7 +255,7 @@ def test_pydantic_style_schema_is_inlined_and_nullable() -> None:
         "type": "object",
         "additionalProperties": False,
     }
-    assert gemini.SchemaConverter(schema).convert(schema, "parameters") == {
+    assert gemini_schema.SchemaConverter(schema).convert(schema, "parameters") == {
         "type": "OBJECT",
         "properties": {
             "place": {

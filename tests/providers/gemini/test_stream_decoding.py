@@ -7,9 +7,10 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.adapters import gemini
-from gateway.config import Deployment, Provider, Timeouts
-from gateway.errors import AttemptError, Failure
+from gateway.upstream.adapters import gemini
+from gateway.conf.domain import Deployment, Provider, Timeouts
+from gateway.errors import AttemptError
+from gateway.events.outcomes import Outcome
 
 DEPLOYMENT = Deployment(
     "g/gemini-2.5-pro",
@@ -177,7 +178,7 @@ def test_a_whole_json_answer_is_parsed_as_a_completion() -> None:
 def test_unreadable_whole_answer_is_a_bad_response() -> None:
     with pytest.raises(AttemptError) as caught:
         gemini.parse_completion(DEPLOYMENT, b"<html>")
-    assert caught.value.failure is Failure.BAD_RESPONSE
+    assert caught.value.failure is Outcome.BAD_RESPONSE
 
 
 def google_error(status: int, rpc: str, message: str, *details: dict[str, Any]) -> bytes:
@@ -191,30 +192,30 @@ BAD_KEY = {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_K
 @pytest.mark.parametrize(
     ("status", "rpc", "message", "details", "failure"),
     [
-        (429, "RESOURCE_EXHAUSTED", "Quota exceeded", [RETRY], Failure.RATE_LIMITED),
-        (503, "UNAVAILABLE", "The model is overloaded.", [], Failure.SERVER_ERROR),
-        (500, "INTERNAL", "An internal error has occurred.", [], Failure.SERVER_ERROR),
-        (504, "DEADLINE_EXCEEDED", "Deadline expired", [], Failure.SERVER_ERROR),
-        (401, "UNAUTHENTICATED", "Request had invalid authentication credentials.", [], Failure.MISCONFIGURED),
-        (403, "PERMISSION_DENIED", "Permission denied on resource project x.", [], Failure.MISCONFIGURED),
-        (404, "NOT_FOUND", "models/x is not found for API version v1beta", [], Failure.MISCONFIGURED),
-        (400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [BAD_KEY], Failure.MISCONFIGURED),
-        (400, "FAILED_PRECONDITION", "User location is not supported for the API use.", [], Failure.MISCONFIGURED),
+        (429, "RESOURCE_EXHAUSTED", "Quota exceeded", [RETRY], Outcome.RATE_LIMITED),
+        (503, "UNAVAILABLE", "The model is overloaded.", [], Outcome.SERVER_ERROR),
+        (500, "INTERNAL", "An internal error has occurred.", [], Outcome.SERVER_ERROR),
+        (504, "DEADLINE_EXCEEDED", "Deadline expired", [], Outcome.SERVER_ERROR),
+        (401, "UNAUTHENTICATED", "Request had invalid authentication credentials.", [], Outcome.MISCONFIGURED),
+        (403, "PERMISSION_DENIED", "Permission denied on resource project x.", [], Outcome.MISCONFIGURED),
+        (404, "NOT_FOUND", "models/x is not found for API version v1beta", [], Outcome.MISCONFIGURED),
+        (400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [BAD_KEY], Outcome.MISCONFIGURED),
+        (400, "FAILED_PRECONDITION", "User location is not supported for the API use.", [], Outcome.MISCONFIGURED),
         (
             400,
             "INVALID_ARGUMENT",
             "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).",
             [],
-            Failure.CONTEXT_LENGTH,
+            Outcome.CONTEXT_LENGTH,
         ),
-        (400, "INVALID_ARGUMENT", "Request contains an invalid argument.", [], Failure.CLIENT_ERROR),
+        (400, "INVALID_ARGUMENT", "Request contains an invalid argument.", [], Outcome.CLIENT_ERROR),
     ],
 )
-def test_error_classes(status: int, rpc: str, message: str, details: list[Any], failure: Failure) -> None:
+def test_error_classes(status: int, rpc: str, message: str, details: list[Any], failure: Outcome) -> None:
     error = gemini.classify_error(DEPLOYMENT, status, google_error(status, rpc, message, *details), {})
     assert error.failure is failure
     assert error.message == message
-    if failure is Failure.RATE_LIMITED:
+    if failure is Outcome.RATE_LIMITED:
         assert error.retry_after == 12.5
 
 
@@ -229,4 +230,4 @@ def test_error_in_an_array_body_and_key_redaction() -> None:
     body = orjson.dumps([{"error": {"code": 400, "message": "bad key AIza-secret-key", "status": "INVALID_ARGUMENT"}}])
     error = gemini.classify_error(DEPLOYMENT, 400, body, {})
     assert error.message == "bad key [redacted]"
-    assert (error.failure, error.code) == (Failure.CLIENT_ERROR, "invalid_argument")
+    assert (error.failure, error.code) == (Outcome.CLIENT_ERROR, "invalid_argument")

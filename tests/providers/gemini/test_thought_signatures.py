@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from gateway.adapters import gemini
+from gateway.upstream import tool_ids
+from gateway.upstream.adapters import gemini
 from simulator.gemini_format import thought_signature
 from tests.providers.gemini.conftest import GeminiGateway
 from tests.providers.gemini.test_openai_sdk_answers import WEATHER_TOOL
@@ -30,7 +31,7 @@ def test_signature_rides_in_the_tool_call_id_and_goes_back_to_gemini_3(gw: Gemin
     messages: list[dict[str, Any]] = [{"role": "user", "content": "Weather in Paris?"}]
     first = gw.openai().chat.completions.create(model="gemini3", messages=messages, tools=[WEATHER_TOOL])
     call = first.choices[0].message.tool_calls[0]  # type: ignore[index]
-    assert gemini.SIGNATURE_MARK in call.id
+    assert tool_ids.SIGNATURE_MARK in call.id
     messages += [
         {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
         {"role": "tool", "tool_call_id": call.id, "content": "sunny"},
@@ -58,7 +59,7 @@ def test_a_tool_call_from_another_provider_gets_the_placeholder_on_gemini_3(gw: 
 
 
 def test_a_tampered_signature_is_gemini_3s_400_not_a_failover(gw: GeminiGateway) -> None:
-    call_id = gemini.tool_call_id(base64.b64encode(b"forged").decode())
+    call_id = tool_ids.tool_call_id(base64.b64encode(b"forged").decode())
     messages: list[dict[str, Any]] = [
         {"role": "user", "content": "Weather in Paris?"},
         {
@@ -74,12 +75,12 @@ def test_a_tampered_signature_is_gemini_3s_400_not_a_failover(gw: GeminiGateway)
 
 
 def test_signature_survives_the_id_round_trip_byte_for_byte() -> None:
-    call_id = gemini.tool_call_id(SIGNATURE)
+    call_id = tool_ids.tool_call_id(SIGNATURE)
     assert call_id.startswith("call_")
     assert all(c.isalnum() or c in "_-" for c in call_id)
-    assert gemini.signature_of(call_id) == SIGNATURE
-    assert gemini.signature_of("call_0123456789abcdef") is None
-    assert gemini.tool_call_id(None).count("_") == 1
+    assert tool_ids.signature_of(call_id) == SIGNATURE
+    assert tool_ids.signature_of("call_0123456789abcdef") is None
+    assert tool_ids.tool_call_id(None).count("_") == 1
 
 
 def test_parallel_calls_keep_the_signature_on_the_first_part_only() -> None:
@@ -152,10 +153,10 @@ def test_a_tool_conversation_begun_on_gemini_3_fails_over_to_openai_without_the_
         text = answer.choices[0].message.content or ""
     assert text == "Tool said: sunny"
     sent = gw.sent("oai")["messages"]
-    bare = call.id.partition(gemini.SIGNATURE_MARK)[0]
+    bare = call.id.partition(tool_ids.SIGNATURE_MARK)[0]
     assert (sent[1]["tool_calls"][0]["id"], sent[2]["tool_call_id"]) == (bare, bare)
 
 
 def test_a_body_without_signed_ids_is_passed_on_uncopied() -> None:
     body = {"messages": [{"role": "user", "content": "hi"}, {"role": "tool", "tool_call_id": "call_1", "content": "x"}]}
-    assert gemini.without_signatures(body) is body
+    assert tool_ids.without_signatures(body) is body

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from accounts import services
+from providers import services
 from accounts.crypto import encrypt_secret
 from accounts.models import ProviderCredential
-from accounts.providers import check_secret
-from gateway.config import parse_config
+from providers.checks import check_secret
+from gateway.conf.loader import parse_config
 from gateway.credentials import CredentialCache
 from simulator.harness import SimulatorServer
 from tests.accounts.helpers import client_for

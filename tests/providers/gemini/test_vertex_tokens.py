@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from gateway import google_auth
-from gateway.config import parse_config
-from gateway.errors import AttemptError, Failure
+from gateway.upstream import google_auth
+from gateway.conf.loader import parse_config
+from gateway.errors import AttemptError
+from gateway.events.outcomes import Outcome
 from simulator.harness import SimulatorServer
 from tests.providers.gemini.conftest import GeminiGateway, ask, service_account_file, start_gateway, vertex
 
@@ -92,7 +93,7 @@ def test_a_refused_token_grant_is_misconfiguration(tmp_path: Path, simulator: Si
     path = service_account_file(tmp_path, f"{simulator.base_url}/auth-refused/no-token-endpoint-here")
     with pytest.raises(AttemptError) as caught:
         google_auth.source_for(str(path)).token()
-    assert caught.value.failure is Failure.MISCONFIGURED
+    assert caught.value.failure is Outcome.MISCONFIGURED
     assert caught.value.message.startswith("Vertex AI token refused")
 
 
@@ -100,4 +101,4 @@ def test_an_unreachable_token_endpoint_is_a_connect_failure(tmp_path: Path) -> N
     path = service_account_file(tmp_path, "http://127.0.0.1:9/token")
     with pytest.raises(AttemptError) as caught:
         google_auth.source_for(str(path)).token()
-    assert caught.value.failure is Failure.CONNECT
+    assert caught.value.failure is Outcome.CONNECT

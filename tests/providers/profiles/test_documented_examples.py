@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.adapters import ADAPTERS, gemini
-from gateway.adapters.azure import PROFILE as AZURE
-from gateway.config import parse_config
-from gateway.profiles import PROFILES, Profile
+from gateway.upstream.adapters import ADAPTERS, gemini
+from gateway.upstream.adapters.azure import PROFILE as AZURE
+from gateway.conf.loader import parse_config
+from gateway.upstream.profiles import PROFILES, Profile
 from tests.providers.gemini.conftest import service_account_file
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "providers.md"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from gateway.adapters import ADAPTERS
-from gateway.config import ConfigFileError, GatewayConfig, parse_config
+from gateway.upstream.adapters import ADAPTERS
+from gateway.conf.domain import ConfigFileError, GatewayConfig
+from gateway.conf.loader import parse_config
 
 
 def load(providers: str, model: str = "m") -> GatewayConfig:

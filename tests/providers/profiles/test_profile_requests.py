@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from gateway.adapters.openai import short_tool_id
+from gateway.upstream.tool_ids import short_tool_id
 from tests.providers.profiles.conftest import key_for
 from tests.providers.profiles.harness import Gateway, hi
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from gateway.config import ConfigFileError, parse_config
+from gateway.conf.domain import ConfigFileError
+from gateway.conf.loader import parse_config
 from simulator.harness import SimulatorServer
 from tests.providers.profiles.harness import TIMEOUTS, Gateway, hi, live_gateway
 

@@ -1,0 +1,221 @@
+"""The management API for an organisation's traffic: usage and cost, and provider health."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view, renderer_classes
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.access import MAX_DB_ID, ORG_PARAMETER, get_actor_for_request
+from accounts.models import ApiKey, Organization
+from monitoring import health, usage
+
+
+class UsageQuerySerializer(serializers.Serializer[Any]):
+    group_by = serializers.CharField(
+        required=False,
+        default="day,model,key",
+        max_length=50,
+        help_text="Comma-separated: any of day, model, key.",
+    )
+    key = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DB_ID, help_text="Only this key.")
+
+    def __init__(self, *args: Any, organization: Organization | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        # "from" is a Python keyword: both dates are added by name.
+        self.fields["from"] = serializers.DateField(
+            required=False, help_text="First UTC day (default: 29 days before to)."
+        )
+        self.fields["to"] = serializers.DateField(required=False, help_text="Last UTC day, included (default: today).")
+
+    def validate_group_by(self, value: str) -> list[str]:
+        groups = [part.strip() for part in value.split(",") if part.strip()]
+        unknown = [g for g in groups if g not in usage.GROUPS]
+        if unknown or not groups:
+            raise serializers.ValidationError(f"Use a comma-separated list of: {', '.join(usage.GROUPS)}.")
+        return groups
+
+    def validate_key(self, value: int) -> int:
+        if not ApiKey.objects.filter(organization=self.organization, pk=value).exists():
+            raise serializers.ValidationError("No such key in this organisation.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start: date | None = attrs.get("from")
+        end: date | None = attrs.get("to")
+        default = usage.default_range()
+        end = end or (default.end if start is None else max(default.end, start))
+        if start is None:
+            start = end - (default.end - default.start)
+        problems = usage.range_problems(start=start, end=end)
+        if problems:
+            raise serializers.ValidationError({field: [message] for field, message in problems.items()})
+        attrs["period"] = usage.DateRange(start, end)
+        return attrs
+
+
+class UsageRowSerializer(serializers.Serializer[Any]):
+    day = serializers.DateField(required=False, help_text="When grouped by day.")
+    model = serializers.CharField(required=False, help_text="When grouped by model.")
+    key_id = serializers.IntegerField(required=False, allow_null=True, help_text="When grouped by key.")
+    key_name = serializers.CharField(required=False, allow_null=True, help_text="When grouped by key.")
+    requests = serializers.IntegerField()
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    cached_tokens = serializers.IntegerField()
+    cost_usd = serializers.DecimalField(max_digits=30, decimal_places=6)
+
+
+class UsageTotalsSerializer(serializers.Serializer[Any]):
+    requests = serializers.IntegerField()
+    prompt_tokens = serializers.IntegerField()
+    completion_tokens = serializers.IntegerField()
+    cached_tokens = serializers.IntegerField()
+    cost_usd = serializers.DecimalField(max_digits=30, decimal_places=6)
+
+
+class UsageReportSerializer(serializers.Serializer[Any]):
+    start = serializers.DateField(source="period.start")
+    end = serializers.DateField(source="period.end")
+    group_by = serializers.ListField(child=serializers.CharField())
+    rows = UsageRowSerializer(many=True)
+    totals = UsageTotalsSerializer()
+
+
+class DeploymentHealthSerializer(serializers.Serializer[Any]):
+    deployment = serializers.CharField()
+    provider = serializers.CharField()
+    status = serializers.ChoiceField(choices=["ok", "degraded", "failing", "unknown"])
+    last_outcome = serializers.CharField(allow_null=True)
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    last_success_at = serializers.DateTimeField(allow_null=True)
+    attempts_5m = serializers.IntegerField()
+    failures_5m = serializers.IntegerField()
+
+
+class ProviderHealthSerializer(serializers.Serializer[Any]):
+    source = serializers.CharField(help_text='"attempt_log": estimated from recent attempts, not the live breakers.')
+    note = serializers.CharField()
+    deployments = DeploymentHealthSerializer(many=True)
+
+
+# CSV
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        if isinstance(data, dict) and "rows" in data and "columns" in data:
+            writer.writerow(data["columns"])
+            for row in data["rows"]:
+                writer.writerow([_cell(row.get(column)) for column in data["columns"]])
+        elif isinstance(data, dict):  # an error
+            writer.writerow(["field", "message"])
+            for field, messages in data.items():
+                for message in messages if isinstance(messages, list) else [messages]:
+                    writer.writerow([_cell(field), _cell(message)])
+        return out.getvalue().encode()
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # A spreadsheet would run a cell starting with these as a formula (key names are user input).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+_USAGE_COLUMNS = {"day": ["day"], "model": ["model"], "key": ["key_id", "key_name"]}
+_TOTAL_COLUMNS = ["requests", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd"]
+
+
+# Usage
+
+
+@extend_schema(
+    summary="Usage and cost by day, model and key",
+    description=(
+        "Requests, tokens and cost from the attempt log, one request counted once (the attempt that "
+        "answered it). JSON, or CSV with `?format=csv` or `Accept: text/csv`. At most 366 days."
+    ),
+    parameters=[
+        ORG_PARAMETER,
+        OpenApiParameter("from", OpenApiTypes.DATE, description="First UTC day (default: 29 days before `to`)."),
+        OpenApiParameter("to", OpenApiTypes.DATE, description="Last UTC day, included (default: today)."),
+        OpenApiParameter("group_by", OpenApiTypes.STR, description="Comma-separated: day, model, key (default: all)."),
+        OpenApiParameter("key", OpenApiTypes.INT, description="Only this key's usage."),
+        OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="Response format."),
+    ],
+    responses={
+        (200, "application/json"): UsageReportSerializer,
+        (200, "text/csv"): OpenApiTypes.STR,
+        400: OpenApiResponse(description="Bad range or parameter"),
+    },
+    tags=["usage"],
+)
+@api_view(["GET"])
+@renderer_classes([JSONRenderer, CSVRenderer])
+def usage_report(request: Request, org_id: int) -> Response:
+    actor = get_actor_for_request(request, org_id)
+    params = {k: v for k, v in request.query_params.items() if k in ("from", "to", "group_by", "key")}
+    query = UsageQuerySerializer(data=params, organization=actor.organization)
+    query.is_valid(raise_exception=True)
+    period: usage.DateRange = query.validated_data["period"]
+    groups: list[str] = query.validated_data["group_by"]
+    key_id: int | None = query.validated_data.get("key")
+    org_id = actor.organization.pk
+    rows = usage.usage_rows(organization_id=org_id, period=period, group_by=groups, key_id=key_id)
+    if request.accepted_renderer.format == "csv":
+        columns = [c for g in usage.GROUPS if g in groups for c in _USAGE_COLUMNS[g]] + _TOTAL_COLUMNS
+        response = Response({"columns": columns, "rows": rows})
+        filename = f"usage-{org_id}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    report = {
+        "period": period,
+        "group_by": [g for g in usage.GROUPS if g in groups],
+        "rows": rows,
+        "totals": usage.usage_totals(organization_id=org_id, period=period, key_id=key_id),
+    }
+    return Response(UsageReportSerializer(report).data)
+
+
+# Provider health
+
+
+@extend_schema(
+    summary="Provider health per deployment (from the attempt log)",
+    description=(
+        "Stopgap until the workers share their circuit breakers: per deployment, a status from all traffic "
+        "in the attempt log, and this organisation's own last outcome, last success and attempts and "
+        "failures of the last five minutes."
+    ),
+    responses=ProviderHealthSerializer,
+    parameters=[ORG_PARAMETER],
+    tags=["health"],
+)
+@api_view(["GET"])
+def provider_health(request: Request, org_id: int) -> Response:
+    actor = get_actor_for_request(request, org_id)
+    report = {
+        "source": health.SOURCE,
+        "note": (
+            "Estimated from the attempt log; the live breaker state of each worker is not shared yet. The status"
+            " reflects all traffic; counts, outcomes and times are your organisation's own."
+        ),
+        "deployments": health.deployment_health(organization_id=actor.organization.pk),
+    }
+    return Response(ProviderHealthSerializer(report).data)

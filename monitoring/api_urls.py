@@ -1,0 +1,8 @@
+from django.urls import path
+
+from monitoring import api
+
+urlpatterns = [
+    path("orgs/<int:org_id>/usage/", api.usage_report, name="api_usage"),
+    path("orgs/<int:org_id>/provider-health/", api.provider_health, name="api_provider_health"),
+]
