@@ -1,15 +1,24 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from accounts.models import Membership, Organization, User
 from accounts.services import create_organization
 from simulator.harness import SimulatorServer
 from tests.live import restore_kept_keys
+
+# xdist workers share one Redis but each has its own database, where ids start alike: each worker
+# keeps its own Redis keys, or one worker's key 5 would spend another's key 5's budget.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    settings.CACHES["default"]["KEY_PREFIX"] = f"{settings.CACHES['default'].get('KEY_PREFIX', 'gw')}-" + os.environ[
+        "PYTEST_XDIST_WORKER"
+    ]
 
 
 @dataclass

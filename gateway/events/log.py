@@ -48,6 +48,7 @@ def spooled_line(event: Event) -> bytes:
     kind = "request" if isinstance(event, RequestEvent) else "attempt"
     return orjson.dumps({"kind": kind, **asdict(event)}, default=str) + b"\n"
 
+
 _SPEND_SQL = {
     "org": f"SELECT COALESCE(SUM(cost_usd), 0) FROM {ATTEMPT_TABLE} WHERE org_id = %s AND started_at >= %s",
     # A rotated key keeps its predecessors' spend: the scope is the first key of the chain.
@@ -105,35 +106,37 @@ class EventLog:
         return batch
 
     async def flush(self) -> bool:
-        """Write what is buffered; on failure keep it for the next try. True if all written."""
+        """Write what is buffered; on failure keep what was not written for the next try. True if all written."""
         async with self._flush_lock:
             batch = self._take()
             if not batch:
                 return True
-            try:
-                await self._copy(batch)
-            except (psycopg.Error, OSError) as exc:
-                log.warning("event log: %d events kept for retry: %s", len(batch), exc.__class__.__name__)
-                self._conn = None
-                self._buffer[:0] = batch
-                return False
+            attempts = [e for e in batch if isinstance(e, AttemptEvent)]
+            requests = [e for e in batch if isinstance(e, RequestEvent)]
+            # One table per statement, each committed on its own: a retry never repeats a written
+            # row, and no transaction holds one table while waiting for the other.
+            for events, sql, columns in (
+                (attempts, _COPY_ATTEMPTS, ATTEMPT_COLUMNS),
+                (requests, _COPY_REQUESTS, REQUEST_COLUMNS),
+            ):
+                if not events:
+                    continue
+                try:
+                    await self._copy(sql, columns, events)
+                except (psycopg.Error, OSError) as exc:
+                    left: list[Event] = [*events] if events is requests else [*attempts, *requests]
+                    log.warning("event log: %d events kept for retry: %s", len(left), exc.__class__.__name__)
+                    self._conn = None
+                    self._buffer[:0] = left
+                    return False
             return True
 
-    async def _copy(self, batch: list[Event]) -> None:
+    async def _copy(self, sql: str, columns: list[str], events: list[Any]) -> None:
         if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = await db.connect()
-        attempts = [e for e in batch if isinstance(e, AttemptEvent)]
-        requests = [e for e in batch if isinstance(e, RequestEvent)]
-        # One transaction: a retried batch is never half written.
-        async with self._conn.transaction(), self._conn.cursor() as cursor:
-            if attempts:
-                async with cursor.copy(_COPY_ATTEMPTS) as copy:
-                    for attempt in attempts:
-                        await copy.write_row(_row(attempt, ATTEMPT_COLUMNS))
-            if requests:
-                async with cursor.copy(_COPY_REQUESTS) as copy:
-                    for request in requests:
-                        await copy.write_row(_row(request, REQUEST_COLUMNS))
+        async with self._conn.cursor() as cursor, cursor.copy(sql) as copy:
+            for event in events:
+                await copy.write_row(_row(event, columns))
 
     def _spool(self, batch: list[Event]) -> None:
         if not batch:

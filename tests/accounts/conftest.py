@@ -32,8 +32,15 @@ def _account_tables_start_empty(db: None) -> None:
         model.objects.all().delete()
 
 
+@pytest.fixture
+def gateway_url(gateway_server: str, simulator: SimulatorServer) -> str:
+    """The live proxy, with the shared simulator cleared of faults other tests left behind."""
+    simulator.reset()
+    return gateway_server
+
+
 @pytest.fixture(scope="module")
-def gateway_url(django_db_setup: None, simulator: SimulatorServer) -> Iterator[str]:
+def gateway_server(django_db_setup: None, simulator: SimulatorServer) -> Iterator[str]:
     """A live proxy over real HTTP: "chat" is free, "dear" costs a dollar a token."""
     base_url = simulator.url_for("sim-a")
     yaml = (
