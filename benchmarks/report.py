@@ -155,11 +155,15 @@ def _spread(values: list[float]) -> str:
     return f"{statistics.median(ordered):.0f} ({ordered[0]:.0f} to {ordered[-1]:.0f})"
 
 
-def _baseline_section(results: Results) -> list[str]:
-    """This checkout against the baseline revision, rounds alternated: medians, ranges and change."""
-    baseline = results.meta.get("baseline")
-    if not baseline:
-        return []
+def _baseline_sections(results: Results) -> list[str]:
+    lines: list[str] = []
+    for baseline in results.meta.get("baselines") or []:
+        lines += _baseline_section(results, baseline)
+    return lines
+
+
+def _baseline_section(results: Results, baseline: str) -> list[str]:
+    """This checkout against one baseline revision, rounds alternated: medians, ranges and change."""
     rows = []
     for scenario in dict.fromkeys(r.scenario for r in results.load):
         before = [r.wrk for r in results.load if r.scenario == scenario and _round_of(r.target) == baseline]
@@ -330,7 +334,7 @@ def render(results: Results) -> str:
         f"- pinning: {m['pinning']}; load average at start {m['load_start']}, at end {m.get('load_end', '?')}",
         "",
     ]
-    lines += _baseline_section(results)
+    lines += _baseline_sections(results)
     if results.load:
         lines += _load_section(results)
     if results.ttft:

@@ -66,7 +66,8 @@ class Plan:
     ttft_n: int
     soak: int
     mode: str
-    baseline: str | None = None  # a git revision, served from its own worktree beside this checkout
+    # Git revisions, each served from its own worktree beside this checkout.
+    baselines: list[str] = dataclasses.field(default_factory=list)
     rounds: int = 1
 
 
@@ -94,6 +95,8 @@ def parse_args(argv: list[str] | None) -> Plan:
     parser.add_argument(
         "--baseline",
         metavar="REV",
+        action="append",
+        default=[],
         help="also measure REV (e.g. the commit before a change) under granian, from a git worktree",
     )
     parser.add_argument(
@@ -118,21 +121,20 @@ def parse_args(argv: list[str] | None) -> Plan:
         ttft_n=args.ttft_requests or (50 if args.quick else 200),
         soak=args.soak,
         mode="quick" if args.quick else "full",
-        baseline=args.baseline,
+        baselines=args.baseline,
         rounds=max(1, args.rounds),
     )
 
 
-def run_order(plan: Plan, baseline_name: str) -> list[str]:
-    """Targets in the order measured: with a baseline, it and this checkout's granian alternate,
+def run_order(plan: Plan, baselines: list[str]) -> list[str]:
+    """Targets in the order measured: with baselines, they and this checkout's granian alternate,
     so that the machine's drift over minutes shows as spread rather than as a difference."""
-    if plan.baseline is None:
+    if not baselines:
         return plan.targets
-    others = [t for t in plan.targets if t != "gateway-granian"]
-    order = others[:]
+    order = [t for t in plan.targets if t != "gateway-granian"]
     for round_no in range(1, plan.rounds + 1):
         suffix = f".r{round_no}" if plan.rounds > 1 else ""
-        order += [baseline_name + suffix, "gateway-granian" + suffix]
+        order += [name + suffix for name in [*baselines, "gateway-granian"]]
     return order
 
 
@@ -184,9 +186,8 @@ class Bench:
         self.sim_url = ""
         self.gateway_env: dict[str, str] = {}
         self.gateway_key = ""
-        self.baseline_dir: Path | None = None
-        self.baseline_env: dict[str, str] = {}
-        self.baseline_key = ""
+        # Per baseline target name: its worktree, environment and key.
+        self.baselines: dict[str, tuple[Path, dict[str, str], str]] = {}
 
     def note(self, text: str) -> None:
         print(f"note: {text}", flush=True)
@@ -194,12 +195,13 @@ class Bench:
 
     def run(self) -> None:
         self.start_simulator()
-        baseline = ""
-        if self.plan.baseline is not None:
-            self.baseline_dir, short = targets.baseline_worktree(self.plan.baseline)
-            baseline = f"{BASELINE_PREFIX}{short}"
-            self.results.meta["baseline"] = baseline
-        for name in run_order(self.plan, baseline):
+        names = []
+        for number, rev in enumerate(self.plan.baselines):
+            code, short = targets.baseline_worktree(rev)
+            names.append(f"{BASELINE_PREFIX}{short}")
+            self.baselines[names[-1]] = self.prepare_baseline(code, f"bench_baseline_{number}")
+        self.results.meta["baselines"] = names
+        for name in run_order(self.plan, names):
             try:
                 self.run_target(name)
             except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
@@ -253,25 +255,23 @@ class Bench:
         self._manage("migrate", "--noinput", "-v", "0")
         self.gateway_key = self._manage("create_api_key", "--org", "bench", "--name", f"bench-{os.getpid()}")
 
-    def prepare_baseline(self) -> None:
-        """The baseline's own database in the same Postgres, migrated by its own code: two revisions'
+    def prepare_baseline(self, code: Path, database: str) -> tuple[Path, dict[str, str], str]:
+        """A baseline's own database in the same Postgres, migrated by its own code: two revisions'
         schemas may differ. Same Redis, same simulator, same venv."""
-        if self.baseline_key or self.baseline_dir is None:
-            return
         self.prepare_gateway()
         url = self.gateway_env["DATABASE_URL"]
         import psycopg
 
         with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CREATE DATABASE bench_baseline")
+            conn.execute(f"CREATE DATABASE {database}")
         base, _, query = url.partition("?")
-        baseline_url = base.rsplit("/", 1)[0] + "/bench_baseline" + (f"?{query}" if query else "")
-        self.baseline_env = {**self.gateway_env, "DATABASE_URL": baseline_url}
-        self._manage("migrate", "--noinput", "-v", "0", env=self.baseline_env, cwd=self.baseline_dir)
-        name = f"bench-{os.getpid()}"
-        self.baseline_key = self._manage(
-            "create_api_key", "--org", "bench", "--name", name, env=self.baseline_env, cwd=self.baseline_dir
-        )
+        env = {
+            **self.gateway_env,
+            "DATABASE_URL": base.rsplit("/", 1)[0] + f"/{database}" + (f"?{query}" if query else ""),
+        }
+        self._manage("migrate", "--noinput", "-v", "0", env=env, cwd=code)
+        key = self._manage("create_api_key", "--org", "bench", "--name", f"bench-{os.getpid()}", env=env, cwd=code)
+        return code, env, key
 
     def _manage(self, *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> str:
         argv, env = [sys.executable, "manage.py", *args], env or self.gateway_env
@@ -307,9 +307,9 @@ class Bench:
         server = "uvicorn" if name == "gateway" else "granian"
         if server == "granian":
             targets.ensure_granian()
-        if name.startswith(BASELINE_PREFIX) and self.baseline_dir is not None:
-            self.prepare_baseline()
-            env, key, code = self.baseline_env, self.baseline_key, self.baseline_dir
+        baseline = self.baselines.get(name.rsplit(".r", 1)[0])
+        if baseline is not None:
+            code, env, key = baseline
         else:
             env, key, code = self.gateway_env, self.gateway_key, ROOT
         target = targets.start_gateway(name, server, free_port(), env, self.logs, key, code)
