@@ -11,13 +11,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view, renderer_classes
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.access import MAX_DB_ID, ORG_PARAMETER, get_actor_for_request
 from accounts.models import ApiKey, Organization
-from monitoring import health, usage
+from monitoring import health, traffic, usage
 
 
 class UsageQuerySerializer(serializers.Serializer[Any]):
@@ -107,6 +108,42 @@ class ProviderHealthSerializer(serializers.Serializer[Any]):
     source = serializers.CharField(help_text='"attempt_log": estimated from recent attempts, not the live breakers.')
     note = serializers.CharField()
     deployments = DeploymentHealthSerializer(many=True)
+
+
+class AttemptSerializer(serializers.Serializer[Any]):
+    attempt = serializers.IntegerField(help_text="1 for the first try, then in order.")
+    started_at = serializers.DateTimeField()
+    provider = serializers.CharField()
+    deployment = serializers.CharField()
+    model = serializers.CharField()
+    outcome = serializers.CharField(help_text="ok, or why the attempt failed (docs: the Outcome vocabulary).")
+    status_code = serializers.IntegerField(allow_null=True, help_text="The upstream's HTTP status, if it sent one.")
+    latency_ms = serializers.FloatField()
+    ttft_ms = serializers.FloatField(allow_null=True)
+    prompt_tokens = serializers.IntegerField(allow_null=True)
+    completion_tokens = serializers.IntegerField(allow_null=True)
+    cost_usd = serializers.DecimalField(max_digits=20, decimal_places=12, allow_null=True)
+
+
+class RequestTraceSerializer(serializers.Serializer[Any]):
+    request_id = serializers.CharField(source="request.request_id")
+    started_at = serializers.DateTimeField(source="request.started_at")
+    inbound = serializers.CharField(source="request.inbound")
+    requested_model = serializers.CharField(source="request.requested_model")
+    model = serializers.CharField(source="request.model", help_text="The model that answered, empty if none did.")
+    provider = serializers.CharField(source="request.provider", help_text="The provider that answered, if any.")
+    stream = serializers.BooleanField(source="request.stream")
+    status = serializers.IntegerField(source="request.status", help_text="The HTTP status the client got.")
+    outcome = serializers.CharField(source="request.outcome")
+    error_code = serializers.CharField(source="request.error_code")
+    failovers = serializers.IntegerField(source="request.failovers")
+    rescued = serializers.BooleanField(source="request.rescued")
+    latency_ms = serializers.FloatField(source="request.latency_ms")
+    ttft_ms = serializers.FloatField(source="request.ttft_ms", allow_null=True)
+    prompt_tokens = serializers.IntegerField(source="request.prompt_tokens", allow_null=True)
+    completion_tokens = serializers.IntegerField(source="request.completion_tokens", allow_null=True)
+    cost_usd = serializers.DecimalField(source="request.cost_usd", max_digits=20, decimal_places=12, allow_null=True)
+    attempts = AttemptSerializer(many=True)
 
 
 # CSV
@@ -219,3 +256,27 @@ def provider_health(request: Request, org_id: int) -> Response:
         "deployments": health.deployment_health(organization_id=actor.organization.pk),
     }
     return Response(ProviderHealthSerializer(report).data)
+
+
+# One request
+
+
+@extend_schema(
+    summary="One request as the gateway saw it, with every attempt",
+    description=(
+        "Which provider served this request, and why it failed over: the status the client got, then each "
+        "upstream attempt in order with its outcome. `request_id` is the `X-Request-ID` of the response."
+    ),
+    responses={200: RequestTraceSerializer, 404: OpenApiResponse(description="No such request in this organisation")},
+    parameters=[ORG_PARAMETER, OpenApiParameter("request_id", OpenApiTypes.STR, OpenApiParameter.PATH)],
+    tags=["traffic"],
+)
+@api_view(["GET"])
+def request_detail(request: Request, org_id: int, request_id: str) -> Response:
+    actor = get_actor_for_request(request, org_id)
+    # The gateway keeps only printable ASCII ids of up to 128 characters: nothing else can exist.
+    valid = len(request_id) <= 128 and request_id.isascii() and request_id.isprintable()
+    trace = traffic.request_trace(organization_id=actor.organization.pk, request_id=request_id) if valid else None
+    if trace is None:
+        raise NotFound("No request with this id in this organisation.")
+    return Response(RequestTraceSerializer(trace).data)
