@@ -22,7 +22,33 @@ from rest_framework.response import Response
 from accounts import selectors, services
 from accounts.access import MAX_DB_ID, ORG_PARAMETER, Actor, get_actor_for_request
 from accounts.forms import MAX_ALLOWED_MODELS, ModelNames
-from accounts.models import KEY_SCOPES, SCOPE_MANAGEMENT, ApiKey, Organization
+from accounts.models import KEY_SCOPES, SCOPE_MANAGEMENT, ApiKey, Membership, Organization
+
+
+class OrganizationSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.CharField(help_text="owner, admin or member; operator for an operator's management key.")
+
+
+@extend_schema(
+    summary="The caller's organisations",
+    description="With a session, every organisation the user belongs to; with a management key, its own.",
+    responses=OrganizationSerializer(many=True),
+    tags=["organisations"],
+)
+@api_view(["GET"])
+def organizations(request: Request) -> Response:
+    key = request.auth if isinstance(request.auth, ApiKey) else None
+    if key is not None and key.is_operator:
+        return Response(OrganizationSerializer([{"id": key.organization_id, "name": key.organization.name,
+                                                  "role": "operator"}], many=True).data)  # fmt: skip
+    memberships = Membership.objects.filter(user_id=request.user.pk).select_related("organization")
+    if key is not None:
+        # A person's management key speaks for its own organisation only.
+        memberships = memberships.filter(organization_id=key.organization_id)
+    rows = [{"id": m.organization_id, "name": m.organization.name, "role": m.role} for m in memberships.order_by("pk")]
+    return Response(OrganizationSerializer(rows, many=True).data)
 
 
 def _get_key_for_actor(actor: Actor, key_id: int) -> ApiKey:

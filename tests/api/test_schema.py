@@ -13,6 +13,7 @@ def test_the_schema_is_served_and_lists_every_endpoint(db: None) -> None:
     assert response.status_code == 200
     schema = response.json()
     assert set(schema["paths"]) == {
+        "/api/orgs/",
         "/api/orgs/{org_id}/keys/",
         "/api/orgs/{org_id}/keys/{key_id}/revoke/",
         "/api/orgs/{org_id}/usage/",
