@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import orjson
@@ -462,9 +462,10 @@ def settle(runtime: Runtime, job: Job) -> None:
     if job.settled or not job.key.scopes:
         return
     job.settled = True
-    tokens, cost = spent(job.events)
+    prompt, completion, cost = spent(job.events)
+    tokens, micros = (prompt or 0) + (completion or 0), round((cost or 0) * 1_000_000)
     scopes = list(job.key.scopes)
-    runtime.background(runtime.limiter.settle(scopes, job.limit_window, job.estimated_tokens, tokens, cost))
+    runtime.background(runtime.limiter.settle(scopes, job.limit_window, job.estimated_tokens, tokens, micros))
 
 
 def _finish(exchange: Exchange, status: int, outcome: Outcome, code: str) -> None:
@@ -482,7 +483,7 @@ def _request_event(
 ) -> RequestEvent:
     events = job.events if job is not None else []
     served = job.served if job is not None else None
-    prompt, completion, cost = _usage(events)
+    prompt, completion, cost = spent(events)
     ttft_ms = None
     if served is not None and served.opened.ttft is not None:
         ttft_ms = (served.opened.started + served.opened.ttft - exchange.started) * 1000
@@ -509,18 +510,3 @@ def _request_event(
         completion_tokens=completion,
         cost_usd=cost,
     )
-
-
-def _usage(events: Iterable[Any]) -> tuple[int | None, int | None, float | None]:
-    prompt = completion = None
-    cost = None
-    for event in events:
-        if event.prompt_tokens is not None:
-            prompt = (prompt or 0) + event.prompt_tokens
-        if event.completion_tokens is not None:
-            completion = (completion or 0) + event.completion_tokens
-        if event.cost_usd is not None:
-            cost = (cost or 0.0) + event.cost_usd
-    return prompt, completion, cost
-
-

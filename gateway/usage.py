@@ -50,7 +50,16 @@ def charge(event: AttemptEvent, body: dict[str, Any], state: StreamState, deploy
     event.malformed_events = state.malformed
 
 
-def spent(events: list[AttemptEvent]) -> tuple[int, int]:
-    """Tokens and micro-USD over every attempt of one request."""
-    tokens = sum((e.prompt_tokens or 0) + (e.completion_tokens or 0) for e in events)
-    return tokens, round(sum(e.cost_usd or 0 for e in events) * 1_000_000)
+def spent(events: list[AttemptEvent]) -> tuple[int | None, int | None, float | None]:
+    """Prompt tokens, completion tokens and USD over every attempt of one request; None where no
+    attempt reported the figure."""
+    prompt = completion = None
+    cost = None
+    for event in events:
+        if event.prompt_tokens is not None:
+            prompt = (prompt or 0) + event.prompt_tokens
+        if event.completion_tokens is not None:
+            completion = (completion or 0) + event.completion_tokens
+        if event.cost_usd is not None:
+            cost = (cost or 0.0) + event.cost_usd
+    return prompt, completion, cost
