@@ -1,0 +1,8 @@
+"""Monitoring's tables: raw traffic, deployment states and maintenance windows (and, as they land,
+rollups and incidents). One module per concept; this package only gathers them for Django."""
+
+from monitoring.models.health import DeploymentState, DeploymentStateChange
+from monitoring.models.maintenance import MaintenanceWindow
+from monitoring.models.traffic import Attempt, Request
+
+__all__ = ["Attempt", "DeploymentState", "DeploymentStateChange", "MaintenanceWindow", "Request"]
