@@ -74,3 +74,45 @@ def kind_of(outcome: Outcome) -> Kind:
 def after_content(outcome: Outcome) -> Outcome:
     """The outcome of a failure that struck once the client already had part of the answer."""
     return _AFTER_CONTENT.get(outcome, Outcome.STREAM_CUT_AFTER_CONTENT)
+
+
+class FailureClass(StrEnum):
+    """The classes failures are counted in, on pages and in reports."""
+
+    TIMEOUT = "timeout"
+    SERVER_ERROR = "5xx"
+    RATE_LIMITED = "429"
+    CONNECTION = "connection"
+    MISCONFIGURED = "misconfigured"
+    CLIENT_ERROR = "client_error"
+
+
+_CLASS = {
+    Outcome.TIMEOUT: FailureClass.TIMEOUT,
+    Outcome.STALL: FailureClass.TIMEOUT,
+    Outcome.STALL_AFTER_CONTENT: FailureClass.TIMEOUT,
+    Outcome.CONNECT: FailureClass.CONNECTION,
+    Outcome.RATE_LIMITED: FailureClass.RATE_LIMITED,
+    Outcome.MISCONFIGURED: FailureClass.MISCONFIGURED,
+    Outcome.CONTEXT_LENGTH: FailureClass.CLIENT_ERROR,
+    Outcome.CLIENT_ERROR: FailureClass.CLIENT_ERROR,
+    Outcome.UNSUPPORTED: FailureClass.CLIENT_ERROR,
+}
+# Neither success nor a failure of anyone's: the client left, shutdown, or our own limits.
+_UNCLASSED = frozenset({Outcome.OK, Outcome.CLIENT_DISCONNECTED, Outcome.CANCELLED, Outcome.LIMITED})
+
+
+def failure_class(outcome: Outcome) -> FailureClass | None:
+    """The class a failed outcome is counted in; None for a success or an outcome that is nobody's failure."""
+    if outcome in _UNCLASSED:
+        return None
+    return _CLASS.get(outcome, FailureClass.SERVER_ERROR)
+
+
+def counts_as_downtime(outcome: Outcome) -> bool:
+    """Did the client see the service fail? A 5xx, a timeout, or upstream capacity; never its own 4xx,
+    limits or budget. The definition effective uptime, incidents and burn-rate alerts share."""
+    return kind_of(outcome) in (Kind.FAILURE, Kind.CAPACITY)
+
+
+DOWNTIME_OUTCOMES = frozenset(o.value for o in Outcome if counts_as_downtime(o))

@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass, fields
 
 ATTEMPT_TABLE = "monitoring_attempt"
+# APIs the gateway answers itself, with no upstream: their requests never count in uptime math.
+LOCAL_INBOUNDS = frozenset({"anthropic.count_tokens"})
 REQUEST_TABLE = "monitoring_request"
 
 
