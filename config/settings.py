@@ -170,6 +170,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "monitoring.tasks.send_budget_alerts",
         "schedule": 300.0,
     },
+    # Rollups and uptime windows (monitoring.rollups).
+    "roll-up-traffic": {
+        "task": "monitoring.tasks.roll_up_traffic",
+        "schedule": 60.0,
+    },
+    "prune-rollups": {
+        "task": "monitoring.tasks.prune_rollups",
+        "schedule": 3600.0,
+    },
 }
 
 # The proxy.
@@ -182,6 +191,16 @@ GATEWAY_KEY_REFRESH_SECONDS = env_float("GATEWAY_KEY_REFRESH_SECONDS", 0.5, mini
 # Small, frequent batches: formatting a batch for COPY blocks the event loop ~4 µs per event.
 GATEWAY_LOG_FLUSH_SECONDS = env_float("GATEWAY_LOG_FLUSH_SECONDS", 0.1, minimum=0.01)
 GATEWAY_SPOOL_DIR = DATA_DIR / "spool"
+
+# Rollups and the two uptimes (monitoring.rollups, monitoring.uptime; definitions in docs/uptime.md).
+# Each rollup run re-rolls this much trailing time, folding in events that arrived late.
+MONITORING_ROLLUP_LATENESS_SECONDS = env_int("MONITORING_ROLLUP_LATENESS_SECONDS", 900, minimum=60)
+# Minute rollups are kept about as long as raw traffic; hours, days and uptime windows at least 400 days.
+MONITORING_MINUTE_ROLLUP_DAYS = env_int("MONITORING_MINUTE_ROLLUP_DAYS", 30, minimum=1)
+MONITORING_ROLLUP_DAYS = env_int("MONITORING_ROLLUP_DAYS", 400, minimum=400)
+# Provider uptime: the share of a state's time counted as downtime (Statuspage counts a partial outage 0.3).
+MONITORING_DOWN_WEIGHT = env_float("MONITORING_DOWN_WEIGHT", 1.0, minimum=0.0)
+MONITORING_DEGRADED_WEIGHT = env_float("MONITORING_DEGRADED_WEIGHT", 0.0, minimum=0.0)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"
 if LOG_LEVEL.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

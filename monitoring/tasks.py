@@ -1,7 +1,8 @@
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
-from monitoring import alerts, services
+from monitoring import alerts, rollups, services
 
 
 @shared_task
@@ -12,3 +13,16 @@ def ingest_spooled_events() -> int:
 @shared_task
 def send_budget_alerts() -> int:
     return alerts.send_budget_alerts()
+
+
+# Rollups and uptime windows (monitoring.rollups).
+
+
+@shared_task
+def roll_up_traffic() -> int:
+    return rollups.roll_up(now=timezone.now())
+
+
+@shared_task
+def prune_rollups() -> int:
+    return rollups.prune_rollups(now=timezone.now())

@@ -3,6 +3,30 @@ rollups and incidents). One module per concept; this package only gathers them f
 
 from monitoring.models.health import DeploymentState, DeploymentStateChange
 from monitoring.models.maintenance import MaintenanceWindow
+from monitoring.models.rollups import (
+    DeploymentDay,
+    DeploymentHour,
+    DeploymentMinute,
+    RequestDay,
+    RequestHour,
+    RequestMinute,
+    RollupBacklog,
+    UptimeWindow,
+)
 from monitoring.models.traffic import Attempt, Request
 
-__all__ = ["Attempt", "DeploymentState", "DeploymentStateChange", "MaintenanceWindow", "Request"]
+__all__ = [
+    "Attempt",
+    "DeploymentDay",
+    "DeploymentHour",
+    "DeploymentMinute",
+    "DeploymentState",
+    "DeploymentStateChange",
+    "MaintenanceWindow",
+    "Request",
+    "RequestDay",
+    "RequestHour",
+    "RequestMinute",
+    "RollupBacklog",
+    "UptimeWindow",
+]

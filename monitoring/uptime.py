@@ -1,0 +1,277 @@
+"""The two uptimes, computed exactly as docs/uptime.md defines them, from stored windows and state
+changes only (never raw traffic, so that their cost does not grow with it).
+
+- ``effective_uptime``: what an organisation's clients saw, from its 5-minute uptime windows (S3's SLA).
+- ``provider_uptime``: a deployment's own, from its state intervals (weighted down/degraded time).
+- ``daily_*``: the same per day of a timezone (days of 23 or 25 hours across DST included).
+- ``truncate_percent``: how every percentage is shown (truncated, never rounded up).
+Percentages are exact (fractions) until they are cut to 12 decimals, so truncation is never fooled
+by a float's 99.8999…; None means "no data", never 100 %.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+
+from monitoring.models import DeploymentState, DeploymentStateChange, MaintenanceWindow
+
+WINDOW = timedelta(minutes=5)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+Span = tuple[datetime, datetime]
+
+
+def truncate_percent(value: Decimal | Fraction | float, decimals: int = 2) -> str:
+    """A percentage as shown everywhere: cut to ``decimals`` places, never rounded up (99.996 → "99.99")."""
+    if isinstance(value, Fraction):
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+    else:
+        exact = Decimal(str(value)) if isinstance(value, float) else value
+    return str(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN))
+
+
+def _percent(good: Fraction) -> Decimal:
+    """A share as a percentage cut (never rounded) to 12 decimals."""
+    scaled = good * 100 * 10**12
+    return Decimal(scaled.numerator // scaled.denominator).scaleb(-12)
+
+
+def day_spans(*, first: date, last: date, tz: ZoneInfo) -> list[tuple[date, datetime, datetime]]:
+    """Each day of ``tz`` from first to last, as [local midnight, next local midnight) in UTC."""
+    days = []
+    day = first
+    while day <= last:
+        following = day + timedelta(days=1)
+        start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+        days.append((day, start, datetime.combine(following, time.min, tzinfo=tz).astimezone(UTC)))
+        day = following
+    return days
+
+
+def _merge(spans: Sequence[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _maintenance(*, organization_id: int | None, deployment: str, start: datetime, end: datetime) -> list[Span]:
+    """The merged maintenance spans in scope: the operator's and (given one) the organisation's, for every
+    deployment or (given one) for this deployment."""
+    scope = Q(organization__isnull=True)
+    if organization_id is not None:
+        scope |= Q(organization_id=organization_id)
+    windows = MaintenanceWindow.objects.filter(
+        scope, deployment__in={"", deployment}, starts_at__lt=end, ends_at__gt=start
+    )
+    return _merge(list(windows.values_list("starts_at", "ends_at")))
+
+
+# Effective uptime ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EffectiveUptime:
+    start: datetime  # the first counted window's start
+    end: datetime  # the end of the period, or now for a period in progress
+    percent: Decimal | None  # None: no window counted, or no request in them ("no data")
+    windows: int  # 5-minute windows counted (empty ones included, maintenance left out)
+    maintenance_windows: int  # windows left out because maintenance overlapped them
+    requests: int
+    failures: int  # requests that counted as downtime (gateway.events.outcomes.counts_as_downtime)
+    downtime_minutes: int  # minutes whose error rate exceeded 5 %
+
+
+def _floor(moment: datetime) -> datetime:
+    return moment - (moment - _EPOCH) % WINDOW
+
+
+def _ceil(moment: datetime) -> datetime:
+    floor = _floor(moment)
+    return floor if floor == moment else floor + WINDOW
+
+
+def _windows(span: Span) -> int:
+    return max(0, (span[1] - span[0]) // WINDOW)
+
+
+_TOTALS_SQL = """
+    SELECT p.i, sum(w.requests), sum(w.downtime_failures), sum(w.downtime_minutes)
+    FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) WITH ORDINALITY p(s, e, i)
+    JOIN monitoring_uptimewindow w ON w.window_start >= p.s AND w.window_start < p.e
+    WHERE w.org_id = %(org)s AND w.model = %(model)s AND NOT EXISTS (
+        SELECT 1 FROM unnest(%(off_starts)s::timestamptz[], %(off_ends)s::timestamptz[]) m(s, e)
+        WHERE w.window_start >= m.s AND w.window_start < m.e)
+    GROUP BY p.i"""
+# Error rates summed exactly: windows with failures, grouped by their request count.
+_RATES_SQL = _TOTALS_SQL.replace(
+    "SELECT p.i, sum(w.requests), sum(w.downtime_failures), sum(w.downtime_minutes)",
+    "SELECT p.i, w.requests, sum(w.downtime_failures)",
+).replace("GROUP BY p.i", "AND w.downtime_failures > 0 GROUP BY p.i, w.requests")
+
+
+def _effective(*, organization_id: int, model: str, periods: Sequence[Span], now: datetime) -> list[EffectiveUptime]:
+    spans = [(_floor(start), _ceil(min(end, now))) for start, end in periods]
+    lower, upper = min(s for s, _ in spans), max(e for _, e in spans)
+    # A window any part of which is under maintenance is left out whole.
+    off = [
+        (_floor(s), _ceil(e))
+        for s, e in _maintenance(organization_id=organization_id, deployment="", start=lower, end=upper)
+    ]
+    params: dict[str, Any] = {
+        "starts": [s for s, _ in spans],
+        "ends": [e for _, e in spans],
+        "org": organization_id,
+        "model": model,
+        "off_starts": [s for s, _ in off],
+        "off_ends": [e for _, e in off],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_TOTALS_SQL, params)
+        totals = {i: (int(r), int(f), int(m)) for i, r, f, m in cursor.fetchall()}
+        cursor.execute(_RATES_SQL, params)
+        rates: dict[int, Fraction] = {}
+        for i, requests, failures in cursor.fetchall():
+            rates[i] = rates.get(i, Fraction(0)) + Fraction(int(failures), int(requests))
+    results = []
+    for i, (start, end) in enumerate(spans, start=1):
+        skipped = sum(_windows((max(s, start), min(e, end))) for s, e in off)
+        counted = _windows((start, end)) - skipped
+        requests, failures, minutes = totals.get(i, (0, 0, 0))
+        percent = _percent(1 - rates.get(i, Fraction(0)) / counted) if counted and requests else None
+        shown_end = min(periods[i - 1][1], now)
+        results.append(
+            EffectiveUptime(start, shown_end, percent, max(counted, 0), skipped, requests, failures, minutes)
+        )
+    return results
+
+
+def effective_uptime(
+    *, organization_id: int, start: datetime, end: datetime, now: datetime, model: str | None = None
+) -> EffectiveUptime:
+    """100 % minus the mean error rate of the period's 5-minute windows, for the organisation (or one of
+    its models); see docs/uptime.md for every rule."""
+    return _effective(organization_id=organization_id, model=model or "", periods=[(start, end)], now=now)[0]
+
+
+def daily_effective_uptime(
+    *, organization_id: int, first: date, last: date, tz: ZoneInfo, now: datetime, model: str | None = None
+) -> list[tuple[date, EffectiveUptime]]:
+    """Effective uptime of each day of ``tz`` (two queries, whatever the number of days)."""
+    days = day_spans(first=first, last=last, tz=tz)
+    periods = [(start, end) for _, start, end in days]
+    results = _effective(organization_id=organization_id, model=model or "", periods=periods, now=now)
+    return [(day, result) for (day, _, _), result in zip(days, results, strict=True)]
+
+
+# Provider uptime ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProviderUptime:
+    start: datetime
+    end: datetime  # the end of the period, or now for a period in progress
+    percent: Decimal | None  # None: no counted time at all ("no data")
+    up_seconds: float
+    degraded_seconds: float
+    down_seconds: float
+    downtime_seconds: float  # down and degraded time, weighted
+    maintenance_seconds: float  # left out of the denominator
+    no_data_seconds: float  # unknown state, or before the first record: left out of the denominator
+
+
+def weights() -> dict[str, Fraction]:
+    """The share of each state's time counted as downtime (settings; docs/uptime.md)."""
+    return {
+        DeploymentState.UP: Fraction(0),
+        DeploymentState.DEGRADED: Fraction(str(settings.MONITORING_DEGRADED_WEIGHT)),
+        DeploymentState.DOWN: Fraction(str(settings.MONITORING_DOWN_WEIGHT)),
+    }
+
+
+def _states(*, deployment: str, start: datetime, end: datetime) -> tuple[list[datetime], list[str]]:
+    """When each state began, from the last change before ``start`` on; unknown before the first record."""
+    changes = DeploymentStateChange.objects.filter(deployment=deployment)
+    before = changes.filter(at__lte=start).order_by("-at", "-id").values("pk")[:1]
+    rows = list(
+        changes.filter(Q(at__gt=start, at__lt=end) | Q(pk__in=before)).order_by("at", "id").values_list("at", "new")
+    )
+    times = [_EPOCH.replace(year=1)] + [at for at, _ in rows]
+    return times, [DeploymentState.UNKNOWN.value] + [new for _, new in rows]
+
+
+def _seconds(span: Span) -> int:
+    return max(0, (span[1] - span[0]) // _US)
+
+
+def _provider(
+    span: Span, states: tuple[list[datetime], list[str]], off: list[Span], weight: dict[str, Fraction]
+) -> ProviderUptime:
+    start, end = span
+    times, names = states
+    cuts = sorted(
+        {start, end, *(t for t in times if start < t < end), *(t for s, e in off for t in (s, e) if start < t < end)}
+    )
+    spent: dict[str, int] = {}
+    for left, right in itertools.pairwise(cuts):
+        slot = bisect.bisect_right(off, (left, datetime.max.replace(tzinfo=UTC))) - 1
+        in_maintenance = slot >= 0 and off[slot][0] <= left < off[slot][1]
+        state = "maintenance" if in_maintenance else names[bisect.bisect_right(times, left) - 1]
+        spent[state] = spent.get(state, 0) + _seconds((left, right))
+    counted = sum(spent.get(s, 0) for s in (DeploymentState.UP, DeploymentState.DEGRADED, DeploymentState.DOWN))
+    downtime = sum(spent.get(s, 0) * w for s, w in weight.items())
+    percent = _percent(1 - Fraction(downtime) / counted) if counted else None
+    return ProviderUptime(
+        start=start,
+        end=end,
+        percent=percent,
+        up_seconds=spent.get(DeploymentState.UP, 0) / 1e6,
+        degraded_seconds=spent.get(DeploymentState.DEGRADED, 0) / 1e6,
+        down_seconds=spent.get(DeploymentState.DOWN, 0) / 1e6,
+        downtime_seconds=float(downtime / 10**6),
+        maintenance_seconds=spent.get("maintenance", 0) / 1e6,
+        no_data_seconds=spent.get(DeploymentState.UNKNOWN, 0) / 1e6,
+    )
+
+
+def _providers(
+    *, deployment: str, periods: Sequence[Span], now: datetime, organization_id: int | None
+) -> list[ProviderUptime]:
+    spans = [(start, max(start, min(end, now))) for start, end in periods]
+    lower, upper = min(s for s, _ in spans), max(e for _, e in spans)
+    states = _states(deployment=deployment, start=lower, end=upper)
+    off = _maintenance(organization_id=organization_id, deployment=deployment, start=lower, end=upper)
+    weight = weights()
+    return [_provider(span, states, off, weight) for span in spans]
+
+
+def provider_uptime(
+    *, deployment: str, start: datetime, end: datetime, now: datetime, organization_id: int | None = None
+) -> ProviderUptime:
+    """The deployment's own uptime from its state intervals (maintenance of the operator's, and of the
+    organisation when given, left out)."""
+    return _providers(deployment=deployment, periods=[(start, end)], now=now, organization_id=organization_id)[0]
+
+
+def daily_provider_uptime(
+    *, deployment: str, first: date, last: date, tz: ZoneInfo, now: datetime, organization_id: int | None = None
+) -> list[tuple[date, ProviderUptime]]:
+    days = day_spans(first=first, last=last, tz=tz)
+    periods = [(start, end) for _, start, end in days]
+    results = _providers(deployment=deployment, periods=periods, now=now, organization_id=organization_id)
+    return [(day, result) for (day, _, _), result in zip(days, results, strict=True)]
