@@ -33,12 +33,12 @@ _US = timedelta(microseconds=1)
 Span = tuple[datetime, datetime]
 
 
-def truncate_percent(value: Decimal | Fraction | float, decimals: int = 2) -> str:
+def truncate_percent(value: Decimal | Fraction | float | int, decimals: int = 2) -> str:
     """A percentage as shown everywhere: cut to ``decimals`` places, never rounded up (99.996 → "99.99")."""
     if isinstance(value, Fraction):
         exact = Decimal(value.numerator) / Decimal(value.denominator)
     else:
-        exact = Decimal(str(value)) if isinstance(value, float) else value
+        exact = value if isinstance(value, Decimal) else Decimal(str(value))  # a float as it prints
     return str(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN))
 
 
