@@ -18,6 +18,7 @@ import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from prometheus_client import Counter, Gauge, Histogram
 
 from gateway.events.outcomes import Outcome
@@ -197,8 +198,6 @@ async def _drain_forever() -> None:
 
 def start() -> None:
     """Collect metrics in this worker, if /metrics is served at all (METRICS_TOKEN is set)."""
-    from django.conf import settings
-
     global note
     if not settings.METRICS_TOKEN:
         return

@@ -155,18 +155,17 @@ def _total(samples: list[Sample], name: str, **labels: str) -> float:
     return sum(s.value for s in samples if s.name == name and labels.items() <= s.labels.items())
 
 
-def _requests_per_process(metrics_dir: Path, scratch: Path) -> dict[int, float]:
-    """What each process counted, from its own file."""
+def _per_process(metrics_dir: Path, kind: str, name: str, scratch: Path) -> dict[int, float]:
+    """One metric's value in each process, each read from that process's own file alone."""
     counted = {}
-    for path in metrics_dir.glob("counter_*.db"):
-        alone = scratch / path.stem
+    for path in metrics_dir.glob(f"{kind}_*.db"):
+        alone = scratch / uuid.uuid4().hex
         alone.mkdir(parents=True)
         shutil.copy(path, alone)
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=str(alone))
-        counted[int(path.stem.split("_")[1])] = sum(
-            s.value for m in registry.collect() for s in m.samples if s.name == "gateway_requests_total"
-        )
+        pid = int(path.stem.rsplit("_", 1)[1])
+        counted[pid] = sum(s.value for m in registry.collect() for s in m.samples if s.name == name)
     return counted
 
 
@@ -186,7 +185,7 @@ def test_one_scrape_sums_every_worker_with_one_label_set_per_metric(
     _wait_until(lambda: _total(served.scrape(), "gateway_requests_total") == sent, "the scrape never summed them")
     samples = served.scrape()
     assert _total(samples, "gateway_worker_processes") == 2
-    per_process = _requests_per_process(served.metrics_dir, tmp_path / "scratch")
+    per_process = _per_process(served.metrics_dir, "counter", "gateway_requests_total", tmp_path / "scratch")
     assert len([pid for pid, count in per_process.items() if count]) == 2, per_process
     assert sum(per_process.values()) == sent
 
@@ -207,7 +206,12 @@ def test_one_scrape_sums_every_worker_with_one_label_set_per_metric(
     victim.wait(timeout=10)
     _wait_until(lambda: len(served.workers()) == 2, "granian did not respawn the worker")
     (newcomer,) = {p.pid for p in served.workers()} - {p.pid for p in workers_before}
-    _wait_until(lambda: (served.metrics_dir / f"gauge_livesum_{newcomer}.db").exists(), "the new worker never started")
+
+    def newcomer_reports() -> bool:
+        live = _per_process(served.metrics_dir, "gauge_livesum", "gateway_worker_processes", tmp_path / "scratch")
+        return live.get(newcomer) == 1
+
+    _wait_until(newcomer_reports, "the new worker never started its metrics")
     after = served.scrape()
     assert _total(after, "gateway_worker_processes") == 2  # the survivor and the newcomer, not the dead one
     assert _total(after, "gateway_requests_total") == sent  # the dead one's counts stay: counters never go back
