@@ -156,6 +156,8 @@ def up() -> int:
         _ensure_port_free("127.0.0.1", sim_port, "SIMULATOR_PORT")
         os.environ["GATEWAY_CONFIG"] = str(_write_demo_config(data_dir, sim_port))
 
+    # After the port checks: a second ./gw up on the same DATA_DIR must not empty the first one's.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(fresh_metrics_dir(data_dir))
     with provided_services(data_dir, throwaway=False) as service_env:
         _setup_django(service_env)
         _check_gateway_config()
@@ -179,6 +181,17 @@ def up() -> int:
         code = supervisor.run_until_stopped() if ready else 1
         supervisor.stop()
         return code
+
+
+def fresh_metrics_dir(data_dir: Path) -> Path:
+    """Where every web and Celery process keeps its metric values, for /metrics to sum.
+
+    Emptied before any process starts: values of a previous run would be added to this one's.
+    """
+    path = data_dir / "metrics"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir()
+    return path
 
 
 def _check_gateway_config() -> None:

@@ -191,6 +191,10 @@ GATEWAY_KEY_REFRESH_SECONDS = env_float("GATEWAY_KEY_REFRESH_SECONDS", 0.5, mini
 # Small, frequent batches: formatting a batch for COPY blocks the event loop ~4 µs per event.
 GATEWAY_LOG_FLUSH_SECONDS = env_float("GATEWAY_LOG_FLUSH_SECONDS", 0.1, minimum=0.01)
 GATEWAY_SPOOL_DIR = DATA_DIR / "spool"
+# Bearer token of /metrics (docs/metrics.md); unset, /metrics is a 404 and no metrics are collected.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ConfigError("METRICS_TOKEN is shorter than 16 characters: use a long random token")
 
 # Rollups and the two uptimes (monitoring.rollups, monitoring.uptime; definitions in docs/uptime.md).
 # Each rollup run re-rolls this much trailing time, folding in events that arrived late.

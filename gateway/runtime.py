@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
+from gateway import metrics
 from gateway.upstream import google_auth
 from gateway.events.log import EventLog, month_spend_micros
 from gateway.routing.health import HealthRegistry
@@ -53,6 +54,7 @@ class Runtime:
         await google_auth.prime(self.config)
         self.log.start()
         self.body_deadlines.start()
+        metrics.start()
 
     async def stop(self) -> None:
         if self._tasks:
@@ -60,6 +62,7 @@ class Runtime:
                 await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), timeout=5)
         await self.body_deadlines.stop()
         await self.log.stop()
+        await metrics.stop()
         await self.keys.stop()
         await self.credentials.stop()
         await self.limiter.aclose()

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 import psycopg
 
-from gateway import db
+from gateway import db, metrics
 from gateway.events.records import (
     ATTEMPT_COLUMNS,
     ATTEMPT_TABLE,
@@ -80,6 +80,7 @@ class EventLog:
 
     def record(self, event: Event) -> None:
         self._buffer.append(event)
+        metrics.note(event)
         if len(self._buffer) >= MAX_BUFFER:
             self._spool(self._take())
 
