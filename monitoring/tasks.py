@@ -1,7 +1,9 @@
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
-from monitoring import alerts, services
+from monitoring import alerts, probes, services
+from providers.configured import gateway_config
 
 
 @shared_task
@@ -12,3 +14,16 @@ def ingest_spooled_events() -> int:
 @shared_task
 def send_budget_alerts() -> int:
     return alerts.send_budget_alerts()
+
+
+# Health probes and deployment states (monitoring/probes.py, monitoring/states.py)
+
+
+@shared_task
+def probe_deployments() -> int:
+    """Probe the deployments that are due, then re-evaluate every state; returns the state changes."""
+    config = gateway_config()
+    if config is None:
+        return 0
+    probes.run_probes(config=config, now=timezone.now())
+    return probes.evaluate_states(config=config, now=timezone.now())

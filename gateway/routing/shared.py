@@ -93,13 +93,13 @@ def _write(pipe: Any, prefix: str, transition: Transition) -> None:
 # The Celery side (probes and health states): plain synchronous Redis.
 
 
-def read_all(client: redis.Redis, prefix: str, now: float) -> dict[str, Transition]:
-    """Every transition still in force, by hash field."""
+def read_all(client: redis.Redis, prefix: str, now: float, *, live_only: bool = True) -> dict[str, Transition]:
+    """Every transition (still in force, unless ``live_only`` is off), by hash field."""
     raw: dict[bytes, bytes] = client.hgetall(hash_key(prefix))  # type: ignore[assignment]
     found = {}
     for value in raw.values():
         transition = Transition.decode(value)
-        if transition is not None and transition.live(now):
+        if transition is not None and (transition.live(now) or not live_only):
             found[transition.field] = transition
     return found
 

@@ -3,6 +3,15 @@ rollups and incidents). One module per concept; this package only gathers them f
 
 from monitoring.models.health import DeploymentState, DeploymentStateChange
 from monitoring.models.maintenance import MaintenanceWindow
+from monitoring.models.probes import DeploymentStatus, Probe
 from monitoring.models.traffic import Attempt, Request
 
-__all__ = ["Attempt", "DeploymentState", "DeploymentStateChange", "MaintenanceWindow", "Request"]
+__all__ = [
+    "Attempt",
+    "DeploymentState",
+    "DeploymentStateChange",
+    "DeploymentStatus",
+    "MaintenanceWindow",
+    "Probe",
+    "Request",
+]
