@@ -19,7 +19,7 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -244,3 +244,15 @@ def evaluate_states(*, config: GatewayConfig, now: datetime) -> int:
                                        status.pending_since, changed=False):  # fmt: skip
             changes += states.save(status=status, decision=decision)
     return changes
+
+
+def shared_view(*, now: float) -> states.SharedView:
+    """Cool-downs in force and breaker opens today, from the shared health; empty without Redis."""
+    try:
+        client = _redis()
+        found = shared.read_all(client, _prefix(), now)
+        opens = shared.opens_today(client, _prefix(), now)
+    except (redis.RedisError, OSError):
+        return states.SharedView({}, {})
+    cooldowns = {t.deployment: datetime.fromtimestamp(t.until, tz=UTC) for t in found.values() if t.kind == "cooldown"}
+    return states.SharedView(cooldowns, opens)

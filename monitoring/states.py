@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from monitoring.models import DeploymentState, DeploymentStateChange, DeploymentStatus
+from monitoring.models import DeploymentState, DeploymentStateChange, DeploymentStatus, Probe
 
 State = DeploymentState
 _SEVERITY = {State.UP: 0, State.DEGRADED: 1, State.DOWN: 2}
@@ -118,3 +118,59 @@ def save(*, status: DeploymentStatus, decision: Decision) -> bool:
             reason=decision.reason[:300],
         )
         return True
+
+
+@dataclass(frozen=True)
+class DeploymentReport:
+    deployment: str
+    provider: str
+    state: str
+    since: datetime | None
+    reason: str
+    last_probe_at: datetime | None
+    last_probe_kind: str | None
+    last_probe_result: str | None
+    last_probe_detail: str
+    cooldown_until: datetime | None
+    breaker_opens_today: int
+
+
+def deployment_reports(
+    *, deployments: dict[str, str], now: datetime, shared_state: SharedView
+) -> list[DeploymentReport]:
+    """Each deployment (id -> provider) as the API shows it; a deployment never evaluated is unknown."""
+    statuses = {s.deployment: s for s in DeploymentStatus.objects.filter(deployment__in=list(deployments))}
+    last = {
+        p.deployment: p
+        for p in Probe.objects.filter(deployment__in=list(deployments))
+        .order_by("deployment", "-at", "-id")
+        .distinct("deployment")
+    }
+    reports = []
+    for deployment, provider in sorted(deployments.items()):
+        status, probe = statuses.get(deployment), last.get(deployment)
+        cooldown = shared_state.cooldowns.get(deployment)
+        reports.append(
+            DeploymentReport(
+                deployment=deployment,
+                provider=provider,
+                state=status.state if status else State.UNKNOWN,
+                since=status.since if status else None,
+                reason=status.reason if status else "not evaluated yet",
+                last_probe_at=probe.at if probe else None,
+                last_probe_kind=probe.kind if probe else None,
+                last_probe_result=probe.result if probe else None,
+                last_probe_detail=probe.detail if probe else "",
+                cooldown_until=cooldown if cooldown and cooldown > now else None,
+                breaker_opens_today=shared_state.opens_today.get(deployment, 0),
+            )
+        )
+    return reports
+
+
+@dataclass(frozen=True)
+class SharedView:
+    """What the shared health in Redis says (empty when Redis cannot be read)."""
+
+    cooldowns: dict[str, datetime]
+    opens_today: dict[str, int]
