@@ -179,6 +179,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "monitoring.tasks.prune_rollups",
         "schedule": 3600.0,
     },
+    # Claims only the deployments whose probe is due (30 s by default, jittered, per provider).
+    "probe-deployments": {
+        "task": "monitoring.tasks.probe_deployments",
+        "schedule": 5.0,
+    },
 }
 
 # The proxy.

@@ -15,6 +15,7 @@ from gateway import metrics
 from gateway.upstream import google_auth
 from gateway.events.log import EventLog, month_spend_micros
 from gateway.routing.health import HealthRegistry
+from gateway.routing.shared import SharedHealth
 from gateway.conf.domain import ConfigFileError, GatewayConfig
 from gateway.conf.loader import load_config
 from gateway.credentials import CredentialCache
@@ -39,6 +40,7 @@ class Runtime:
     request_budget: float
     max_retry_after_wait: float
     body_deadlines: BodyDeadlines = field(default_factory=lambda: BodyDeadlines(30.0))
+    shared: SharedHealth | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def background(self, work: Coroutine[Any, Any, None]) -> None:
@@ -55,12 +57,17 @@ class Runtime:
         self.log.start()
         self.body_deadlines.start()
         metrics.start()
+        if self.shared is not None:
+            self.shared.attach(self.health)
+            await self.shared.start()
 
     async def stop(self) -> None:
         if self._tasks:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), timeout=5)
         await self.body_deadlines.stop()
+        if self.shared is not None:
+            await self.shared.stop()
         await self.log.stop()
         await metrics.stop()
         await self.keys.stop()
@@ -77,7 +84,8 @@ def load_gateway_config() -> GatewayConfig:
 
 
 def build_runtime(config: GatewayConfig | None = None) -> Runtime:
-    return Runtime(
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "gw")
+    runtime = Runtime(
         config=config or load_gateway_config(),
         health=HealthRegistry(),
         transport=create_transport(),
@@ -85,7 +93,7 @@ def build_runtime(config: GatewayConfig | None = None) -> Runtime:
         credentials=CredentialCache(settings.GATEWAY_KEY_REFRESH_SECONDS),
         limiter=Limiter(
             settings.REDIS_URL,
-            prefix=settings.CACHES["default"].get("KEY_PREFIX", "gw"),
+            prefix=prefix,
             spend_source=month_spend_micros,
         ),
         log=EventLog(flush_seconds=settings.GATEWAY_LOG_FLUSH_SECONDS, spool_dir=settings.GATEWAY_SPOOL_DIR),
@@ -94,3 +102,6 @@ def build_runtime(config: GatewayConfig | None = None) -> Runtime:
         max_retry_after_wait=settings.GATEWAY_MAX_RETRY_AFTER_WAIT,
         body_deadlines=BodyDeadlines(settings.GATEWAY_BODY_TIMEOUT),
     )
+    # It follows runtime.health, which tests may replace with a fresh registry.
+    runtime.shared = SharedHealth(lambda: runtime.health, settings.REDIS_URL, prefix)
+    return runtime

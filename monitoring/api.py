@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import date
 from typing import Any
 
@@ -18,7 +19,11 @@ from rest_framework.response import Response
 
 from accounts.access import MAX_DB_ID, ORG_PARAMETER, get_actor_for_request
 from accounts.models import ApiKey, Organization
-from monitoring import health, traffic, usage
+from django.utils import timezone
+
+from monitoring import health, probes, states, traffic, usage
+from monitoring.models import DeploymentStatus
+from providers.configured import gateway_config
 
 
 class UsageQuerySerializer(serializers.Serializer[Any]):
@@ -280,3 +285,64 @@ def request_detail(request: Request, org_id: int, request_id: str) -> Response:
     if trace is None:
         raise NotFound("No request with this id in this organisation.")
     return Response(RequestTraceSerializer(trace).data)
+
+
+# Deployments: state, probes and shared health
+
+
+class DeploymentStateSerializer(serializers.Serializer[Any]):
+    deployment = serializers.CharField()
+    provider = serializers.CharField()
+    state = serializers.ChoiceField(choices=["up", "degraded", "down", "unknown"])
+    since = serializers.DateTimeField(allow_null=True, help_text="When the current state began.")
+    reason = serializers.CharField()
+    last_probe_at = serializers.DateTimeField(allow_null=True)
+    last_probe_kind = serializers.CharField(allow_null=True, help_text="liveness or completion.")
+    last_probe_result = serializers.CharField(allow_null=True, help_text="ok, failed or misconfigured.")
+    last_probe_detail = serializers.CharField()
+    cooldown_until = serializers.DateTimeField(allow_null=True, help_text="Rate-limit cool-down in force, if any.")
+    breaker_opens_today = serializers.IntegerField(help_text="Circuit breaker opens since 00:00 UTC.")
+
+
+def _deployment_reports(deployments: dict[str, str]) -> list[states.DeploymentReport]:
+    shared_view = probes.shared_view(now=time.time())
+    return states.deployment_reports(deployments=deployments, now=timezone.now(), shared_state=shared_view)
+
+
+def _configured_deployments() -> dict[str, str]:
+    config = gateway_config()
+    return {} if config is None else {d.id: d.provider.name for d in config.deployments()}
+
+
+@extend_schema(
+    summary="The deployments this organisation's models run on, with their health",
+    description=(
+        "Every configured deployment of the models the organisation can use: its state (up, degraded, down, "
+        "unknown), since when and why, the last probe and its result, any rate-limit cool-down and the "
+        "circuit breaker opens of today."
+    ),
+    responses=DeploymentStateSerializer(many=True),
+    parameters=[ORG_PARAMETER],
+    tags=["health"],
+)
+@api_view(["GET"])
+def org_deployments(request: Request, org_id: int) -> Response:
+    get_actor_for_request(request, org_id)
+    return Response(DeploymentStateSerializer(_deployment_reports(_configured_deployments()), many=True).data)
+
+
+@extend_schema(
+    summary="Operator view: every deployment across organisations",
+    description="For staff users and operator keys only (404 to anyone else).",
+    responses=DeploymentStateSerializer(many=True),
+    tags=["health"],
+)
+@api_view(["GET"])
+def operator_deployments(request: Request) -> Response:
+    key = request.auth if isinstance(request.auth, ApiKey) else None
+    if not (key.is_operator if key is not None else getattr(request.user, "is_staff", False)):
+        raise NotFound()
+    known = _configured_deployments()
+    # Deployments no longer configured still show while they have a state.
+    known.update(DeploymentStatus.objects.exclude(deployment__in=list(known)).values_list("deployment", "provider"))
+    return Response(DeploymentStateSerializer(_deployment_reports(known), many=True).data)

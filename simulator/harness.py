@@ -130,6 +130,10 @@ class SimulatorServer:
             return int(stats["by_provider"].get(provider, 0))
         return int(stats["attempts"].get(f"{provider}/{model}", 0))
 
+    def probes(self, provider: str) -> int:
+        """Calls of the provider's model list or model-get endpoint (the liveness probes)."""
+        return int(self.stats()["probes"].get(provider, 0))
+
     def last_request(self, provider: str) -> dict[str, Any]:
         response = self.control.get(f"/_control/last_request/{provider}")
         if response.status_code == 404:

@@ -44,6 +44,7 @@ class SimulatorState:
     # Baseline latency per provider, applied whether or not a fault is active (demo realism).
     latency: dict[str, Latency] = field(default_factory=dict)
     attempts: dict[tuple[str, str], int] = field(default_factory=dict)
+    probes: dict[str, int] = field(default_factory=dict)  # model list/get calls per provider
     last_requests: dict[str, tuple[Mapping[str, str], Any]] = field(default_factory=dict)
     ids: IdSource = field(default_factory=IdSource)
     started: float = field(default_factory=time.monotonic)
@@ -57,6 +58,7 @@ class SimulatorState:
     def reset(self) -> None:
         self.faults.clear()
         self.attempts.clear()
+        self.probes.clear()
         self.last_requests.clear()
 
     def stats(self) -> dict[str, dict[str, int]]:
@@ -64,7 +66,7 @@ class SimulatorState:
         for (provider, _), count in self.attempts.items():
             by_provider[provider] = by_provider.get(provider, 0) + count
         attempts = {f"{p}/{m}": n for (p, m), n in self.attempts.items()}
-        return {"attempts": attempts, "by_provider": by_provider}
+        return {"attempts": attempts, "by_provider": by_provider, "probes": dict(self.probes)}
 
     def models_for(self, provider: str) -> list[str]:
         seen = [m for (p, m) in self.attempts if p == provider and m]
@@ -160,10 +162,37 @@ class ChatHandler:
         return await delivery.send_stream(request, self.fmt, script, latency, kind, after)
 
 
-async def list_models(request: web.Request) -> web.Response:
+async def list_models(request: web.Request) -> web.StreamResponse:
     provider = request.match_info["provider"]
-    models = request.app[STATE_KEY].models_for(provider)
-    return delivery.json_response(openai_format.models_list(provider, models))
+    state = request.app[STATE_KEY]
+    faulted = await _model_endpoint_fault(request, provider, "")
+    if faulted is not None:
+        return faulted
+    return delivery.json_response(openai_format.models_list(provider, state.models_for(provider)))
+
+
+async def get_model(request: web.Request) -> web.StreamResponse:
+    """Anthropic's (and OpenAI's) model-get: any model is served unless a fault says otherwise."""
+    provider, model = request.match_info["provider"], request.match_info["model"]
+    faulted = await _model_endpoint_fault(request, provider, model)
+    if faulted is not None:
+        return faulted
+    payload = {"id": model, "type": "model", "object": "model", "display_name": model, "owned_by": provider}
+    return delivery.json_response(orjson.dumps(payload))
+
+
+async def _model_endpoint_fault(request: web.Request, provider: str, model: str) -> web.StreamResponse | None:
+    """The liveness probes' endpoints fail like the chat endpoint: a provider's (or model's) faults apply."""
+    state = request.app[STATE_KEY]
+    state.probes[provider] = state.probes.get(provider, 0) + 1
+    spec = state.faults.resolve(provider, model, time.monotonic()) if state.faults else None
+    if spec is None:
+        return None
+    if spec.kind in EARLY_KINDS:
+        await delivery.pause(spec.latency(NO_LATENCY).headers_delay)
+        return await delivery.hang(request) if spec.kind is Kind.HANG else delivery.reset_connection(request)
+    error = error_for(spec)
+    return None if error is None else delivery.error_response(openai_format.OPENAI_CHAT, error)
 
 
 # ---------------------------------------------------------------- control API
@@ -230,6 +259,8 @@ def build_app(state: SimulatorState | None = None) -> web.Application:
     gemini_format.mount(app)
     azure_format.add_azure_route(app)
     app.router.add_get("/{provider}/v1/models", list_models)
+    app.router.add_get("/{provider}/v1/models/{model}", get_model)
+    app.router.add_get("/{provider}/openai/models", list_models)  # Azure's
     app.router.add_get("/_control/health", health)
     app.router.add_get("/_control/faults", list_faults)
     app.router.add_put("/_control/faults/{provider}", put_fault)

@@ -26,6 +26,26 @@ class Timeouts:
 
 
 @dataclass(frozen=True, slots=True)
+class ProbeSettings:
+    """How this provider's deployments are probed (monitoring/probes.py runs them)."""
+
+    interval: float = 30.0  # seconds between two probes of a deployment, before jitter
+    # The paid completion probe: off, on for every model of the provider, or on for these names
+    # (gateway model names or upstream model ids).
+    completion: bool = False
+    completion_models: frozenset[str] = frozenset()
+    daily_cost_cap: float = 0.05  # USD per deployment per UTC day, for completion probes
+
+    def completes(self, deployment: Deployment, model_names: frozenset[str]) -> bool:
+        if self.completion:
+            return True
+        return bool(self.completion_models & (model_names | {deployment.upstream_model}))
+
+
+DEFAULT_PROBE = ProbeSettings()
+
+
+@dataclass(frozen=True, slots=True)
 class Provider:
     name: str
     kind: str
@@ -35,6 +55,7 @@ class Provider:
     timeouts: Timeouts
     # Format-specific settings (api_version, project, ...), checked by the adapter's validate().
     options: dict[str, str] = field(default_factory=dict)
+    probe: ProbeSettings = DEFAULT_PROBE
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +107,10 @@ class GatewayConfig:
     source: str
     providers: dict[str, Provider]
     models: dict[str, Model]
+
+    def model_names(self, deployment_id: str) -> frozenset[str]:
+        """The gateway models served (among others) by this deployment."""
+        return frozenset(m.name for m in self.models.values() if any(d.id == deployment_id for d in m.deployments))
 
     def deployments(self) -> list[Deployment]:
         seen: dict[str, Deployment] = {}

@@ -26,6 +26,7 @@ from gateway.conf.domain import (
     Timeouts,
 )
 from gateway.conf.catalog import Catalog, CatalogModel, default_catalog
+from gateway.conf.probes import check_completion_models, read_probe
 from gateway.conf.reader import Reader, read_price
 from gateway.upstream.adapters import ADAPTERS
 
@@ -54,28 +55,35 @@ def parse_config(text: str, *, source: str = "<config>", catalog: Catalog | None
     for required in ("providers", "models"):
         if required not in top:
             raise reader.fail(root, required, "is required")
-    providers = _providers(reader, top["providers"])
+    probes: dict[str, tuple[str, list[tuple[str, yaml.Node]]]] = {}
+    providers = _providers(reader, top["providers"], probes)
     models = _models(reader, top["models"], providers, catalog or default_catalog())
+    for name, (path, named) in probes.items():
+        check_completion_models(reader, providers[name], named, f"{path}.probe.completion", models)
     return GatewayConfig(source=source, providers=providers, models=models)
 
 
-def _providers(reader: Reader, node: yaml.Node) -> dict[str, Provider]:
+def _providers(
+    reader: Reader, node: yaml.Node, probes: dict[str, tuple[str, list[tuple[str, yaml.Node]]]]
+) -> dict[str, Provider]:
+    """The providers; ``probes`` gets each one's named completion-probe models, to check later."""
     providers: dict[str, Provider] = {}
     for index, item in enumerate(reader.sequence(node, "providers")):
         path = f"providers[{index}]"
-        provider = _provider(reader, item, path)
+        provider, named = _provider(reader, item, path)
         if provider.name in providers:
             raise reader.fail(item, f"{path}.name", f"duplicate provider name {provider.name!r}")
         providers[provider.name] = provider
+        probes[provider.name] = (path, named)
     if not providers:
         raise reader.fail(node, "providers", "must list at least one provider")
     return providers
 
 
-_PROVIDER_FIELDS = {"name", "kind", "base_url", "api_key", "api_key_env", "region", "timeout", "options"}
+_PROVIDER_FIELDS = {"name", "kind", "base_url", "api_key", "api_key_env", "region", "timeout", "options", "probe"}
 
 
-def _provider(reader: Reader, node: yaml.Node, path: str) -> Provider:
+def _provider(reader: Reader, node: yaml.Node, path: str) -> tuple[Provider, list[tuple[str, yaml.Node]]]:
     fields = reader.mapping(node, path, allowed=_PROVIDER_FIELDS)
     for required in ("name", "kind"):
         if required not in fields:
@@ -88,6 +96,7 @@ def _provider(reader: Reader, node: yaml.Node, path: str) -> Provider:
         raise reader.fail(fields["kind"], f"{path}.kind", f"unknown kind {kind!r} (known: {', '.join(ADAPTERS)})")
     options = _options(reader, fields.get("options"), f"{path}.options")
     region = reader.text(fields["region"], f"{path}.region") if "region" in fields else None
+    probe, named = read_probe(reader, fields.get("probe"), f"{path}.probe")
     provider = Provider(
         name=name,
         kind=kind,
@@ -96,11 +105,12 @@ def _provider(reader: Reader, node: yaml.Node, path: str) -> Provider:
         region=region,
         timeouts=_timeouts(reader, fields.get("timeout"), f"{path}.timeout"),
         options=options,
+        probe=probe,
     )
     problem = ADAPTERS[kind].validate(provider)
     if problem is not None:
         raise reader.fail(node, path, problem)
-    return provider
+    return provider, named
 
 
 def _base_url(

@@ -1,13 +1,16 @@
 """Deployment health: the one owner of circuit breakers, rate-limit cool-downs and latency.
 
-State is per worker process for now; the roadmap moves it into Redis so that every worker
-and instance shares it. Nothing else in the gateway mutates deployment health.
+Each worker keeps its registry in memory, so the hot path never waits on I/O. Transitions (a
+breaker opens or closes, a cool-down starts) go to an optional listener, which gateway.routing.shared
+publishes through Redis; the transitions other workers and instances publish come back through the
+``apply_*`` methods. Nothing else in the gateway mutates deployment health.
 """
 
 from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -19,6 +22,10 @@ BASE_COOLDOWN = 1.0
 MAX_COOLDOWN = 30.0
 EWMA_ALPHA = 0.3
 RATE_LIMIT_BASE_BACKOFF = 1.0
+
+
+# (deployment id, "open" | "closed" | "cooldown", its health after the change); must not block.
+Listener = Callable[[str, str, "Health"], None]
 
 
 class State(Enum):
@@ -53,9 +60,14 @@ class Health:
 
 
 class HealthRegistry:
-    def __init__(self, max_cooldown: float = MAX_COOLDOWN) -> None:
+    def __init__(self, max_cooldown: float = MAX_COOLDOWN, listener: Listener | None = None) -> None:
         self.max_cooldown = max_cooldown
+        self.listener = listener
         self._health: dict[str, Health] = {}
+
+    def _changed(self, deployment_id: str, what: str, health: Health) -> None:
+        if self.listener is not None:
+            self.listener(deployment_id, what, health)
 
     def get(self, deployment_id: str) -> Health:
         health = self._health.get(deployment_id)
@@ -94,6 +106,7 @@ class HealthRegistry:
         if health.state is not State.CLOSED:
             health.state = State.CLOSED
             health.opens = 0
+            self._changed(deployment_id, "closed", health)
         if ttft_ms is not None:
             previous = health.ttft_ewma_ms
             health.ttft_ewma_ms = ttft_ms if previous is None else previous + EWMA_ALPHA * (ttft_ms - previous)
@@ -107,6 +120,7 @@ class HealthRegistry:
             health.misconfigured = misconfigured
         if health.state is State.HALF_OPEN or self._should_open(health):
             self._open(health, now)
+            self._changed(deployment_id, "open", health)
 
     def record_neutral(self, deployment_id: str) -> None:
         """The deployment answered but the request itself was at fault (a client error)."""
@@ -120,8 +134,32 @@ class HealthRegistry:
         if retry_after is None:
             backoff = RATE_LIMIT_BASE_BACKOFF * 2 ** (health.rate_limit_streak - 1)
             retry_after = min(backoff, self.max_cooldown) * random.uniform(0.5, 1.0)
-        health.cooldown_until = max(health.cooldown_until, now + retry_after)
+        if now + retry_after > health.cooldown_until:
+            health.cooldown_until = now + retry_after
+            self._changed(deployment_id, "cooldown", health)
         return retry_after
+
+    # What other workers saw: applied as is, and never passed on to the listener again.
+
+    def apply_open(self, deployment_id: str, open_until: float, opens: int) -> None:
+        health = self.get(deployment_id)
+        was_open = health.state is State.OPEN
+        health.state = State.OPEN
+        health.open_until = max(health.open_until, open_until) if was_open else open_until
+        health.opens = max(health.opens, opens)
+        health.trial_in_flight = False
+
+    def apply_closed(self, deployment_id: str) -> None:
+        health = self.get(deployment_id)
+        if health.state is not State.CLOSED:
+            health.state = State.CLOSED
+            health.opens = 0
+            health.consecutive_failures = 0
+            health.trial_in_flight = False
+
+    def apply_cooldown(self, deployment_id: str, cooldown_until: float) -> None:
+        health = self.get(deployment_id)
+        health.cooldown_until = max(health.cooldown_until, cooldown_until)
 
     def _should_open(self, health: Health) -> bool:
         if health.state is State.OPEN:

@@ -52,6 +52,8 @@ class Profile:
     base_url: str | None = None
     # Appended to the base URL; may use ``{model}`` (the upstream model id) and ``{option}``.
     path: str = "/chat/completions"
+    # The liveness probe's GET (the model list), appended to the base URL; may use ``{option}``.
+    probe_path: str = "/models"
     auth_header: str = "authorization"
     auth_prefix: str = "Bearer "
     headers: tuple[tuple[str, str], ...] = ()

@@ -13,6 +13,7 @@ from monitoring.models.rollups import (
     RollupBacklog,
     UptimeWindow,
 )
+from monitoring.models.probes import DeploymentStatus, Probe
 from monitoring.models.traffic import Attempt, Request
 
 __all__ = [
@@ -22,7 +23,9 @@ __all__ = [
     "DeploymentMinute",
     "DeploymentState",
     "DeploymentStateChange",
+    "DeploymentStatus",
     "MaintenanceWindow",
+    "Probe",
     "Request",
     "RequestDay",
     "RequestHour",

@@ -20,6 +20,8 @@ def test_the_schema_is_served_and_lists_every_endpoint(db: None) -> None:
         "/api/orgs/{org_id}/providers/",
         "/api/orgs/{org_id}/providers/{credential_id}/",
         "/api/orgs/{org_id}/provider-health/",
+        "/api/orgs/{org_id}/deployments/",
+        "/api/operator/deployments/",
         "/api/orgs/{org_id}/requests/{request_id}/",
     }
     assert schema["components"]["securitySchemes"]["managementKey"]["scheme"] == "bearer"

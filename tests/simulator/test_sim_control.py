@@ -139,6 +139,7 @@ def test_attempts_are_counted_per_provider_and_model(
     assert sim.stats() == {
         "attempts": {f"alpha/{MODEL}": 3, f"alpha/{OTHER_MODEL}": 1, f"beta/{MODEL}": 1},
         "by_provider": {"alpha": 4, "beta": 1},
+        "probes": {},
     }
 
 
@@ -155,7 +156,7 @@ def test_reset_clears_counters_and_faults(sim: SimulatorServer, http: httpx.Clie
 
     sim.reset()
 
-    assert sim.stats() == {"attempts": {}, "by_provider": {}}
+    assert sim.stats() == {"attempts": {}, "by_provider": {}, "probes": {}}
     assert status_of(http) == 200
 
 

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import quote
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from gateway.upstream.adapters import schema_limits
-from gateway.upstream.adapters.base import BaseAdapter, Chunk, UpstreamRequest
+from gateway.upstream.adapters.base import BaseAdapter, Chunk, ProbeRequest, UpstreamRequest
 from gateway.upstream.adapters.openai import parse_retry_after
 from gateway.errors import AttemptError, Inexpressible, redact
 from gateway.events.outcomes import Outcome
@@ -65,15 +66,16 @@ def _bad(message: str, param: str) -> Inexpressible:
     return Inexpressible(message, param=param)
 
 
-def build_request(deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
-    provider = deployment.provider
-    headers = {
-        "content-type": "application/json",
-        "accept": "text/event-stream",
-        "anthropic-version": provider.options.get("anthropic_version", DEFAULT_VERSION),
-    }
+def _auth_headers(provider: Provider) -> dict[str, str]:
+    headers = {"anthropic-version": provider.options.get("anthropic_version", DEFAULT_VERSION)}
     if provider.api_key:
         headers["x-api-key"] = provider.api_key
+    return headers
+
+
+def build_request(deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
+    provider = deployment.provider
+    headers = {"content-type": "application/json", "accept": "text/event-stream", **_auth_headers(provider)}
     payload = translate_request(deployment, body)
     return UpstreamRequest(f"{provider.base_url}/messages", headers, orjson.dumps(payload))
 
@@ -559,10 +561,18 @@ def default_base_url(options: dict[str, str], region: str | None) -> str:
     return "https://api.anthropic.com/v1"
 
 
+def probe_request(deployment: Deployment) -> ProbeRequest:
+    """GET the model itself: free, authenticated, and a 404 if this deployment names no model."""
+    provider = deployment.provider
+    url = f"{provider.base_url}/models/{quote(deployment.upstream_model, safe='')}"
+    return ProbeRequest(url, _auth_headers(provider))
+
+
 class _AnthropicAdapter(BaseAdapter):
     validate = staticmethod(validate)
     default_base_url = staticmethod(default_base_url)
     build_request = staticmethod(build_request)
+    probe_request = staticmethod(probe_request)
     classify_error = staticmethod(classify_error)
     is_stream = staticmethod(is_stream)
     decoder = staticmethod(decoder)

@@ -27,6 +27,7 @@ PROFILE = Profile(
     title="Azure OpenAI",
     docs="https://learn.microsoft.com/azure/ai-foundry/openai/reference",
     path="/openai/deployments/{model}/chat/completions?api-version={api_version}",
+    probe_path="/openai/models?api-version={api_version}",
     auth_header="api-key",
     auth_prefix="",
     option_defaults=(("api_version", DEFAULT_API_VERSION),),

@@ -24,6 +24,14 @@ class UpstreamRequest:
     content: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class ProbeRequest:
+    """A free, authenticated GET (the model list or the model itself) that shows a provider is up."""
+
+    url: str
+    headers: dict[str, str]
+
+
 class Decoder(Protocol):
     done: bool
     malformed: int
@@ -57,6 +65,9 @@ class Adapter(Protocol):
 
     def build_request(self, deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest: ...
 
+    def probe_request(self, deployment: Deployment) -> ProbeRequest | None:
+        """The liveness probe of this deployment, or None if the format has no free endpoint for it."""
+
     def classify_error(self, deployment: Deployment, status: int, body: bytes, headers: Any) -> AttemptError: ...
 
     def is_stream(self, content_type: str) -> bool:
@@ -78,6 +89,9 @@ class BaseAdapter:
         return None
 
     def prepare(self, deployment: Deployment) -> Any:
+        return None
+
+    def probe_request(self, deployment: Deployment) -> ProbeRequest | None:
         return None
 
     def upstream_body(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import orjson
 
-from gateway.upstream.adapters.base import BaseAdapter, Chunk, UpstreamRequest
+from gateway.upstream.adapters.base import BaseAdapter, Chunk, ProbeRequest, UpstreamRequest
 from gateway.errors import AttemptError, Inexpressible, redact
 from gateway.events.outcomes import Outcome
 from gateway.upstream.profiles import PROFILES, Profile, parse_param_list
@@ -278,6 +278,15 @@ class ProfiledAdapter(BaseAdapter):
 
     def prepare(self, deployment: Deployment) -> Wire:
         return prepare(self.wire_profile, deployment)
+
+    def probe_request(self, deployment: Deployment) -> ProbeRequest:
+        """GET the provider's model list: free, authenticated, served by every compatible API."""
+        provider = deployment.provider
+        values = self.wire_profile.option_values(provider.options)
+        path = self.wire_profile.probe_path.format_map({k: quote(v, safe="") for k, v in values.items()})
+        headers = _headers(self.wire_profile, provider, values)
+        del headers["content-type"], headers["accept"]
+        return ProbeRequest(f"{provider.base_url}{path}", headers)
 
     def build_request(self, deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
         wire = deployment.prepared
