@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
@@ -37,8 +38,9 @@ RULES = (PAGE, TICKET)
 WINDOWS = sorted({w for rule in RULES for w in (rule.long, rule.short)})
 
 
-def burn_rate(counts: error_rates.ErrorCounts, *, slo_target: float) -> float:
-    return counts.rate / (1 - slo_target / 100)
+def burn_rate(counts: error_rates.ErrorCounts, *, slo_target: Decimal) -> float:
+    budget = (100 - slo_target) / 100  # in Decimal: 1 - 0.999 as a float is 0.0010000000000000009
+    return counts.rate / float(budget)
 
 
 def evaluate_burn_rates(*, now: datetime) -> None:
@@ -49,7 +51,7 @@ def evaluate_burn_rates(*, now: datetime) -> None:
     slos = settings_by_organization(org_ids)
     for org_id in org_ids:
         windows = counts.get(org_id, {})
-        slo = float(slos[org_id].slo_target)
+        slo = Decimal(slos[org_id].slo_target)
         for rule in RULES:
             long = burn_rate(windows.get(rule.long, error_rates.NO_REQUESTS), slo_target=slo)
             short = burn_rate(windows.get(rule.short, error_rates.NO_REQUESTS), slo_target=slo)
@@ -61,7 +63,7 @@ def evaluate_burn_rates(*, now: datetime) -> None:
                 _resolve(alert, rule, slo=slo, now=now)
 
 
-def _open(org_id: int, rule: BurnRule, *, long: float, short: float, slo: float, now: datetime) -> None:
+def _open(org_id: int, rule: BurnRule, *, long: float, short: float, slo: Decimal, now: datetime) -> None:
     try:
         with transaction.atomic():
             alert = BurnRateAlert.objects.create(
@@ -76,19 +78,19 @@ def _open(org_id: int, rule: BurnRule, *, long: float, short: float, slo: float,
         pass  # another worker opened it first
 
 
-def _resolve(alert: BurnRateAlert, rule: BurnRule, *, slo: float, now: datetime) -> None:
+def _resolve(alert: BurnRateAlert, rule: BurnRule, *, slo: Decimal, now: datetime) -> None:
     with transaction.atomic():
         if BurnRateAlert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(resolved_at=now) == 1:
             alert.resolved_at = now
             _announce(alert, rule, "resolved", slo=slo, now=now)
 
 
-def _announce(alert: BurnRateAlert, rule: BurnRule, transition: str, *, slo: float, now: datetime) -> None:
+def _announce(alert: BurnRateAlert, rule: BurnRule, transition: str, *, slo: Decimal, now: datetime) -> None:
     org = Organization.objects.get(pk=alert.organization_id)
     if transition == "opened":
         subject = f"[{org.name}] Error budget burning {alert.long_burn_rate:.1f}x too fast ({rule.severity})"
         body = (
-            f"Over the last {_span(rule.long)} the error rate burned the {slo:g}% SLO's budget "
+            f"Over the last {_span(rule.long)} the error rate burned the {slo.normalize():f}% SLO's budget "
             f"{alert.long_burn_rate:.1f}x as fast as one that lasts 30 days, and {alert.short_burn_rate:.1f}x "
             f"over the last {_span(rule.short)} "
             f"(alert above {rule.factor:g}x in both)."
@@ -102,7 +104,7 @@ def _announce(alert: BurnRateAlert, rule: BurnRule, transition: str, *, slo: flo
         "alert": {
             "id": alert.pk,
             "severity": rule.severity,
-            "slo_target": slo,
+            "slo_target": float(slo),
             "factor": rule.factor,
             "long_window_seconds": int(rule.long.total_seconds()),
             "short_window_seconds": int(rule.short.total_seconds()),
