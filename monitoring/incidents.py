@@ -154,6 +154,7 @@ def _open_organization_incident(
             IncidentUpdate.objects.create(
                 incident=incident, kind=IncidentUpdate.Kind.OPENED, at=opened_at, message=message
             )
+            refresh_impact(incident, now=now)
             _announce(incident, "opened", now=now)
     except IntegrityError:
         pass  # another worker opened it first
