@@ -88,7 +88,7 @@ def _open_deployment_incident(change: DeploymentStateChange, reason: str) -> Non
     incident = Incident.objects.create(
         scope=IncidentScope.DEPLOYMENT,
         deployment=change.deployment,
-        title=f"{change.deployment} is down",
+        title=f"{change.deployment} down",
         opened_at=change.at,
     )
     IncidentUpdate.objects.create(

@@ -27,8 +27,13 @@ def duration_text(value: timedelta) -> str:
 
 @register.filter
 def audit_diff(change: MaintenanceChange) -> list[str]:
-    """One line per field a change touched: "starts: 2031-03-10T10:00 → 2031-03-10T11:00"."""
+    """One line per field a change touched ("starts: 2031-03-10 10:00 → 2031-03-10 11:00"); for a window
+    created or deleted, its span."""
     before, after = change.before or {}, change.after or {}
+    if not before or not after:
+        window = after or before
+        where = f", {window['deployment']}" if window.get("deployment") else ""
+        return [f"{_short(window.get('starts_at'))} → {_short(window.get('ends_at'))} UTC{where}"]
     return [
         f"{label}: {_short(before.get(field))} → {_short(after.get(field))}"
         for field, label in _LABELS.items()
@@ -38,4 +43,4 @@ def audit_diff(change: MaintenanceChange) -> list[str]:
 
 def _short(value: object) -> str:
     text = "" if value is None else str(value)
-    return (text[:16] if "T" in text and text[:4].isdigit() else text) or "(all)"
+    return (text[:16].replace("T", " ") if "T" in text and text[:4].isdigit() else text) or "(all)"

@@ -21,6 +21,7 @@ def test_the_schema_is_served_and_lists_every_endpoint(db: None) -> None:
         "/api/orgs/{org_id}/providers/{credential_id}/",
         "/api/orgs/{org_id}/provider-health/",
         "/api/orgs/{org_id}/requests/{request_id}/",
+        "/api/orgs/{org_id}/incidents/",
     }
     assert schema["components"]["securitySchemes"]["managementKey"]["scheme"] == "bearer"
     write_only = schema["components"]["schemas"]["ProviderCredentialWriteRequest"]["properties"]["secret"]

@@ -43,7 +43,7 @@ def test_an_incident_and_its_recovery_are_emailed_once_to_owners_and_admins(acco
     assert _deliver_all() == [None, None]
     assert _deliver_all() == []
     subjects = [m.subject for m in mail.outbox]
-    assert subjects == [f"[Acme] Incident: {DEP} is down", f"[Acme] Resolved: {DEP} is down"]
+    assert subjects == [f"[Acme] Incident: {DEP} down", f"[Acme] Resolved: {DEP} down"]
     assert mail.outbox[0].to == ["owner@example.org"]  # the member is not an admin
     assert "Your requests affected: 1, rescued by failover: 1." in mail.outbox[1].body
     assert "/orgs/" in mail.outbox[1].body
@@ -64,7 +64,7 @@ def test_a_generic_webhook_gets_json_and_a_slack_one_gets_text_and_blocks(accoun
     assert generic[1]["incident"]["status"] == "resolved"
     slack = by_path[SECRET_PATH]
     assert set(slack[0]) == {"text", "blocks"}
-    assert slack[0]["text"] == f"[Acme] Incident: {DEP} is down"
+    assert slack[0]["text"] == f"[Acme] Incident: {DEP} down"
     assert [block["type"] for block in slack[0]["blocks"]] == ["header", "section", "context"]
 
 

@@ -51,4 +51,4 @@ def test_a_worker_opens_the_incident_and_delivers_its_alert_once(
             worker.wait(timeout=30)
     assert Incident.objects.get().deployment == "sim-w/chat"
     assert [path for path, _ in hooks.posts] == ["/hook"]
-    assert hooks.posts[0][1]["text"].endswith("sim-w/chat is down")
+    assert hooks.posts[0][1]["text"].endswith("sim-w/chat down")

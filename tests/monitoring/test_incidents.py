@@ -25,7 +25,7 @@ def test_a_deployment_going_down_opens_an_incident_and_coming_up_resolves_it_wit
         "deployment",
         "open",
         down_at,
-        f"{DEP} is down",
+        f"{DEP} down",
     )
     assert list(IncidentImpact.objects.values_list("organization_id", flat=True)) == [accounts.org.pk]
 

@@ -33,7 +33,7 @@ def test_members_see_the_incidents_with_duration_and_their_requests(
     response = client_for(getattr(accounts, who)).get(f"/orgs/{accounts.org.pk}/incidents/")
     assert response.status_code == 200
     text = response.content.decode()
-    assert f"{DEP} is down" in text
+    assert f"{DEP} down" in text
     assert "25 min 00 s" in text
     assert '<td data-label="Affected">2</td>' in text
     assert '<td data-label="Rescued by failover">1</td>' in text
