@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+
+from django.db import connection
 
 from monitoring import incidents
 from monitoring.incident_selectors import incidents_of, own_counts
-from monitoring.models import Incident, IncidentImpact, IncidentUpdate, MonitoringSettings, StateChangeCursor
+from monitoring.models import (
+    DeploymentStateChange,
+    Incident,
+    IncidentImpact,
+    IncidentUpdate,
+    MonitoringSettings,
+    StateChangeCursor,
+)
 from tests.conftest import Accounts
 from tests.monitoring.incident_helpers import NOW, make_request, make_requests, routed, state_change
 
@@ -55,14 +65,32 @@ def test_reading_the_state_changes_again_changes_nothing(accounts: Accounts) -> 
     assert IncidentUpdate.objects.count() == 1
 
 
-def test_a_second_worker_with_a_stale_cursor_applies_nothing(accounts: Accounts) -> None:
-    state_change(DEP, NOW - timedelta(minutes=5), "up", "down")
-    cursor = StateChangeCursor.objects.create(name=incidents.CURSOR, last_id=0)
-    assert incidents.process_state_changes() == 1
-    # The other worker read last_id=0 before the first moved it: its conditional UPDATE matches no row.
-    moved = StateChangeCursor.objects.filter(pk=cursor.pk, last_id=0).update(last_id=99)
-    assert moved == 0
-    assert Incident.objects.count() == 1
+def test_two_workers_reading_at_once_apply_each_change_once(transactional_db: None, accounts: Accounts) -> None:
+    for i in range(20):  # ten outages, each opened and resolved
+        state_change(
+            f"sim-{i // 2}/chat",
+            NOW - timedelta(minutes=60 - i),
+            "up" if i % 2 == 0 else "down",
+            "down" if i % 2 == 0 else "up",
+        )
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        start.wait()
+        try:
+            while incidents.process_state_changes(batch=3):
+                pass
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Incident.objects.filter(status="resolved").count() == 10
+    assert IncidentUpdate.objects.count() == 20
+    assert StateChangeCursor.objects.get().last_id == DeploymentStateChange.objects.order_by("id").last().pk  # type: ignore[union-attr]
 
 
 def test_changes_are_read_in_order_in_batches(accounts: Accounts) -> None:
