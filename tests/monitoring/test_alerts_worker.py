@@ -7,13 +7,14 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 
 from django.utils import timezone
 
 from monitoring import notify
 from monitoring.models import AlertDelivery, Incident
-from monitoring.tasks import evaluate_incidents
+from monitoring.tasks import deliver_alert, evaluate_incidents
 from tests.conftest import Accounts
 from tests.monitoring.incident_helpers import routed, state_change
 from tests.monitoring.webhook_server import webhook_server
@@ -28,9 +29,24 @@ def test_a_worker_opens_the_incident_and_delivers_its_alert_once(
     state_change("sim-w/chat", now - timedelta(seconds=30), "up", "down", "breaker open")
     with webhook_server() as hooks:
         notify.add_channel(organization=accounts.org, kind="slack", target=hooks.url + "/hook")
+        # Its own queue: other tests' workers share the broker but read other databases.
+        queue = f"alerts-test-{uuid.uuid4().hex}"
         env = {**os.environ, "DATABASE_URL": _database_url(), "DATA_DIR": str(tmp_path)}
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "2", "--loglevel", "WARNING"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--concurrency",
+                "2",
+                "-Q",
+                queue,
+                "--loglevel",
+                "WARNING",
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -38,13 +54,17 @@ def test_a_worker_opens_the_incident_and_delivers_its_alert_once(
             start_new_session=True,
         )
         try:
-            evaluate_incidents.delay()
-            evaluate_incidents.delay()  # a second run at once: still one incident, one post
+            evaluate_incidents.apply_async(queue=queue)
+            evaluate_incidents.apply_async(queue=queue)  # a second run at once: still one incident, one post
             deadline = time.monotonic() + 30
             while not AlertDelivery.objects.filter(status="sent").exists():
                 assert worker.poll() is None, "the worker exited"
                 assert time.monotonic() < deadline, "the alert was never delivered"
-                time.sleep(0.2)
+                time.sleep(0.5)
+                # What evaluate_incidents queues goes to the default queue, which this worker does not read.
+                for delivery_id in notify.due_deliveries(now=timezone.now()):
+                    deliver_alert.apply_async((delivery_id,), queue=queue)
+                    deliver_alert.apply_async((delivery_id,), queue=queue)  # twice: claimed once
             time.sleep(1)
         finally:
             os.killpg(worker.pid, signal.SIGTERM)
