@@ -184,6 +184,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "monitoring.tasks.probe_deployments",
         "schedule": 5.0,
     },
+    # Incidents, burn-rate alerts and their deliveries (the burn rate's shortest window is 5 minutes).
+    "evaluate-incidents": {
+        "task": "monitoring.tasks.evaluate_incidents",
+        "schedule": 60.0,
+    },
 }
 
 # The proxy.

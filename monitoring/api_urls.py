@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring import api
+from monitoring import api, incidents_api
 
 urlpatterns = [
     path("orgs/<int:org_id>/usage/", api.usage_report, name="api_usage"),
@@ -8,4 +8,5 @@ urlpatterns = [
     path("orgs/<int:org_id>/deployments/", api.org_deployments, name="api_org_deployments"),
     path("operator/deployments/", api.operator_deployments, name="api_operator_deployments"),
     path("orgs/<int:org_id>/requests/<str:request_id>/", api.request_detail, name="api_request_detail"),
+    path("orgs/<int:org_id>/incidents/", incidents_api.incident_list, name="api_incident_list"),
 ]

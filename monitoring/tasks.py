@@ -1,8 +1,8 @@
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from monitoring import alerts, probes, rollups, services
+from monitoring import alerts, burn_rate, incidents, notify, probes, rollups, services
 from providers.configured import gateway_config
 
 
@@ -40,3 +40,27 @@ def probe_deployments() -> int:
         return 0
     probes.run_probes(config=config, now=timezone.now())
     return probes.evaluate_states(config=config, now=timezone.now())
+
+
+# Incidents and alerts
+
+
+@shared_task
+def evaluate_incidents() -> int:
+    """Open and resolve incidents and burn-rate alerts, then hand the alerts due to workers."""
+    now = timezone.now()
+    incidents.process_state_changes()
+    incidents.evaluate_organizations(now=now)
+    incidents.refresh_open_impacts(now=now)
+    burn_rate.evaluate_burn_rates(now=now)
+    due = notify.due_deliveries(now=now)
+    for delivery_id in due:
+        deliver_alert.delay(delivery_id)
+    return len(due)
+
+
+@shared_task(bind=True, max_retries=notify.MAX_ATTEMPTS)
+def deliver_alert(self: Task, delivery_id: int) -> None:
+    retry_in = notify.deliver(delivery_id=delivery_id, now=timezone.now())
+    if retry_in is not None:
+        raise self.retry(countdown=retry_in)

@@ -1,7 +1,41 @@
 from django.urls import path
 
-from monitoring import views
+from monitoring import incident_views, views
 
 urlpatterns = [
     path("orgs/<int:org_id>/usage/", views.usage_report, name="usage"),
+    # Incidents, maintenance windows and alerts
+    path("orgs/<int:org_id>/incidents/", incident_views.incident_list, name="incident_list"),
+    path("orgs/<int:org_id>/incidents/<int:incident_id>/", incident_views.incident_detail, name="incident_detail"),
+    path("orgs/<int:org_id>/maintenance/", incident_views.maintenance_list, name="maintenance_list"),
+    path("orgs/<int:org_id>/maintenance/new/", incident_views.maintenance_create, name="maintenance_create"),
+    path(
+        "orgs/<int:org_id>/maintenance/<int:window_id>/edit/",
+        incident_views.maintenance_edit,
+        name="maintenance_edit",
+    ),
+    path(
+        "orgs/<int:org_id>/maintenance/<int:window_id>/delete/",
+        incident_views.maintenance_delete,
+        name="maintenance_delete",
+    ),
+    path("operator/maintenance/", incident_views.maintenance_list, name="operator_maintenance_list"),
+    path("operator/maintenance/new/", incident_views.maintenance_create, name="operator_maintenance_create"),
+    path(
+        "operator/maintenance/<int:window_id>/edit/",
+        incident_views.maintenance_edit,
+        name="operator_maintenance_edit",
+    ),
+    path(
+        "operator/maintenance/<int:window_id>/delete/",
+        incident_views.maintenance_delete,
+        name="operator_maintenance_delete",
+    ),
+    path("orgs/<int:org_id>/alerts/", incident_views.alert_settings, name="alert_settings"),
+    path("orgs/<int:org_id>/alerts/channels/", incident_views.alert_channel_add, name="alert_channel_add"),
+    path(
+        "orgs/<int:org_id>/alerts/channels/<int:channel_id>/delete/",
+        incident_views.alert_channel_delete,
+        name="alert_channel_delete",
+    ),
 ]

@@ -23,6 +23,7 @@ def test_the_schema_is_served_and_lists_every_endpoint(db: None) -> None:
         "/api/orgs/{org_id}/deployments/",
         "/api/operator/deployments/",
         "/api/orgs/{org_id}/requests/{request_id}/",
+        "/api/orgs/{org_id}/incidents/",
     }
     assert schema["components"]["securitySchemes"]["managementKey"]["scheme"] == "bearer"
     write_only = schema["components"]["schemas"]["ProviderCredentialWriteRequest"]["properties"]["secret"]
