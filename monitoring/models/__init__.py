@@ -12,6 +12,7 @@ from monitoring.models.incidents import (
     StateChangeCursor,
 )
 from monitoring.models.maintenance import MaintenanceWindow
+from monitoring.models.maintenance_audit import MaintenanceChange
 from monitoring.models.rollups import (
     DeploymentDay,
     DeploymentHour,
