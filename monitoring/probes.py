@@ -27,6 +27,7 @@ import redis
 from django.conf import settings
 from django.db.models import Avg, Count, Q, Sum
 
+from gateway import metrics
 from gateway.conf.domain import Deployment, GatewayConfig
 from gateway.events.outcomes import Kind, Outcome, kind_of
 from gateway.routing import shared
@@ -186,6 +187,7 @@ def run_probes(*, config: GatewayConfig, now: datetime) -> list[Probe]:
     ]  # fmt: skip
     Probe.objects.bulk_create(rows)
     for row in rows:
+        metrics.note_probe(row.provider, row.deployment, row.kind, row.result, float(row.cost_usd or 0))
         breaker = breakers.get(row.deployment)
         if row.kind == Probe.Kind.COMPLETION and row.result == Probe.Result.OK and breaker and breaker.kind == "open":
             _close_breaker(row.deployment, now.timestamp())

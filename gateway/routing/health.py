@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from gateway import metrics
+
 FAILURE_THRESHOLD = 3
 WINDOW_SECONDS = 30.0
 WINDOW_MIN_REQUESTS = 10
@@ -120,6 +122,7 @@ class HealthRegistry:
             health.misconfigured = misconfigured
         if health.state is State.HALF_OPEN or self._should_open(health):
             self._open(health, now)
+            metrics.note_breaker_open(deployment_id)
             self._changed(deployment_id, "open", health)
 
     def record_neutral(self, deployment_id: str) -> None:
@@ -136,6 +139,7 @@ class HealthRegistry:
             retry_after = min(backoff, self.max_cooldown) * random.uniform(0.5, 1.0)
         if now + retry_after > health.cooldown_until:
             health.cooldown_until = now + retry_after
+            metrics.note_cooldown(deployment_id, retry_after)
             self._changed(deployment_id, "cooldown", health)
         return retry_after
 
