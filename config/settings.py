@@ -164,7 +164,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "ingest-spooled-events": {
         "task": "monitoring.tasks.ingest_spooled_events",
-        "schedule": 30.0,
+        "schedule": 10.0,
+    },
+    "maintain-partitions": {
+        "task": "monitoring.tasks.maintain_partitions",
+        "schedule": 3600.0,
     },
     "send-budget-alerts": {
         "task": "monitoring.tasks.send_budget_alerts",
@@ -182,6 +186,8 @@ GATEWAY_KEY_REFRESH_SECONDS = env_float("GATEWAY_KEY_REFRESH_SECONDS", 0.5, mini
 # Small, frequent batches: formatting a batch for COPY blocks the event loop ~4 µs per event.
 GATEWAY_LOG_FLUSH_SECONDS = env_float("GATEWAY_LOG_FLUSH_SECONDS", 0.1, minimum=0.01)
 GATEWAY_SPOOL_DIR = DATA_DIR / "spool"
+# Raw attempt and request rows are kept this many days, then their day partitions are dropped.
+RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 30, minimum=1)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"
 if LOG_LEVEL.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
