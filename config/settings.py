@@ -186,6 +186,8 @@ GATEWAY_KEY_REFRESH_SECONDS = env_float("GATEWAY_KEY_REFRESH_SECONDS", 0.5, mini
 # Small, frequent batches: formatting a batch for COPY blocks the event loop ~4 µs per event.
 GATEWAY_LOG_FLUSH_SECONDS = env_float("GATEWAY_LOG_FLUSH_SECONDS", 0.1, minimum=0.01)
 GATEWAY_SPOOL_DIR = DATA_DIR / "spool"
+# Events a worker holds in memory while Postgres is unreachable; past it, its segment files go to the Celery loader.
+GATEWAY_LOG_MAX_BUFFER = env_int("GATEWAY_LOG_MAX_BUFFER", 50_000, minimum=1)
 # Raw attempt and request rows are kept this many days, then their day partitions are dropped.
 RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 30, minimum=1)
 

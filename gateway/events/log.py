@@ -5,7 +5,7 @@
 Every GATEWAY_LOG_FLUSH_SECONDS the writer rotates the segment and loads the batch (gateway.events.
 store: deduplicated by event id, both tables in one transaction); only after the commit does it
 remove the rotated segments. While Postgres is unreachable the batch stays buffered and retried,
-up to MAX_BUFFER events: past that, and at a shutdown without Postgres, the segments are handed to
+up to GATEWAY_LOG_MAX_BUFFER events: past that, and at a shutdown without Postgres, the segments are handed to
 the Celery loader and the memory freed. See README, "Event pipeline".
 """
 
@@ -26,7 +26,7 @@ from gateway.events.records import ATTEMPT_TABLE, AttemptEvent, RequestEvent
 from gateway.events.spool import Segment, line
 
 log = logging.getLogger(__name__)
-MAX_BUFFER = 50_000
+MAX_BUFFER = 50_000  # about 10 s of 2,500 requests/s per worker, ~25 MB
 MAX_RETRY_SECONDS = 1.0  # the longest wait between two tries while Postgres is unreachable
 LOAD_TIMEOUT_SECONDS = 30.0  # a load that hangs (a stalled server) is abandoned and retried
 Event = AttemptEvent | RequestEvent
@@ -53,9 +53,10 @@ async def month_spend_micros(scope: str, now: float) -> int:
 
 
 class EventLog:
-    def __init__(self, *, flush_seconds: float, spool_dir: Path) -> None:
+    def __init__(self, *, flush_seconds: float, spool_dir: Path, max_buffer: int = MAX_BUFFER) -> None:
         self.flush_seconds = flush_seconds
         self.spool_dir = spool_dir
+        self.max_buffer = max_buffer
         # Invariant: the events of _buffer are exactly those in _closed and _segment; a batch
         # being loaded has its own segments, held by flush() until its commit.
         self._buffer: list[Event] = []
@@ -74,7 +75,7 @@ class EventLog:
         except OSError as exc:
             # Disk full or unwritable: answer anyway, the event still goes to Postgres from memory.
             log.error("event log: cannot write to %s: %s", self.spool_dir, exc)
-        if len(self._buffer) >= MAX_BUFFER:
+        if len(self._buffer) >= self.max_buffer:
             self._hand_off()
 
     def _open_segment(self) -> int:
@@ -129,7 +130,7 @@ class EventLog:
                     log.warning("event log: %d events kept for retry: %s", len(batch), exc.__class__.__name__)
                     await self._drop_connection()
                     self._buffer[:0], self._closed[:0] = batch, segments
-                    if len(self._buffer) >= MAX_BUFFER:
+                    if len(self._buffer) >= self.max_buffer:
                         self._hand_off()
                     return False
             for segment in segments:

@@ -35,11 +35,11 @@ END $$;
 
 
 def _make_day_partitions(apps: Any, schema_editor: Any) -> None:
-    from django.conf import settings
 
     from monitoring.partitions import maintain_partitions
 
-    maintain_partitions(now=timezone.now(), retention_days=settings.RAW_RETENTION_DAYS)
+    # Migrating never deletes rows: the retention is applied by the first beat run after it.
+    maintain_partitions(now=timezone.now(), retention_days=100 * 365)
 
 
 def _composite_pk(model_name: str) -> list[migrations.operations.base.Operation]:
