@@ -24,6 +24,10 @@ from django.conf import settings
 from django.db.models import Count
 
 from accounts.services import create_api_key, create_organization
+from config.embedded import EmbeddedRedis
+from config.env import celery_broker_url
+from gateway.events.records import AttemptEvent, RequestEvent
+from gateway.ids import uuid7
 from monitoring.models import Attempt, Request
 from simulator.harness import SimulatorServer
 from tests.proxy.conftest import hi, test_config_yaml
@@ -51,6 +55,68 @@ def new_key(**limits: int) -> str:
     """A key committed to the test database, where a gateway process can find it."""
     org = create_organization(name=f"Event faults {uuid.uuid4().hex[:8]}")
     return create_api_key(organization=org, name="event-faults", **limits).plaintext  # type: ignore[arg-type]
+
+
+def request_events(request_id: str, started_at: float | None = None) -> list[AttemptEvent | RequestEvent]:
+    """One answered request's events, as the gateway records them: its attempt, then itself."""
+    started = time.time() if started_at is None else started_at
+    attempt = AttemptEvent(
+        id=uuid7(), request_id=request_id, attempt=1, started_at=started, org_id=1, key_id=1,
+        requested_model="m", model="m", provider="p", deployment="p/m", stream=False, outcome="ok",
+        status_code=None, error="", latency_ms=1.0, ttft_ms=1.0, prompt_tokens=1, completion_tokens=1,
+        cached_tokens=None, rescued=False, final=True, malformed_events=0, cost_usd=0.5,
+    )  # fmt: skip
+    request = RequestEvent(
+        id=uuid7(), request_id=request_id, started_at=started, org_id=1, key_id=1, inbound="openai.chat",
+        requested_model="m", model="m", provider="p", stream=False, status=200, outcome="ok", error_code="",
+        attempts=1, failovers=0, rescued=False, latency_ms=2.0, ttft_ms=1.0, prompt_tokens=1,
+        completion_tokens=1, cost_usd=0.5,
+    )  # fmt: skip
+    return [attempt, request]
+
+
+@dataclass
+class CeleryWorker:
+    """A real Celery worker process on ``redis``, loading spooled events from ``data_dir``/spool."""
+
+    data_dir: Path
+    redis: EmbeddedRedis
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> CeleryWorker:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "DATA_DIR": str(self.data_dir),
+            "REDIS_URL": self.redis.url,
+        }
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "WARNING"]
+        log = (self.data_dir / "celery.log").open("wb")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        return self
+
+    def ingest(self) -> None:
+        """Queue the ingest task on this worker's broker, as beat does."""
+        from config.celery import app
+        from monitoring.tasks import ingest_spooled_events
+
+        with app.connection_for_write(celery_broker_url(self.redis.url)) as connection:
+            ingest_spooled_events.apply_async(connection=connection)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
 
 
 @dataclass
@@ -113,13 +179,18 @@ class GatewayProcess:
 
     def stop(self) -> None:
         """As an operator stops it: every live worker flushes what it holds."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is None or self.process.poll() is not None:
+            return
+        family = psutil.Process(self.process.pid).children(recursive=True)
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        for process in family:  # a worker must never outlive the test, whatever granian did
+            with contextlib.suppress(psutil.Error):
+                process.kill()
 
 
 class Load:

@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import time
 from pathlib import Path
 
 from gateway.events.log import EventLog
 from gateway.events.records import AttemptEvent, RequestEvent
 from gateway.events.spool import line
-from gateway.ids import uuid7
 from monitoring.models import Attempt, Request
 from monitoring.services import ingest_spooled_events
+from tests.monitoring.event_faults import request_events
 
 
 def _events(request_id: str) -> list[AttemptEvent | RequestEvent]:
-    started = time.time()
-    attempt = AttemptEvent(
-        id=uuid7(), request_id=request_id, attempt=1, started_at=started, org_id=1, key_id=1,
-        requested_model="m", model="m", provider="p", deployment="p/m", stream=False, outcome="ok",
-        status_code=None, error="", latency_ms=1.0, ttft_ms=1.0, prompt_tokens=1, completion_tokens=1,
-        cached_tokens=None, rescued=False, final=True, malformed_events=0, cost_usd=0.5,
-    )  # fmt: skip
-    request = RequestEvent(
-        id=uuid7(), request_id=request_id, started_at=started, org_id=1, key_id=1, inbound="openai.chat",
-        requested_model="m", model="m", provider="p", stream=False, status=200, outcome="ok", error_code="",
-        attempts=1, failovers=0, rescued=False, latency_ms=2.0, ttft_ms=1.0, prompt_tokens=1,
-        completion_tokens=1, cost_usd=0.5,
-    )  # fmt: skip
-    return [attempt, request]
+    return request_events(request_id)
 
 
 def _segment(directory: Path, name: str, events: list[AttemptEvent | RequestEvent]) -> Path:
