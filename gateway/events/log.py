@@ -101,7 +101,9 @@ class EventLog:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            # Never mid-load: between two flushes, the writer holds nothing of its own.
+            async with self._flush_lock:
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if not await self.flush():
@@ -128,11 +130,16 @@ class EventLog:
                     await self._load(batch)
                 except (psycopg.Error, OSError, TimeoutError) as exc:
                     log.warning("event log: %d events kept for retry: %s", len(batch), exc.__class__.__name__)
-                    await self._drop_connection()
                     self._buffer[:0], self._closed[:0] = batch, segments
+                    await self._drop_connection()
                     if len(self._buffer) >= self.max_buffer:
                         self._hand_off()
                     return False
+                except BaseException:
+                    # Cancelled, perhaps after the commit: kept all the same, a reload is deduplicated.
+                    self._buffer[:0], self._closed[:0] = batch, segments
+                    self._conn = None
+                    raise
             for segment in segments:
                 segment.discard()
             return True
