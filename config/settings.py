@@ -164,7 +164,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "ingest-spooled-events": {
         "task": "monitoring.tasks.ingest_spooled_events",
-        "schedule": 30.0,
+        "schedule": 10.0,
+    },
+    "maintain-partitions": {
+        "task": "monitoring.tasks.maintain_partitions",
+        "schedule": 3600.0,
     },
     "send-budget-alerts": {
         "task": "monitoring.tasks.send_budget_alerts",
@@ -215,6 +219,10 @@ MONITORING_ROLLUP_DAYS = env_int("MONITORING_ROLLUP_DAYS", 400, minimum=400)
 # Provider uptime: the share of a state's time counted as downtime (Statuspage counts a partial outage 0.3).
 MONITORING_DOWN_WEIGHT = env_float("MONITORING_DOWN_WEIGHT", 1.0, minimum=0.0)
 MONITORING_DEGRADED_WEIGHT = env_float("MONITORING_DEGRADED_WEIGHT", 0.0, minimum=0.0)
+# Events a worker holds in memory while Postgres is unreachable; past it, its segment files go to the Celery loader.
+GATEWAY_LOG_MAX_BUFFER = env_int("GATEWAY_LOG_MAX_BUFFER", 50_000, minimum=1)
+# Raw attempt and request rows are kept this many days, then their day partitions are dropped.
+RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 30, minimum=1)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO") or "INFO"
 if LOG_LEVEL.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

@@ -242,7 +242,7 @@ async def admit(runtime: Runtime, job: Job) -> None:
 class Exchange:
     """One request on its way through the pipeline: what its record and its settlement need."""
 
-    __slots__ = ("codec", "job", "key", "receive", "request", "runtime", "send", "started", "started_at")
+    __slots__ = ("codec", "job", "key", "receive", "recorded", "request", "runtime", "send", "started", "started_at")
 
     def __init__(self, runtime: Runtime, codec: Codec, request: RequestHeaders, receive: Any, send: Any) -> None:
         self.runtime = runtime
@@ -254,9 +254,11 @@ class Exchange:
         self.started_at = time.time()
         self.key: KeyInfo | None = None
         self.job: Job | None = None
+        self.recorded = False
 
     async def send_error(self, error: GatewayError) -> None:
         rid = self.request.request_id
+        _finish(self, error.status, error.outcome, error.code or "")
         headers = [(b"content-type", JSON), *self.codec.headers(rid), *error.headers]
         await self.send({"type": "http.response.start", "status": error.status, "headers": headers})
         await self.send({"type": "http.response.body", "body": self.codec.error_body(error, rid)})
@@ -283,6 +285,7 @@ async def handle_local(
         job = await _accept(exchange, charge_limits=False)
         headers = [(b"content-type", JSON), *codec.headers(job.request_id)]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
+        _finish(exchange, 200, Outcome.OK, "")
         await send({"type": "http.response.body", "body": orjson.dumps(answer(job))})
         return 200, Outcome.OK, ""
 
@@ -390,6 +393,7 @@ async def _serve_complete(exchange: Exchange, job: Job) -> Ending:
     body = exchange.codec.answer(job, completion)
     headers = _answer_headers(exchange, served, JSON)
     await exchange.send({"type": "http.response.start", "status": 200, "headers": headers})
+    _finish(exchange, 200, Outcome.OK, "")
     await exchange.send({"type": "http.response.body", "body": body})
     await served.opened.finish()
     return 200, Outcome.OK, ""
@@ -426,14 +430,14 @@ async def relay_stream(
             if body:
                 await send({"type": "http.response.body", "body": body, "more_body": True})
         watcher.responding_done = True
-        await send({"type": "http.response.body", "body": encoder.tail(), "more_body": False})
+        last = encoder.tail()
     except StreamBroken as broken:
         # Content already reached the client: no failover is possible, and no end-of-stream marker
         # either, so a truncated answer can never pass for a complete one.
         outcome, code = after_content(broken.failure), "stream_interrupted"
         served.event.error = str(broken)[:500]
         watcher.responding_done = True
-        await send({"type": "http.response.body", "body": encoder.error(broken), "more_body": False})
+        last = encoder.error(broken)
     except asyncio.CancelledError:
         outcome = Outcome.CLIENT_DISCONNECTED
         await opened.close()
@@ -441,6 +445,8 @@ async def relay_stream(
     finally:
         finish_served(runtime, job, served, outcome)
         settle(runtime, job)
+    _finish(exchange, 200, outcome, code)
+    await send({"type": "http.response.body", "body": last, "more_body": False})
     await opened.finish()
     return 200, outcome, code
 
@@ -469,10 +475,15 @@ def settle(runtime: Runtime, job: Job) -> None:
 
 
 def _finish(exchange: Exchange, status: int, outcome: Outcome, code: str) -> None:
-    """Settle, and record the request as its client saw it: once, for every request whose key was good."""
+    """Settle, and record the request as its client saw it: once, for every request whose key was good.
+
+    Called before the last byte of an answer is sent (so an answered request is on disk, see
+    gateway.events.log), and again on the way out for requests that end unanswered.
+    """
     key, job = exchange.key, exchange.job
-    if key is None:
+    if key is None or exchange.recorded:
         return
+    exchange.recorded = True
     if job is not None:
         settle(exchange.runtime, job)
     exchange.runtime.log.record(_request_event(exchange, key, job, status, outcome, code))

@@ -96,7 +96,11 @@ def build_runtime(config: GatewayConfig | None = None) -> Runtime:
             prefix=prefix,
             spend_source=month_spend_micros,
         ),
-        log=EventLog(flush_seconds=settings.GATEWAY_LOG_FLUSH_SECONDS, spool_dir=settings.GATEWAY_SPOOL_DIR),
+        log=EventLog(
+            flush_seconds=settings.GATEWAY_LOG_FLUSH_SECONDS,
+            spool_dir=settings.GATEWAY_SPOOL_DIR,
+            max_buffer=settings.GATEWAY_LOG_MAX_BUFFER,
+        ),
         max_body_bytes=settings.GATEWAY_MAX_BODY_BYTES,
         request_budget=settings.GATEWAY_REQUEST_BUDGET,
         max_retry_after_wait=settings.GATEWAY_MAX_RETRY_AFTER_WAIT,

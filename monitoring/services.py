@@ -1,40 +1,44 @@
 from __future__ import annotations
 
 import logging
-import os
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
+from django.db import connection, transaction
 
-from monitoring.models import Attempt, Request
+from gateway.events import spool, store
 
 log = logging.getLogger(__name__)
-_MODELS: dict[str, type[Attempt] | type[Request]] = {"attempt": Attempt, "request": Request}
 
 
 def ingest_spooled_events(*, spool_dir: Path) -> int:
-    """Load the attempt and request events the proxy spooled to disk; safe to run twice on the same
-    file, and beside another worker (each event lands once, by its id)."""
+    """Load the segment files no live gateway worker holds (its writer died, or handed them over
+    during an outage): each in one transaction, then removed. Safe to run twice on the same file,
+    beside another loader, or after being killed half-way: each event lands once, by its id.
+    The number of events read."""
     loaded = 0
-    for path in sorted(spool_dir.glob("*.jsonl")) if spool_dir.exists() else []:
-        claimed = path.with_name(f".{path.name}.{os.getpid()}.loading")
-        try:
-            path.rename(claimed)
-        except FileNotFoundError:
-            continue  # another worker claimed it
-        rows: dict[str, list[Any]] = {"attempt": [], "request": []}
-        for line in claimed.read_bytes().splitlines():
-            if line.strip():
-                row = orjson.loads(line)
-                kind = row.pop("kind", "attempt")  # files spooled before requests were recorded
-                row["started_at"] = datetime.fromtimestamp(row["started_at"], UTC)
-                rows[kind].append(_MODELS[kind](**row))
-        for kind, objects in rows.items():
-            _MODELS[kind].objects.bulk_create(objects, ignore_conflicts=True, batch_size=1000)
-        claimed.unlink()
-        loaded += sum(len(objects) for objects in rows.values())
+    for path in sorted(spool_dir.glob(f"*{spool.SUFFIX}")) if spool_dir.exists() else []:
+        with spool.claim(path) as handle:
+            if handle is None:
+                continue  # its writer is alive, or another loader has it
+            rows = _rows(handle.read(), path)
+            with transaction.atomic(), connection.cursor() as cursor:
+                store.load(cursor.cursor, rows)
+            path.unlink(missing_ok=True)
+        loaded += store.count(rows)
     if loaded:
         log.info("loaded %d spooled events", loaded)
     return loaded
+
+
+def _rows(data: bytes, path: Path) -> store.Rows:
+    rows: store.Rows = {"attempt": [], "request": []}
+    for number, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            store.add_line(rows, orjson.loads(line))
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            # Only the last line of a writer killed mid-write can be cut; its request was not answered.
+            log.warning("%s:%d: skipped an unreadable event line (%s)", path.name, number, exc.__class__.__name__)
+    return rows

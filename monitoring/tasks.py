@@ -2,13 +2,18 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from monitoring import alerts, burn_rate, incidents, notify, probes, rollups, services
+from monitoring import alerts, burn_rate, incidents, notify, partitions, probes, rollups, services
 from providers.configured import gateway_config
 
 
 @shared_task
 def ingest_spooled_events() -> int:
     return services.ingest_spooled_events(spool_dir=settings.GATEWAY_SPOOL_DIR)
+
+
+@shared_task
+def maintain_partitions() -> None:
+    partitions.maintain_partitions(now=timezone.now(), retention_days=settings.RAW_RETENTION_DAYS)
 
 
 @shared_task

@@ -1,9 +1,12 @@
 """The event log: attempts and requests become rows, written in batches off the hot path.
 
-Events wait in memory and go to Postgres with COPY every GATEWAY_LOG_FLUSH_SECONDS, both tables in
-one transaction. When Postgres is unreachable they stay buffered; at shutdown, or past MAX_BUFFER,
-they are spooled to a JSON-lines file that a Celery task loads later (deduplicated by event id). An
-accepted request is never dropped.
+``record`` keeps each event in memory and appends its line to the worker's current segment file
+(gateway.events.spool) before returning, so a request's events are on disk before it is answered.
+Every GATEWAY_LOG_FLUSH_SECONDS the writer rotates the segment and loads the batch (gateway.events.
+store: deduplicated by event id, both tables in one transaction); only after the commit does it
+remove the rotated segments. While Postgres is unreachable the batch stays buffered and retried,
+up to GATEWAY_LOG_MAX_BUFFER events: past that, and at a shutdown without Postgres, the segments are handed to
+the Celery loader and the memory freed. See README, "Event pipeline".
 """
 
 from __future__ import annotations
@@ -12,41 +15,21 @@ import asyncio
 import contextlib
 import logging
 import os
-import time
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import orjson
 import psycopg
 
 from gateway import db, metrics
-from gateway.events.records import (
-    ATTEMPT_COLUMNS,
-    ATTEMPT_TABLE,
-    REQUEST_COLUMNS,
-    REQUEST_TABLE,
-    AttemptEvent,
-    RequestEvent,
-)
+from gateway.events import store
+from gateway.events.records import ATTEMPT_TABLE, AttemptEvent, RequestEvent
+from gateway.events.spool import Segment, line
 
 log = logging.getLogger(__name__)
-MAX_BUFFER = 50_000
-_COPY_ATTEMPTS = f"COPY {ATTEMPT_TABLE} ({', '.join(ATTEMPT_COLUMNS)}) FROM STDIN"
-_COPY_REQUESTS = f"COPY {REQUEST_TABLE} ({', '.join(REQUEST_COLUMNS)}) FROM STDIN"
+MAX_BUFFER = 50_000  # about 10 s of 2,500 requests/s per worker, ~25 MB
+MAX_RETRY_SECONDS = 1.0  # the longest wait between two tries while Postgres is unreachable
+LOAD_TIMEOUT_SECONDS = 30.0  # a load that hangs (a stalled server) is abandoned and retried
 Event = AttemptEvent | RequestEvent
-
-
-def _row(event: Event, columns: list[str]) -> tuple[Any, ...]:
-    values = [getattr(event, name) for name in columns]
-    values[columns.index("started_at")] = datetime.fromtimestamp(event.started_at, UTC)
-    return tuple(values)
-
-
-def spooled_line(event: Event) -> bytes:
-    kind = "request" if isinstance(event, RequestEvent) else "attempt"
-    return orjson.dumps({"kind": kind, **asdict(event)}, default=str) + b"\n"
 
 
 _SPEND_SQL = {
@@ -70,86 +53,108 @@ async def month_spend_micros(scope: str, now: float) -> int:
 
 
 class EventLog:
-    def __init__(self, *, flush_seconds: float, spool_dir: Path) -> None:
+    def __init__(self, *, flush_seconds: float, spool_dir: Path, max_buffer: int = MAX_BUFFER) -> None:
         self.flush_seconds = flush_seconds
         self.spool_dir = spool_dir
+        self.max_buffer = max_buffer
+        # Invariant: the events of _buffer are exactly those in _closed and _segment; a batch
+        # being loaded has its own segments, held by flush() until its commit.
         self._buffer: list[Event] = []
+        self._segment: Segment | None = None
+        self._fd = -1  # the current segment's, -1 until the next event opens one
+        self._closed: list[Segment] = []
         self._conn: psycopg.AsyncConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
 
     def record(self, event: Event) -> None:
+        """The one entry point of every event: in memory, and on disk before this returns."""
         self._buffer.append(event)
         metrics.note(event)
-        if len(self._buffer) >= MAX_BUFFER:
-            self._spool(self._take())
+        try:
+            os.write(self._fd if self._fd >= 0 else self._open_segment(), line(event))
+        except OSError as exc:
+            # Disk full or unwritable: answer anyway, the event still goes to Postgres from memory.
+            log.error("event log: cannot write to %s: %s", self.spool_dir, exc)
+        if len(self._buffer) >= self.max_buffer:
+            self._hand_off()
+
+    def _open_segment(self) -> int:
+        self._segment = Segment(self.spool_dir)
+        self._fd = self._segment.fd
+        return self._fd
+
+    def _rotate(self) -> None:
+        if self._segment is not None:
+            self._closed.append(self._segment)
+            self._segment, self._fd = None, -1
+
+    def _hand_off(self) -> None:
+        """Free the memory: what is buffered stays on disk, for the Celery loader to take."""
+        self._rotate()
+        for segment in self._closed:
+            segment.release()
+        log.warning("event log: %d events handed to the spool loader", len(self._buffer))
+        self._closed, self._buffer = [], []
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="attempt-log-writer")
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
+            # Never mid-load: between two flushes, the writer holds nothing of its own.
+            async with self._flush_lock:
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if not await self.flush():
-            self._spool(self._take())
+            self._hand_off()
         if self._conn is not None:
             await self._conn.close()
 
     async def _loop(self) -> None:
+        wait = self.flush_seconds
         while True:
-            await asyncio.sleep(self.flush_seconds)
-            await self.flush()
-
-    def _take(self) -> list[Event]:
-        batch, self._buffer = self._buffer, []
-        return batch
+            await asyncio.sleep(wait)
+            written = await self.flush()
+            wait = self.flush_seconds if written else min(max(wait, self.flush_seconds) * 2, MAX_RETRY_SECONDS)
 
     async def flush(self) -> bool:
-        """Write what is buffered; on failure keep what was not written for the next try. True if all written."""
+        """Load what is buffered, then remove its segments; on failure keep both for the next try.
+        True if everything was written."""
         async with self._flush_lock:
-            batch = self._take()
-            if not batch:
-                return True
-            attempts = [e for e in batch if isinstance(e, AttemptEvent)]
-            requests = [e for e in batch if isinstance(e, RequestEvent)]
-            # One table per statement, each committed on its own: a retry never repeats a written
-            # row, and no transaction holds one table while waiting for the other.
-            for events, sql, columns in (
-                (attempts, _COPY_ATTEMPTS, ATTEMPT_COLUMNS),
-                (requests, _COPY_REQUESTS, REQUEST_COLUMNS),
-            ):
-                if not events:
-                    continue
+            self._rotate()
+            batch, segments = self._buffer, self._closed
+            self._buffer, self._closed = [], []
+            if batch:
                 try:
-                    await self._copy(sql, columns, events)
-                except (psycopg.Error, OSError) as exc:
-                    left: list[Event] = [*events] if events is requests else [*attempts, *requests]
-                    log.warning("event log: %d events kept for retry: %s", len(left), exc.__class__.__name__)
-                    self._conn = None
-                    self._buffer[:0] = left
+                    await self._load(batch)
+                except (psycopg.Error, OSError, TimeoutError) as exc:
+                    log.warning("event log: %d events kept for retry: %s", len(batch), exc.__class__.__name__)
+                    self._buffer[:0], self._closed[:0] = batch, segments
+                    await self._drop_connection()
+                    if len(self._buffer) >= self.max_buffer:
+                        self._hand_off()
                     return False
+                except BaseException:
+                    # Cancelled, perhaps after the commit: kept all the same, a reload is deduplicated.
+                    self._buffer[:0], self._closed[:0] = batch, segments
+                    self._conn = None
+                    raise
+            for segment in segments:
+                segment.discard()
             return True
 
-    async def _copy(self, sql: str, columns: list[str], events: list[Any]) -> None:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = await db.connect()
-        async with self._conn.cursor() as cursor, cursor.copy(sql) as copy:
-            for event in events:
-                await copy.write_row(_row(event, columns))
+    async def _load(self, batch: list[Event]) -> None:
+        rows = store.rows_of_events(batch)
+        async with asyncio.timeout(LOAD_TIMEOUT_SECONDS):
+            if self._conn is None or self._conn.closed or self._conn.broken:
+                self._conn = await db.connect()
+            async with self._conn.transaction(), self._conn.cursor() as cursor:
+                await store.load_async(cursor, rows)
 
-    def _spool(self, batch: list[Event]) -> None:
-        if not batch:
-            return
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
-        name = f"events-{os.getpid()}-{time.time_ns()}.jsonl"
-        temporary = self.spool_dir / f".{name}.tmp"
-        with temporary.open("wb") as handle:
-            for event in batch:
-                handle.write(spooled_line(event))
-            handle.flush()
-            os.fsync(handle.fileno())
-        # Rename last, so the loader never sees a half-written file.
-        temporary.rename(self.spool_dir / name)
-        log.warning("event log: spooled %d events to %s", len(batch), name)
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()

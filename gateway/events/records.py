@@ -13,6 +13,8 @@ ATTEMPT_TABLE = "monitoring_attempt"
 # APIs the gateway answers itself, with no upstream: their requests never count in uptime math.
 LOCAL_INBOUNDS = frozenset({"anthropic.count_tokens"})
 REQUEST_TABLE = "monitoring_request"
+# Spans of traffic that arrived after they were rolled up: monitoring's next rollup run redoes them.
+ROLLUP_BACKLOG_TABLE = "monitoring_rollupbacklog"
 
 
 @dataclass(slots=True)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-
 @dataclass(slots=True)
 class StreamState:
     """What the client-facing stream needs to know about the upstream's chunks so far."""
@@ -48,7 +47,6 @@ class StreamState:
             self.content_seen = True
             self.content_chunks += 1
         return has_content
-
 
 
 def completion_to_chunks(completion: dict[str, Any]) -> list[dict[str, Any]]:

@@ -3,6 +3,10 @@
 The gateway writes both tables with COPY (gateway.events.log); their columns are the fields of
 gateway.events.records, which a test keeps in step with these models. Everything that reads
 traffic (usage, health, and the rollups and SLA figures to come) reads it here.
+
+Both tables are partitioned by day on started_at (monitoring.partitions creates, fills and drops
+the partitions), so their primary key is (id, started_at): an event id is still unique, because an
+event always carries the same started_at.
 """
 
 from django.db import models
@@ -11,7 +15,8 @@ from django.db import models
 class Attempt(models.Model):
     """One upstream attempt of one proxied request."""
 
-    id = models.UUIDField(primary_key=True)
+    pk = models.CompositePrimaryKey("id", "started_at")
+    id = models.UUIDField()
     request_id = models.CharField(max_length=128, db_index=True)
     attempt = models.PositiveSmallIntegerField()
     started_at = models.DateTimeField(db_index=True)
@@ -43,7 +48,8 @@ class Attempt(models.Model):
 class Request(models.Model):
     """One request the gateway accepted (its key was good), with the status its client got."""
 
-    id = models.UUIDField(primary_key=True)
+    pk = models.CompositePrimaryKey("id", "started_at")
+    id = models.UUIDField()
     request_id = models.CharField(max_length=128, db_index=True)
     started_at = models.DateTimeField(db_index=True)
     org_id = models.BigIntegerField()

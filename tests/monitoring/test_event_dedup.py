@@ -1,0 +1,73 @@
+"""Every event lands once, by its id: whichever loader loads it, and however often."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+from gateway.events.log import EventLog
+from gateway.events.records import AttemptEvent, RequestEvent
+from gateway.events.spool import line
+from monitoring.models import Attempt, Request
+from monitoring.services import ingest_spooled_events
+from tests.monitoring.event_faults import request_events
+
+
+def _events(request_id: str) -> list[AttemptEvent | RequestEvent]:
+    return request_events(request_id)
+
+
+def _segment(directory: Path, name: str, events: list[AttemptEvent | RequestEvent]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_bytes(b"".join(line(event) for event in events))
+    return path
+
+
+def test_a_segment_loaded_twice_gives_one_row_per_event(transactional_db: None, tmp_path: Path) -> None:
+    events = _events("dedup-twice-1") + _events("dedup-twice-2")
+    segment = _segment(tmp_path, "events-1-1.jsonl", events)
+    shutil.copy(segment, tmp_path / "events-1-2.jsonl")  # as if a loader died after its commit
+    assert ingest_spooled_events(spool_dir=tmp_path) == 8
+    assert Request.objects.filter(request_id__startswith="dedup-twice-").count() == 2
+    assert Attempt.objects.filter(request_id__startswith="dedup-twice-").count() == 2
+    assert not list(tmp_path.iterdir())
+
+
+def test_events_the_writer_loaded_are_not_loaded_again_from_its_segment(transactional_db: None, tmp_path: Path) -> None:
+    log = EventLog(flush_seconds=60, spool_dir=tmp_path)
+    events = _events("dedup-writer-1")
+
+    async def record_and_flush() -> None:
+        for event in events:
+            log.record(event)
+        assert len(list(tmp_path.glob("*.jsonl"))) == 1
+        # A copy of the segment, as a writer killed between its commit and its unlink leaves it.
+        shutil.copy(next(tmp_path.glob("*.jsonl")), tmp_path / "events-2-2.jsonl")
+        assert await log.flush()
+        await log.stop()
+
+    asyncio.run(record_and_flush())
+    assert ingest_spooled_events(spool_dir=tmp_path) == 2
+    assert Request.objects.filter(request_id="dedup-writer-1").count() == 1
+    assert Attempt.objects.get(request_id="dedup-writer-1").cost_usd == 0.5
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_live_writers_segment_is_left_to_it(db: None, tmp_path: Path) -> None:
+    log = EventLog(flush_seconds=60, spool_dir=tmp_path)
+    log.record(_events("dedup-live-1")[0])
+    assert ingest_spooled_events(spool_dir=tmp_path) == 0
+    assert len(list(tmp_path.glob("*.jsonl"))) == 1
+    log._hand_off()  # what the writer does when it cannot load them itself
+    assert ingest_spooled_events(spool_dir=tmp_path) == 1
+    assert Attempt.objects.filter(request_id="dedup-live-1").count() == 1
+
+
+def test_a_line_cut_by_a_kill_is_skipped_and_the_rest_loaded(db: None, tmp_path: Path) -> None:
+    whole = _events("dedup-cut-1")
+    path = _segment(tmp_path, "events-3-3.jsonl", whole)
+    path.write_bytes(path.read_bytes() + line(_events("dedup-cut-2")[1])[:40])
+    assert ingest_spooled_events(spool_dir=tmp_path) == 2
+    assert Request.objects.filter(request_id="dedup-cut-1").count() == 1
