@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,7 +165,7 @@ class ChatHandler:
 async def list_models(request: web.Request) -> web.StreamResponse:
     provider = request.match_info["provider"]
     state = request.app[STATE_KEY]
-    faulted = await _model_endpoint_fault(request, provider, "")
+    faulted = await model_endpoint_fault(request, provider, "")
     if faulted is not None:
         return faulted
     return delivery.json_response(openai_format.models_list(provider, state.models_for(provider)))
@@ -174,15 +174,25 @@ async def list_models(request: web.Request) -> web.StreamResponse:
 async def get_model(request: web.Request) -> web.StreamResponse:
     """Anthropic's (and OpenAI's) model-get: any model is served unless a fault says otherwise."""
     provider, model = request.match_info["provider"], request.match_info["model"]
-    faulted = await _model_endpoint_fault(request, provider, model)
+    faulted = await model_endpoint_fault(request, provider, model)
     if faulted is not None:
         return faulted
     payload = {"id": model, "type": "model", "object": "model", "display_name": model, "owned_by": provider}
     return delivery.json_response(orjson.dumps(payload))
 
 
-async def _model_endpoint_fault(request: web.Request, provider: str, model: str) -> web.StreamResponse | None:
-    """The liveness probes' endpoints fail like the chat endpoint: a provider's (or model's) faults apply."""
+ErrorRender = Callable[[ErrorSpec], web.StreamResponse]
+
+
+def _openai_error(error: ErrorSpec) -> web.StreamResponse:
+    return delivery.error_response(openai_format.OPENAI_CHAT, error)
+
+
+async def model_endpoint_fault(
+    request: web.Request, provider: str, model: str, render: ErrorRender = _openai_error
+) -> web.StreamResponse | None:
+    """The liveness probes' endpoints fail like the chat endpoint: a provider's (or model's) faults
+    apply, with errors in the provider's own shape (``render``). Counted as a probe, not an attempt."""
     state = request.app[STATE_KEY]
     state.probes[provider] = state.probes.get(provider, 0) + 1
     spec = state.faults.resolve(provider, model, time.monotonic()) if state.faults else None
@@ -192,7 +202,7 @@ async def _model_endpoint_fault(request: web.Request, provider: str, model: str)
         await delivery.pause(spec.latency(NO_LATENCY).headers_delay)
         return await delivery.hang(request) if spec.kind is Kind.HANG else delivery.reset_connection(request)
     error = error_for(spec)
-    return None if error is None else delivery.error_response(openai_format.OPENAI_CHAT, error)
+    return None if error is None else render(error)
 
 
 # ---------------------------------------------------------------- control API
