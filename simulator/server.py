@@ -35,6 +35,26 @@ EARLY_KINDS = (Kind.RESET, Kind.HANG)
 
 
 @dataclass(slots=True)
+class RateLimit:
+    """A provider's request and token budget, reported (never enforced: 429s are faults) in the
+    rate-limit headers of the formats that have them (OpenAI's and Anthropic's)."""
+
+    requests: int
+    tokens: int
+    used_requests: int = 0
+    used_tokens: int = 0
+
+    def take(self, tokens: int) -> tuple[int, int]:
+        """Count one request of ``tokens``; returns the remaining requests and tokens."""
+        self.used_requests += 1
+        self.used_tokens += tokens
+        return max(self.requests - self.used_requests, 0), max(self.tokens - self.used_tokens, 0)
+
+
+RATE_HEADERS = web.RequestKey("rate_headers", dict[str, str])  # the headers a response gets
+
+
+@dataclass(slots=True)
 class SimulatorState:
     """Everything one simulator process remembers; shared by all simulated providers."""
 
@@ -45,6 +65,7 @@ class SimulatorState:
     latency: dict[str, Latency] = field(default_factory=dict)
     attempts: dict[tuple[str, str], int] = field(default_factory=dict)
     probes: dict[str, int] = field(default_factory=dict)  # model list/get calls per provider
+    rate_limits: dict[str, RateLimit] = field(default_factory=dict)
     last_requests: dict[str, tuple[Mapping[str, str], Any]] = field(default_factory=dict)
     ids: IdSource = field(default_factory=IdSource)
     started: float = field(default_factory=time.monotonic)
@@ -59,6 +80,7 @@ class SimulatorState:
         self.faults.clear()
         self.attempts.clear()
         self.probes.clear()
+        self.rate_limits.clear()
         self.last_requests.clear()
 
     def stats(self) -> dict[str, dict[str, int]]:
@@ -113,11 +135,22 @@ class ChatHandler:
         body = fmt.decode(await request.read())
         model = fmt.model_of(body, request.match_info)
         state.record(provider, model, request.headers, body)  # counted before any fault
+        if state.rate_limits:
+            self.count_rate_limit(request, provider)
         spec = state.faults.resolve(provider, model, time.monotonic()) if state.faults else None
         base = state.latency.get(provider, NO_LATENCY) if state.latency else NO_LATENCY
         if spec is None:
             return await self.answer(request, provider, body, model, base, None)
         return await self.faulted(request, provider, body, model, spec, spec.latency(base))
+
+    def count_rate_limit(self, request: web.Request, provider: str) -> None:
+        limit = self.state.rate_limits.get(provider)
+        names = getattr(self.fmt, "rate_limit_headers", None)  # (requests, tokens) x (limit, remaining)
+        if limit is None or names is None:
+            return
+        requests, tokens = limit.take(self.state.tokens)
+        values = (limit.requests, requests, limit.tokens, tokens)
+        request[RATE_HEADERS] = {name: str(value) for name, value in zip(names, values, strict=True)}
 
     async def faulted(
         self,
@@ -220,6 +253,30 @@ async def put_fault(request: web.Request) -> web.Response:
     return ok()
 
 
+async def put_rate_limit(request: web.Request) -> web.Response:
+    """``{"requests": N, "tokens": M}``: the provider's budget from now (usage starts at zero)."""
+    try:
+        raw = orjson.loads(await request.read())
+        requests, tokens = raw["requests"], raw["tokens"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return control_error('rate limit must be {"requests": N, "tokens": M}')
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (requests, tokens)):
+        return control_error("requests and tokens must be integers >= 0")
+    request.app[STATE_KEY].rate_limits[request.match_info["provider"]] = RateLimit(requests, tokens)
+    return ok()
+
+
+async def delete_rate_limit(request: web.Request) -> web.Response:
+    request.app[STATE_KEY].rate_limits.pop(request.match_info["provider"], None)
+    return ok()
+
+
+async def _rate_headers(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    headers = request.get(RATE_HEADERS)
+    if headers is not None:
+        response.headers.update(headers)
+
+
 async def list_faults(request: web.Request) -> web.Response:
     return ok({"faults": request.app[STATE_KEY].faults.describe()})
 
@@ -276,6 +333,9 @@ def build_app(state: SimulatorState | None = None) -> web.Application:
     app.router.add_put("/_control/faults/{provider}", put_fault)
     app.router.add_delete("/_control/faults", delete_faults)
     app.router.add_delete("/_control/faults/{provider}", delete_faults)
+    app.router.add_put("/_control/rate_limits/{provider}", put_rate_limit)
+    app.router.add_delete("/_control/rate_limits/{provider}", delete_rate_limit)
+    app.on_response_prepare.append(_rate_headers)
     app.router.add_get("/_control/stats", stats)
     app.router.add_post("/_control/reset", reset)
     app.router.add_get("/_control/last_request/{provider}", last_request)
