@@ -29,6 +29,7 @@ from django.db.models import Avg, Count, Q, Sum
 
 from gateway import metrics
 from gateway.conf.domain import Deployment, GatewayConfig
+from gateway.errors import AttemptError
 from gateway.events.outcomes import Kind, Outcome, kind_of
 from gateway.routing import shared
 from gateway.upstream.adapters import ADAPTERS
@@ -63,8 +64,17 @@ def _classify(status: int) -> tuple[str, str]:
     return Probe.Result.FAILED, f"HTTP {status}"
 
 
+def _unsigned(error: AttemptError) -> ProbeOutcome:
+    """Credentials that cannot be had (a refused or unreachable token endpoint): nothing was sent."""
+    result = Probe.Result.MISCONFIGURED if error.failure is Outcome.MISCONFIGURED else Probe.Result.FAILED
+    return ProbeOutcome(result, None, 0.0, f"credentials: {error.failure.value}")
+
+
 def probe_liveness(client: httpx.Client, deployment: Deployment) -> ProbeOutcome | None:
-    request = ADAPTERS[deployment.provider.kind].probe_request(deployment)
+    try:
+        request = ADAPTERS[deployment.provider.kind].probe_request(deployment)
+    except AttemptError as error:
+        return _unsigned(error)
     if request is None:
         return None
     started = time.perf_counter()
@@ -78,7 +88,10 @@ def probe_liveness(client: httpx.Client, deployment: Deployment) -> ProbeOutcome
 
 def probe_completion(client: httpx.Client, deployment: Deployment) -> ProbeOutcome:
     adapter = ADAPTERS[deployment.provider.kind]
-    upstream = adapter.build_request(deployment, COMPLETION_BODY)
+    try:
+        upstream = adapter.build_request(deployment, COMPLETION_BODY)
+    except AttemptError as error:
+        return _unsigned(error)
     started = time.perf_counter()
     try:
         response = client.post(upstream.url, headers=upstream.headers, content=upstream.content)
@@ -118,7 +131,7 @@ def _breakers(now: float) -> dict[str, shared.Transition]:
         found = shared.read_all(_redis(), _prefix(), now, live_only=False)
     except (redis.RedisError, OSError):
         return {}
-    return {t.deployment: t for t in found.values() if t.kind != "cooldown"}
+    return {t.deployment: t for t in found.values() if t.kind in ("open", "closed")}
 
 
 def ensure_rows(*, config: GatewayConfig, now: datetime) -> None:

@@ -364,6 +364,8 @@ class AnthropicMessages(JsonBodyFormat):
 
     stream_content_type = "text/event-stream; charset=utf-8"
     malformed_event = MALFORMED_EVENT
+    rate_limit_headers = ("anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining",
+                          "anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining")  # fmt: skip
 
     def parse(self, body: dict[str, Any] | None, model: str) -> ChatRequest:
         return parse_messages(body, model)

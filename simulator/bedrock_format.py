@@ -30,6 +30,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from simulator import delivery
 from simulator.eventstream import CONTENT_TYPE, event_frame, exception_frame
 from simulator.faults import KIND_ERRORS, STATUS_ERRORS
 from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, JsonBodyFormat, Reply, StreamScript
@@ -453,6 +454,36 @@ def add_routes(app: web.Application) -> None:
     for suffix, fmt in (("converse", CONVERSE), ("converse-stream", CONVERSE_STREAM)):
         inner = ChatHandler(app[STATE_KEY], fmt)
         app.router.add_post(f"/{{provider}}/model/{{model_id}}/{suffix}", _signed(inner, fmt))
+
+    # The control plane's free reads, which the liveness probes use.
+    app.router.add_get("/{provider}/foundation-models", control_plane)
+    app.router.add_get("/{provider}/foundation-models/{model_id}", control_plane)
+    app.router.add_get("/{provider}/inference-profiles/{model_id}", control_plane)
+
+
+def error_response(error: ErrorSpec) -> web.Response:
+    response = web.Response(body=render_error(error), content_type="application/json")
+    tag_error(response)
+    return response
+
+
+async def control_plane(request: web.Request) -> web.StreamResponse:
+    """GetFoundationModel, ListFoundationModels and GetInferenceProfile: SigV4-checked, faults apply."""
+    from simulator.server import model_endpoint_fault
+
+    provider, model = request.match_info["provider"], request.match_info.get("model_id", "")
+    faulted = await model_endpoint_fault(request, provider, model, error_response)
+    if faulted is not None:
+        return faulted
+    problem = signature_problem(request, await request.read())
+    if problem is not None:
+        return error_response(ErrorSpec(403, EXCEPTIONS[problem][1], problem))
+    if not model:
+        return delivery.json_response(orjson.dumps({"modelSummaries": [{"modelId": "amazon.nova-lite-v1:0"}]}))
+    if request.path.split("/")[2] == "inference-profiles":
+        return delivery.json_response(orjson.dumps({"inferenceProfileId": model, "status": "ACTIVE"}))
+    details = {"modelId": model, "modelLifecycle": {"status": "ACTIVE"}, "responseStreamingSupported": True}
+    return delivery.json_response(orjson.dumps({"modelDetails": details}))
 
 
 def _signed(inner: Any, fmt: BedrockConverse) -> Any:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from simulator.server import SimulatorState
 
 MALFORMED_EVENT = b"data: {not json\n\n"
+DEFAULT_MODELS = ("gemini-2.5-flash", "gemini-2.5-pro")
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 ROLES = ("user", "model")
@@ -458,6 +459,35 @@ def mount(app: web.Application) -> None:
             handler = _handler_class()(state, GeminiFormat(stream, ai_studio))
             app.router.add_post(prefix + method, handler.handle)
     app.router.add_post("/{provider}/token", TokenEndpoint(state).handle)
+    # The liveness probes' free model-gets (and AI Studio's model list).
+    app.router.add_get("/{provider}/v1beta/models", functools.partial(get_models, ai_studio=True))
+    app.router.add_get(AI_STUDIO, functools.partial(get_models, ai_studio=True))
+    app.router.add_get(VERTEX_EXPRESS, functools.partial(get_models, ai_studio=False))
+
+
+async def get_models(request: web.Request, *, ai_studio: bool) -> web.StreamResponse:
+    """``models.get`` / ``models.list`` on AI Studio, the publisher model on Vertex AI: an API key or
+    a bearer token is required; the provider's (or model's) faults apply."""
+    from simulator.server import model_endpoint_fault
+
+    provider, model = request.match_info["provider"], request.match_info.get("model")
+    render = GeminiFormat(False, ai_studio).error_response
+    faulted = await model_endpoint_fault(request, provider, model or "", render)
+    if faulted is not None:
+        return faulted
+    bearer = request.headers.get("authorization", "").startswith("Bearer ")
+    if not bearer and not request.headers.get("x-goog-api-key"):
+        return render(ErrorSpec(401, "Request is missing required authentication credential.", "auth"))
+    if model is None:
+        return delivery.json_response(orjson.dumps({"models": [model_resource(m, ai_studio) for m in DEFAULT_MODELS]}))
+    return delivery.json_response(orjson.dumps(model_resource(model, ai_studio)))
+
+
+def model_resource(model: str, ai_studio: bool) -> dict[str, Any]:
+    if ai_studio:
+        methods = ["generateContent", "streamGenerateContent", "countTokens"]
+        return {"name": f"models/{model}", "displayName": model, "supportedGenerationMethods": methods}
+    return {"name": f"publishers/google/models/{model}", "versionId": "001", "launchStage": "GA"}
 
 
 @functools.cache

@@ -115,6 +115,15 @@ class SimulatorServer:
         path = "/_control/faults" if provider is None else f"/_control/faults/{provider}"
         self.control.delete(path).raise_for_status()
 
+    def set_rate_limit(self, provider: str, *, requests: int, tokens: int) -> None:
+        """Report this budget (usage from zero) in the provider's rate-limit headers."""
+        self.control.put(
+            f"/_control/rate_limits/{provider}", json={"requests": requests, "tokens": tokens}
+        ).raise_for_status()
+
+    def clear_rate_limit(self, provider: str) -> None:
+        self.control.delete(f"/_control/rate_limits/{provider}").raise_for_status()
+
     def reset(self) -> None:
         self.control.post("/_control/reset").raise_for_status()
 

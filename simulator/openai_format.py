@@ -246,6 +246,8 @@ class OpenAIChat(JsonBodyFormat):
 
     stream_content_type = "text/event-stream"
     malformed_event = MALFORMED_EVENT
+    rate_limit_headers = ("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+                          "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens")  # fmt: skip
 
     def parse(self, body: dict[str, Any] | None, model: str) -> ChatRequest:
         return parse_chat(body, model)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,26 @@ EARLY_KINDS = (Kind.RESET, Kind.HANG)
 
 
 @dataclass(slots=True)
+class RateLimit:
+    """A provider's request and token budget, reported (never enforced: 429s are faults) in the
+    rate-limit headers of the formats that have them (OpenAI's and Anthropic's)."""
+
+    requests: int
+    tokens: int
+    used_requests: int = 0
+    used_tokens: int = 0
+
+    def take(self, tokens: int) -> tuple[int, int]:
+        """Count one request of ``tokens``; returns the remaining requests and tokens."""
+        self.used_requests += 1
+        self.used_tokens += tokens
+        return max(self.requests - self.used_requests, 0), max(self.tokens - self.used_tokens, 0)
+
+
+RATE_HEADERS = web.RequestKey("rate_headers", dict[str, str])  # the headers a response gets
+
+
+@dataclass(slots=True)
 class SimulatorState:
     """Everything one simulator process remembers; shared by all simulated providers."""
 
@@ -45,6 +65,7 @@ class SimulatorState:
     latency: dict[str, Latency] = field(default_factory=dict)
     attempts: dict[tuple[str, str], int] = field(default_factory=dict)
     probes: dict[str, int] = field(default_factory=dict)  # model list/get calls per provider
+    rate_limits: dict[str, RateLimit] = field(default_factory=dict)
     last_requests: dict[str, tuple[Mapping[str, str], Any]] = field(default_factory=dict)
     ids: IdSource = field(default_factory=IdSource)
     started: float = field(default_factory=time.monotonic)
@@ -59,6 +80,7 @@ class SimulatorState:
         self.faults.clear()
         self.attempts.clear()
         self.probes.clear()
+        self.rate_limits.clear()
         self.last_requests.clear()
 
     def stats(self) -> dict[str, dict[str, int]]:
@@ -113,11 +135,22 @@ class ChatHandler:
         body = fmt.decode(await request.read())
         model = fmt.model_of(body, request.match_info)
         state.record(provider, model, request.headers, body)  # counted before any fault
+        if state.rate_limits:
+            self.count_rate_limit(request, provider)
         spec = state.faults.resolve(provider, model, time.monotonic()) if state.faults else None
         base = state.latency.get(provider, NO_LATENCY) if state.latency else NO_LATENCY
         if spec is None:
             return await self.answer(request, provider, body, model, base, None)
         return await self.faulted(request, provider, body, model, spec, spec.latency(base))
+
+    def count_rate_limit(self, request: web.Request, provider: str) -> None:
+        limit = self.state.rate_limits.get(provider)
+        names = getattr(self.fmt, "rate_limit_headers", None)  # (requests, tokens) x (limit, remaining)
+        if limit is None or names is None:
+            return
+        requests, tokens = limit.take(self.state.tokens)
+        values = (limit.requests, requests, limit.tokens, tokens)
+        request[RATE_HEADERS] = {name: str(value) for name, value in zip(names, values, strict=True)}
 
     async def faulted(
         self,
@@ -165,7 +198,7 @@ class ChatHandler:
 async def list_models(request: web.Request) -> web.StreamResponse:
     provider = request.match_info["provider"]
     state = request.app[STATE_KEY]
-    faulted = await _model_endpoint_fault(request, provider, "")
+    faulted = await model_endpoint_fault(request, provider, "")
     if faulted is not None:
         return faulted
     return delivery.json_response(openai_format.models_list(provider, state.models_for(provider)))
@@ -174,15 +207,25 @@ async def list_models(request: web.Request) -> web.StreamResponse:
 async def get_model(request: web.Request) -> web.StreamResponse:
     """Anthropic's (and OpenAI's) model-get: any model is served unless a fault says otherwise."""
     provider, model = request.match_info["provider"], request.match_info["model"]
-    faulted = await _model_endpoint_fault(request, provider, model)
+    faulted = await model_endpoint_fault(request, provider, model)
     if faulted is not None:
         return faulted
     payload = {"id": model, "type": "model", "object": "model", "display_name": model, "owned_by": provider}
     return delivery.json_response(orjson.dumps(payload))
 
 
-async def _model_endpoint_fault(request: web.Request, provider: str, model: str) -> web.StreamResponse | None:
-    """The liveness probes' endpoints fail like the chat endpoint: a provider's (or model's) faults apply."""
+ErrorRender = Callable[[ErrorSpec], web.StreamResponse]
+
+
+def _openai_error(error: ErrorSpec) -> web.StreamResponse:
+    return delivery.error_response(openai_format.OPENAI_CHAT, error)
+
+
+async def model_endpoint_fault(
+    request: web.Request, provider: str, model: str, render: ErrorRender = _openai_error
+) -> web.StreamResponse | None:
+    """The liveness probes' endpoints fail like the chat endpoint: a provider's (or model's) faults
+    apply, with errors in the provider's own shape (``render``). Counted as a probe, not an attempt."""
     state = request.app[STATE_KEY]
     state.probes[provider] = state.probes.get(provider, 0) + 1
     spec = state.faults.resolve(provider, model, time.monotonic()) if state.faults else None
@@ -192,7 +235,7 @@ async def _model_endpoint_fault(request: web.Request, provider: str, model: str)
         await delivery.pause(spec.latency(NO_LATENCY).headers_delay)
         return await delivery.hang(request) if spec.kind is Kind.HANG else delivery.reset_connection(request)
     error = error_for(spec)
-    return None if error is None else delivery.error_response(openai_format.OPENAI_CHAT, error)
+    return None if error is None else render(error)
 
 
 # ---------------------------------------------------------------- control API
@@ -208,6 +251,30 @@ async def put_fault(request: web.Request) -> web.Response:
         return control_error(str(exc))
     state.faults.put(request.match_info["provider"], model, spec, time.monotonic())
     return ok()
+
+
+async def put_rate_limit(request: web.Request) -> web.Response:
+    """``{"requests": N, "tokens": M}``: the provider's budget from now (usage starts at zero)."""
+    try:
+        raw = orjson.loads(await request.read())
+        requests, tokens = raw["requests"], raw["tokens"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return control_error('rate limit must be {"requests": N, "tokens": M}')
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (requests, tokens)):
+        return control_error("requests and tokens must be integers >= 0")
+    request.app[STATE_KEY].rate_limits[request.match_info["provider"]] = RateLimit(requests, tokens)
+    return ok()
+
+
+async def delete_rate_limit(request: web.Request) -> web.Response:
+    request.app[STATE_KEY].rate_limits.pop(request.match_info["provider"], None)
+    return ok()
+
+
+async def _rate_headers(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    headers = request.get(RATE_HEADERS)
+    if headers is not None:
+        response.headers.update(headers)
 
 
 async def list_faults(request: web.Request) -> web.Response:
@@ -266,6 +333,9 @@ def build_app(state: SimulatorState | None = None) -> web.Application:
     app.router.add_put("/_control/faults/{provider}", put_fault)
     app.router.add_delete("/_control/faults", delete_faults)
     app.router.add_delete("/_control/faults/{provider}", delete_faults)
+    app.router.add_put("/_control/rate_limits/{provider}", put_rate_limit)
+    app.router.add_delete("/_control/rate_limits/{provider}", delete_rate_limit)
+    app.on_response_prepare.append(_rate_headers)
     app.router.add_get("/_control/stats", stats)
     app.router.add_post("/_control/reset", reset)
     app.router.add_get("/_control/last_request/{provider}", last_request)

@@ -220,7 +220,10 @@ class Failover:
             self._record_ended(event, state, deployment, clock_started)
             raise
         ttft_ms = opened.ttft * 1000 if opened.ttft is not None else None
-        self.runtime.health.record_success(deployment.id, self.loop.time(), ttft_ms)
+        done = self.loop.time()
+        self.runtime.health.record_success(deployment.id, done, ttft_ms)
+        headroom = ADAPTERS[deployment.provider.kind].headroom(opened.response.headers)
+        self.runtime.health.record_headroom(deployment.id, done, headroom)
         event.ttft_ms = ttft_ms
         event.rescued = attempt_no > 1
         event.final = True

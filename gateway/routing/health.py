@@ -1,9 +1,11 @@
-"""Deployment health: the one owner of circuit breakers, rate-limit cool-downs and latency.
+"""Deployment health: the one owner of circuit breakers, rate-limit cool-downs, provider rate-limit
+headroom and latency.
 
 Each worker keeps its registry in memory, so the hot path never waits on I/O. Transitions (a
-breaker opens or closes, a cool-down starts) go to an optional listener, which gateway.routing.shared
-publishes through Redis; the transitions other workers and instances publish come back through the
-``apply_*`` methods. Nothing else in the gateway mutates deployment health.
+breaker opens or closes, a cool-down starts, headroom falls below or rises above its low-water
+mark) go to an optional listener, which gateway.routing.shared publishes through Redis; the
+transitions other workers and instances publish come back through the ``apply_*`` methods. Nothing
+else in the gateway mutates deployment health.
 """
 
 from __future__ import annotations
@@ -24,9 +26,18 @@ BASE_COOLDOWN = 1.0
 MAX_COOLDOWN = 30.0
 EWMA_ALPHA = 0.3
 RATE_LIMIT_BASE_BACKOFF = 1.0
+# Headroom is low when a provider's remaining requests or tokens fall under 5 % of the most seen
+# (the limit, near enough: no third header is read) or under an absolute floor.
+HEADROOM_LOW_FRACTION = 0.05
+HEADROOM_MIN_REQUESTS = 2
+HEADROOM_MIN_TOKENS = 1000
+# A low mark holds this long unless a response shows headroom again: a deployment ranked last gets
+# little traffic, so without it a mark from the window's end would outlive the window.
+HEADROOM_HOLD = 15.0
 
 
-# (deployment id, "open" | "closed" | "cooldown", its health after the change); must not block.
+# (deployment id, "open" | "closed" | "cooldown" | "low" | "headroom", its health after the change);
+# must not block.
 Listener = Callable[[str, str, "Health"], None]
 
 
@@ -47,6 +58,9 @@ class Health:
     rate_limit_streak: int = 0
     misconfigured: str | None = None
     ttft_ewma_ms: float | None = None
+    peak_requests: int = 0  # the most remaining requests (tokens) a response reported
+    peak_tokens: int = 0
+    low_until: float = 0.0  # headroom near zero until then
     window: deque[tuple[float, bool]] = field(default_factory=deque)
     recent_failures: int = 0
 
@@ -143,6 +157,30 @@ class HealthRegistry:
             self._changed(deployment_id, "cooldown", health)
         return retry_after
 
+    def record_headroom(self, deployment_id: str, now: float, headroom: tuple[int | None, int | None] | None) -> None:
+        """The provider's remaining requests and tokens, from a successful answer's headers (or None).
+        A transition only when headroom crosses its low-water mark (or a low mark nears its end)."""
+        if headroom is None:
+            return
+        requests, tokens = headroom
+        if requests is None and tokens is None:
+            return
+        health = self.get(deployment_id)
+        low = _near_zero(requests, health.peak_requests, HEADROOM_MIN_REQUESTS) or _near_zero(
+            tokens, health.peak_tokens, HEADROOM_MIN_TOKENS
+        )
+        if requests is not None and requests > health.peak_requests:
+            health.peak_requests = requests
+        if tokens is not None and tokens > health.peak_tokens:
+            health.peak_tokens = tokens
+        if low:
+            if health.low_until - now < HEADROOM_HOLD / 2:
+                health.low_until = now + HEADROOM_HOLD
+                self._changed(deployment_id, "low", health)
+        elif health.low_until > now:
+            health.low_until = 0.0
+            self._changed(deployment_id, "headroom", health)
+
     # What other workers saw: applied as is, and never passed on to the listener again.
 
     def apply_open(self, deployment_id: str, open_until: float, opens: int) -> None:
@@ -165,6 +203,13 @@ class HealthRegistry:
         health = self.get(deployment_id)
         health.cooldown_until = max(health.cooldown_until, cooldown_until)
 
+    def apply_low(self, deployment_id: str, low_until: float) -> None:
+        health = self.get(deployment_id)
+        health.low_until = max(health.low_until, low_until)
+
+    def apply_headroom(self, deployment_id: str) -> None:
+        self.get(deployment_id).low_until = 0.0
+
     def _should_open(self, health: Health) -> bool:
         if health.state is State.OPEN:
             return False
@@ -179,15 +224,20 @@ class HealthRegistry:
         health.state = State.OPEN
         health.open_until = now + cooldown * random.uniform(0.8, 1.0)
 
-    def rank(self, deployment_id: str) -> tuple[int, float]:
-        """Lower is better: (health tier, TTFT EWMA in 50 ms buckets)."""
+    def rank(self, deployment_id: str, now: float) -> tuple[int, float]:
+        """Lower is better: (health tier, TTFT EWMA in 50 ms buckets). Recent failures or rate-limit
+        headroom near zero put a deployment behind the ones without."""
         health = self.get(deployment_id)
         if health.state is State.HALF_OPEN or health.state is State.OPEN:
             tier = 2
-        elif health.recent_failures:
+        elif health.recent_failures or health.low_until > now:
             tier = 1
         else:
             tier = 0
         # Buckets keep the operator's order among deployments of similar speed.
         bucket = (health.ttft_ewma_ms or 0.0) // 50.0
         return tier, bucket
+
+
+def _near_zero(remaining: int | None, peak: int, floor: int) -> bool:
+    return remaining is not None and (remaining < floor or remaining < HEADROOM_LOW_FRACTION * peak)

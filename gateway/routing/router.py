@@ -15,11 +15,12 @@ def plan(
 ) -> list[Deployment]:
     """Deployments that may take an attempt now, healthiest and fastest first.
 
-    Open breakers and rate-limit cool-downs are skipped, so a dead provider costs no time;
-    ties keep the operator's configured order.
+    Open breakers and rate-limit cool-downs are skipped, so a dead provider costs no time; one
+    whose rate-limit headroom is near zero goes behind those with room; ties keep the operator's
+    configured order.
     """
     candidates = [
-        (health.rank(d.id), index, d)
+        (health.rank(d.id, now), index, d)
         for index, d in enumerate(deployments)
         if d.id not in exclude and health.is_available(d.id, now)
     ]

@@ -1,11 +1,13 @@
 """Deployment health shared by every worker and instance, through Redis.
 
 The hot path never waits on Redis: each worker routes on its own HealthRegistry. What changes
-there (a breaker opens or closes, a cool-down starts) is queued and published in the background:
-the latest transition of each deployment is kept in one hash (field ``breaker:<id>`` or
-``cooldown:<id>``; an open breaker or a cool-down carries its own expiry and is ignored after it),
-and announced on a channel. A subscriber task per worker applies the others' transitions to its
-registry, so a deployment one worker sees go down is skipped by all within milliseconds. On every
+there (a breaker opens or closes, a cool-down starts, rate-limit headroom crosses its low-water
+mark) is queued and published in the background: the latest transition of each deployment is kept
+in one hash (field ``breaker:<id>``, ``cooldown:<id>`` or ``headroom:<id>``; an open breaker, a
+cool-down or a low headroom mark carries its own expiry and is ignored after it), and announced on
+a channel (headroom only when it crosses the mark, so Redis traffic stays rare). A subscriber task
+per worker applies the others' transitions to its registry, so a deployment one worker sees go down
+is skipped by all within milliseconds. On every
 (re)connect it first reloads the hash, so a worker that lost Redis catches up, and republishes
 what it saw while Redis was away. Without Redis each worker simply goes on with its own view.
 
@@ -38,22 +40,25 @@ REDIS_TIMEOUT = 1.0
 MAX_BACKOFF = 5.0
 
 
+_FIELDS = {"cooldown": "cooldown", "low": "headroom", "headroom": "headroom"}
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     deployment: str
-    kind: str  # "open", "closed" or "cooldown"
-    until: float  # wall clock: when an open breaker may take a trial, or a cool-down ends; 0 if closed
+    kind: str  # "open", "closed", "cooldown", "low" (headroom near zero) or "headroom" (room again)
+    until: float  # wall clock: when an open breaker may take a trial, a cool-down or a low mark ends; else 0
     opens: int
     at: float  # wall clock of the change
     origin: str  # which worker saw it (its own messages come back to it and are skipped)
 
     @property
     def field(self) -> str:
-        return f"{'cooldown' if self.kind == 'cooldown' else 'breaker'}:{self.deployment}"
+        return f"{_FIELDS.get(self.kind, 'breaker')}:{self.deployment}"
 
     def live(self, now: float) -> bool:
-        """Still in force: a closed breaker always is; an open one or a cool-down until its end."""
-        return self.kind == "closed" or self.until > now
+        """Still in force: a closed breaker or restored headroom always is; the others until their end."""
+        return self.kind in ("closed", "headroom") or self.until > now
 
     def encode(self) -> bytes:
         return orjson.dumps([self.deployment, self.kind, self.until, self.opens, self.at, self.origin])
@@ -138,7 +143,7 @@ class SharedHealth:
     def notify(self, deployment_id: str, kind: str, health: Health) -> None:
         """The registry's listener, on the hot path: queue the transition, no I/O."""
         now, wall = asyncio.get_running_loop().time(), time.time()
-        until = {"open": health.open_until, "cooldown": health.cooldown_until}.get(kind)
+        until = {"open": health.open_until, "cooldown": health.cooldown_until, "low": health.low_until}.get(kind)
         wall_until = wall + (until - now) if until is not None else 0.0
         transition = Transition(deployment_id, kind, wall_until, health.opens, wall, self.origin)
         self._known_at[transition.field] = wall
@@ -179,6 +184,10 @@ class SharedHealth:
             registry.apply_closed(transition.deployment)
         elif transition.kind == "cooldown":
             registry.apply_cooldown(transition.deployment, until)
+        elif transition.kind == "low":
+            registry.apply_low(transition.deployment, until)
+        elif transition.kind == "headroom":
+            registry.apply_headroom(transition.deployment)
         return True
 
     async def _subscribe(self) -> None:

@@ -1,6 +1,7 @@
 """Shared health: two gateway instances (separate processes, separate ports) and one Redis. When
-one instance sees a deployment go down, the other stops sending it traffic within a second; without
-Redis each goes on with its own view, and catches up when Redis is back."""
+one instance sees a deployment go down (or its provider's rate-limit headroom near zero), the other
+stops sending it traffic within a second; without Redis each goes on with its own view, and catches
+up when Redis is back."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import redis
 
 from accounts.services import create_api_key, create_organization
 from config.embedded import EmbeddedRedis, start_redis
-from gateway.routing.shared import channel, hash_key
+from gateway.routing.shared import Transition, channel, hash_key
 from simulator.harness import SimulatorServer
 from tests.monitoring.instances import GatewayProcess
 
@@ -133,3 +134,41 @@ def test_without_redis_each_instance_serves_on_its_own_view_and_catches_up_after
         assert simulator.attempts(pair.flaky) == 1, "instance B did not catch up on A's cool-down"
     finally:
         restarted.stop()
+
+
+def _published(pubsub: redis.client.PubSub, kind: str, deployment: str) -> int:
+    """How many such transitions were announced (read until the channel is quiet)."""
+    found = 0
+    while (message := pubsub.get_message(timeout=0.1)) is not None:
+        transition = Transition.decode(message["data"]) if message["type"] == "message" else None
+        found += transition is not None and (transition.kind, transition.deployment) == (kind, deployment)
+    return found
+
+
+def test_headroom_near_zero_on_one_instance_sends_the_other_to_a_deployment_with_room(
+    pair: Pair, simulator: SimulatorServer
+) -> None:
+    flaky = f"{pair.flaky}/shared"
+    pubsub = redis.Redis.from_url(pair.redis.url).pubsub()
+    pubsub.subscribe(channel(pair.prefix))
+    simulator.set_rate_limit(pair.flaky, requests=10, tokens=1_000_000)
+    try:
+        for _ in range(9):  # the provider reports 9, 8, ... 1 requests left: 1 is under the low-water mark
+            assert pair.a.chat(pair.key, "lone").status_code == 200
+        time.sleep(0.2)
+        # One message for nine answers: only the crossing is published.
+        assert _published(pubsub, "low", flaky) == 1
+        for _ in range(3):  # B has sent the flaky provider nothing, and it comes first in B's order
+            assert pair.b.chat(pair.key, "shared").status_code == 200
+        assert simulator.attempts(pair.flaky) == 9, "instance B did not prefer the deployment with headroom"
+        assert simulator.attempts(pair.steady) == 3
+
+        simulator.set_rate_limit(pair.flaky, requests=10, tokens=1_000_000)  # a new window
+        assert pair.a.chat(pair.key, "lone").status_code == 200
+        time.sleep(0.2)
+        assert _published(pubsub, "headroom", flaky) == 1
+        assert pair.b.chat(pair.key, "shared").status_code == 200
+        assert simulator.attempts(pair.flaky) == 11, "instance B did not learn that the headroom came back"
+    finally:
+        simulator.clear_rate_limit(pair.flaky)
+        pubsub.close()

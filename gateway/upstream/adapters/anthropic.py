@@ -569,6 +569,7 @@ def probe_request(deployment: Deployment) -> ProbeRequest:
 
 
 class _AnthropicAdapter(BaseAdapter):
+    headroom_headers = ("anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-tokens-remaining")
     validate = staticmethod(validate)
     default_base_url = staticmethod(default_base_url)
     build_request = staticmethod(build_request)

@@ -70,6 +70,10 @@ class Adapter(Protocol):
 
     def classify_error(self, deployment: Deployment, status: int, body: bytes, headers: Any) -> AttemptError: ...
 
+    def headroom(self, headers: Any) -> tuple[int | None, int | None] | None:
+        """The provider's remaining (requests, tokens) from a successful answer's headers, or None if
+        this format reports none. On the hot path: two header reads, nothing more."""
+
     def is_stream(self, content_type: str) -> bool:
         """Whether a successful response is the event stream (else a whole JSON answer)."""
 
@@ -84,6 +88,8 @@ class BaseAdapter:
     prepared, and tool call ids without the thought signatures that only Gemini may get back."""
 
     profile: Profile | None = None
+    # The headers that carry the remaining requests and tokens, if the format has them.
+    headroom_headers: tuple[str, str] | None = None
 
     def default_base_url(self, options: dict[str, str], region: str | None) -> str | None:
         return None
@@ -96,3 +102,13 @@ class BaseAdapter:
 
     def upstream_body(self, body: dict[str, Any]) -> dict[str, Any]:
         return without_signatures(body)
+
+    def headroom(self, headers: Any) -> tuple[int | None, int | None] | None:
+        names = self.headroom_headers
+        if names is None:
+            return None
+        return _count(headers.get(names[0])), _count(headers.get(names[1]))
+
+
+def _count(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None

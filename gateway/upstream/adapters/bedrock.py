@@ -45,7 +45,7 @@ from botocore.utils import percent_encode
 import orjson
 
 from gateway.upstream.adapters import schema_limits
-from gateway.upstream.adapters.base import BaseAdapter, Chunk, UpstreamRequest
+from gateway.upstream.adapters.base import BaseAdapter, Chunk, ProbeRequest, UpstreamRequest
 from gateway.upstream.adapters.openai import parse_retry_after
 from gateway.errors import AttemptError, Inexpressible, redact
 from gateway.events.outcomes import Outcome
@@ -274,8 +274,8 @@ class _SigningRequest:
 
     __slots__ = ("body", "context", "data", "headers", "method", "params", "url")
 
-    def __init__(self, url: str, content: bytes, headers: dict[str, str]) -> None:
-        self.method = "POST"
+    def __init__(self, url: str, content: bytes, headers: dict[str, str], method: str = "POST") -> None:
+        self.method = method
         self.url = url
         self.data = self.body = content
         self.headers = headers
@@ -283,11 +283,47 @@ class _SigningRequest:
         self.context: dict[str, Any] = {}
 
 
-def sign(target: Target, content: bytes, headers: dict[str, str]) -> dict[str, str]:
-    request = _SigningRequest(target.url, content, headers)
+def sign(target: Target, content: bytes, headers: dict[str, str], method: str = "POST") -> dict[str, str]:
+    request = _SigningRequest(target.url, content, headers, method)
     # One frozen set per signature: refreshable (role) credentials rotate between requests.
     _SigV4Auth(target.credentials.frozen, SIGNING_NAME, target.region).add_auth(request)
     return request.headers
+
+
+# ---------------------------------------------------------------- liveness probe
+
+# The geography prefixes of cross-region inference profiles (``us.anthropic.claude-…``).
+_PROFILE_PREFIXES = frozenset({"us", "us-gov", "eu", "apac", "jp", "au", "ca", "global"})
+_RUNTIME_HOST = re.compile(r"^(https?://)bedrock-runtime(-fips)?\.")
+
+
+def control_plane_url(base_url: str) -> str:
+    """The ``bedrock`` control-plane endpoint beside a ``bedrock-runtime`` one; any other base URL
+    (a proxy, the simulator) is taken to serve both."""
+    return _RUNTIME_HOST.sub(r"\1bedrock\2.", base_url, count=1)
+
+
+def probe_path(model: str) -> str:
+    """GetFoundationModel, GetInferenceProfile for a profile, else ListFoundationModels (provisioned
+    throughput and custom-model ARNs have no free model-get of their own)."""
+    encoded = percent_encode(model)
+    if model.startswith("arn:"):
+        if ":inference-profile/" in model or ":application-inference-profile/" in model:
+            return f"/inference-profiles/{encoded}"
+        return f"/foundation-models/{encoded}" if ":foundation-model/" in model else "/foundation-models"
+    if model.split(".", 1)[0] in _PROFILE_PREFIXES:
+        return f"/inference-profiles/{encoded}"
+    return f"/foundation-models/{encoded}"
+
+
+def probe_request(deployment: Deployment) -> ProbeRequest:
+    """A SigV4-signed GET on the control plane: free, and it checks DNS, TLS, the credentials and the model."""
+    runtime = target_for(deployment)
+    url = control_plane_url(deployment.provider.base_url) + probe_path(deployment.upstream_model)
+    target = Target(url, _host(url), runtime.region, runtime.credentials)
+    headers = sign(target, b"", {"host": target.host}, method="GET")
+    del headers["host"]  # the HTTP client sends it, from the URL
+    return ProbeRequest(url, headers)
 
 
 def client_error(message: str, param: str | None, code: str = "invalid_value") -> Inexpressible:
@@ -848,6 +884,7 @@ class _BedrockAdapter(BaseAdapter):
     validate = staticmethod(validate)
     default_base_url = staticmethod(default_base_url)
     build_request = staticmethod(build_request)
+    probe_request = staticmethod(probe_request)
     classify_error = staticmethod(classify_error)
     is_stream = staticmethod(is_stream)
     decoder = staticmethod(decoder)

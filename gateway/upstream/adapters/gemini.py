@@ -43,12 +43,12 @@ import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import orjson
 
 from gateway.upstream import google_auth
-from gateway.upstream.adapters.base import BaseAdapter, Chunk, UpstreamRequest
+from gateway.upstream.adapters.base import BaseAdapter, Chunk, ProbeRequest, UpstreamRequest
 from gateway.upstream.adapters.openai import MAX_RETRY_AFTER, parse_retry_after
 from gateway.upstream.adapters.openai import is_stream as is_stream
 from gateway.upstream.adapters.gemini_schema import SchemaError, convert_schema
@@ -460,6 +460,17 @@ def build_request(deployment: Deployment, body: dict[str, Any]) -> UpstreamReque
     return UpstreamRequest(stream_url(deployment), auth_headers(provider), payload)
 
 
+def probe_request(deployment: Deployment) -> ProbeRequest:
+    """GET the model itself: AI Studio's ``models.get``, or Vertex AI's publisher model (one name for
+    every project and location). Free and authenticated; a 404 if the deployment names no model.
+    A service account's token may be minted here: probes run in Celery, never on a request."""
+    provider = deployment.provider
+    model = quote(deployment.upstream_model.removeprefix("models/"), safe="")
+    path = f"/publishers/google/models/{model}" if provider.kind == "vertex" else f"/models/{model}"
+    headers = {k: v for k, v in auth_headers(provider).items() if k not in ("content-type", "accept")}
+    return ProbeRequest(f"{provider.base_url}{path}", headers)
+
+
 def allows_gcs(provider: Provider) -> bool:
     return provider.options.get("allow_gcs_uris") == "true"
 
@@ -808,6 +819,7 @@ class GeminiAdapter(BaseAdapter):
         return self._default_base_url(options, region)
 
     build_request = staticmethod(build_request)
+    probe_request = staticmethod(probe_request)
     classify_error = staticmethod(classify_error)
     is_stream = staticmethod(is_stream)
     decoder = staticmethod(decoder)

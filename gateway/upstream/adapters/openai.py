@@ -255,6 +255,8 @@ def parse_completion(deployment: Deployment, body: bytes) -> dict[str, Any]:
 class ProfiledAdapter(BaseAdapter):
     """The OpenAI wire format for one provider kind, shaped by its profile."""
 
+    # OpenAI's, Azure's and most compatible providers' (absent ones read as None).
+    headroom_headers = ("x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens")
     classify_error = staticmethod(classify_error)
     is_stream = staticmethod(is_stream)
     decoder = staticmethod(decoder)
