@@ -139,7 +139,7 @@ class EventLog:
                 except BaseException:
                     # Cancelled, perhaps after the commit: kept all the same, a reload is deduplicated.
                     self._buffer[:0], self._closed[:0] = batch, segments
-                    self._conn = None
+                    self._abandon_connection()
                     raise
             for segment in segments:
                 segment.discard()
@@ -152,6 +152,13 @@ class EventLog:
                 self._conn = await db.connect()
             async with self._conn.transaction(), self._conn.cursor() as cursor:
                 await store.load_async(cursor, rows)
+
+    def _abandon_connection(self) -> None:
+        """Close at once, without awaiting: a load cut off mid-COPY leaves its transaction open, and
+        its locks would block every TRUNCATE and DDL on the tables until the server saw the socket close."""
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.closed:
+            conn.pgconn.finish()
 
     async def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
