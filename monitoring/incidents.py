@@ -115,8 +115,8 @@ def _open_deployment_incident(change: DeploymentStateChange, reason: str) -> Non
 
 
 def evaluate_organizations(*, now: datetime) -> None:
-    """Open an incident for each organisation whose error rate over the last 5 minutes is over its threshold,
-    and resolve the open ones that are back under it."""
+    """Open an incident for each organisation whose error rate over the last 5-minute window (and the current
+    one) is over its threshold, and resolve the open ones that are back under it. Reads the rollups."""
     counts = error_rates.error_counts_by_organization(now=now, windows=[ORG_WINDOW])
     open_incidents = {
         i.organization_id: i
@@ -132,15 +132,17 @@ def evaluate_organizations(*, now: datetime) -> None:
         if over and incident is None:
             _open_organization_incident(org_id, window, threshold, now=now)
         elif not over and incident is not None:
-            resolve(incident, at=now, message=f"Error rate back to {_percent(window.rate)} over the last 5 minutes.")
+            since = error_rates.span_start(now=now, window=ORG_WINDOW)
+            resolve(incident, at=now, message=f"Error rate back to {_percent(window.rate)} since {since:%H:%M} UTC.")
 
 
 def _open_organization_incident(
     org_id: int, window: error_rates.ErrorCounts, threshold: float, *, now: datetime
 ) -> None:
-    opened_at = error_rates.first_failure_since(organization_id=org_id, since=now - ORG_WINDOW, now=now) or now
+    since = error_rates.span_start(now=now, window=ORG_WINDOW)
+    opened_at = error_rates.first_failure_since(organization_id=org_id, since=since, now=now) or now
     message = (
-        f"{window.failures} of {window.requests} requests failed over the last 5 minutes "
+        f"{window.failures} of {window.requests} requests failed since {since:%H:%M} UTC "
         f"({_percent(window.rate)}, threshold {threshold:g}%)."
     )
     try:
