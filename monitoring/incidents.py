@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from accounts.models import Organization, User
 from gateway.events.records import LOCAL_INBOUNDS
-from monitoring import error_rates, notify
+from monitoring import error_rates, maintenance, notify
 from monitoring.incident_selectors import settings_by_organization
 from monitoring.models import (
     Attempt,
@@ -22,6 +22,7 @@ from monitoring.models import (
     IncidentScope,
     IncidentStatus,
     IncidentUpdate,
+    MaintenanceWindow,
     Request,
     StateChangeCursor,
 )
@@ -85,15 +86,19 @@ def _state_message(change: DeploymentStateChange) -> str:
 
 
 def _open_deployment_incident(change: DeploymentStateChange, reason: str) -> None:
+    covering = maintenance.window_covering(at=change.at, organization_id=None, deployment=change.deployment)
     incident = Incident.objects.create(
         scope=IncidentScope.DEPLOYMENT,
         deployment=change.deployment,
         title=f"{change.deployment} down",
         opened_at=change.at,
+        during_maintenance=covering is not None,
     )
     IncidentUpdate.objects.create(
         incident=incident, kind=IncidentUpdate.Kind.OPENED, at=change.at, message=_state_message(change) + reason
     )
+    if covering is not None:
+        _note_maintenance(incident, covering, organization_id=None)
     users = (
         Attempt.objects.filter(
             deployment=change.deployment, started_at__gte=change.at - USED_LOOKBACK, started_at__lt=change.at
@@ -108,7 +113,25 @@ def _open_deployment_incident(change: DeploymentStateChange, reason: str) -> Non
         ],
         ignore_conflicts=True,
     )
+    concerned = IncidentImpact.objects.filter(incident=incident).values_list("organization_id", flat=True)
+    own = maintenance.own_windows_covering(at=change.at, organization_ids=concerned, deployment=change.deployment)
+    for org_id, window in own.items():
+        _note_maintenance(incident, window, organization_id=org_id)
     _announce(incident, "opened", now=change.at)
+
+
+def _note_maintenance(incident: Incident, window: MaintenanceWindow, *, organization_id: int | None) -> None:
+    """On the timeline (an organisation's own window: on its timeline only) why no alert was sent."""
+    IncidentUpdate.objects.create(
+        incident=incident,
+        kind=IncidentUpdate.Kind.UPDATE,
+        at=incident.opened_at,
+        organization_id=organization_id,
+        message=(
+            f"Opened during the maintenance window “{window.title}” ({window.starts_at:%Y-%m-%d %H:%M} to "
+            f"{window.ends_at:%Y-%m-%d %H:%M} UTC): no alert is sent for this incident."
+        ),
+    )
 
 
 # Organisations
@@ -145,6 +168,7 @@ def _open_organization_incident(
         f"{window.failures} of {window.requests} requests failed since {since:%H:%M} UTC "
         f"({_percent(window.rate)}, threshold {threshold:g}%)."
     )
+    covering = maintenance.window_covering(at=opened_at, organization_id=org_id)
     try:
         with transaction.atomic():
             incident = Incident.objects.create(
@@ -152,10 +176,13 @@ def _open_organization_incident(
                 organization_id=org_id,
                 title=f"Error rate {_percent(window.rate)} (over {threshold:g}%)",
                 opened_at=opened_at,
+                during_maintenance=covering is not None,
             )
             IncidentUpdate.objects.create(
                 incident=incident, kind=IncidentUpdate.Kind.OPENED, at=opened_at, message=message
             )
+            if covering is not None:
+                _note_maintenance(incident, covering, organization_id=None)
             refresh_impact(incident, now=now)
             _announce(incident, "opened", now=now)
     except IntegrityError:
@@ -278,10 +305,19 @@ def add_note(
 
 
 def _announce(incident: Incident, transition: str, *, now: datetime) -> None:
+    """Queue the alerts of a transition; none for an incident that opened during maintenance (nor its recovery)."""
+    if incident.during_maintenance:
+        return
     if incident.scope == IncidentScope.ORGANIZATION:
         org_ids = {incident.organization_id} if incident.organization_id else set()
     else:
         org_ids = set(IncidentImpact.objects.filter(incident=incident).values_list("organization_id", flat=True))
+        # An organisation whose own window covers the deployment when it went down is not told either.
+        org_ids -= set(
+            maintenance.own_windows_covering(
+                at=incident.opened_at, organization_ids=org_ids, deployment=incident.deployment
+            )
+        )
     names = dict(Organization.objects.filter(pk__in=org_ids).values_list("pk", "name"))
     notify.queue(
         organization_ids=org_ids,
