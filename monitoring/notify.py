@@ -21,6 +21,7 @@ from django.db.models import F
 
 from accounts.crypto import decrypt_secret, encrypt_secret
 from accounts.models import Membership, Organization
+from monitoring import webhook_guard
 from monitoring.incident_selectors import settings_by_organization
 from monitoring.models import AlertChannel, AlertDelivery
 
@@ -153,12 +154,22 @@ def _managers(organization_id: int) -> list[str]:
 
 def _post(channel: AlertChannel, payload: dict[str, Any]) -> None:
     try:
-        response = httpx.post(
-            decrypt_secret(channel.target_ciphertext),
-            json=payload,
-            timeout=WEBHOOK_TIMEOUT_SECONDS,
-            headers={"User-Agent": "llm-gateway-alerts/1"},
-        )
+        target = webhook_guard.check(decrypt_secret(channel.target_ciphertext))  # again: DNS may have changed
+    except webhook_guard.UnsafeWebhook as exc:
+        raise DeliveryError(f"webhook refused: {exc}") from None
+    headers = {"User-Agent": "llm-gateway-alerts/1"}
+    if target.host_header:
+        headers["Host"] = target.host_header
+    extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
+    try:
+        # No proxy from the environment and no redirects: the request goes to the checked address only.
+        with httpx.Client(trust_env=False, follow_redirects=False, timeout=WEBHOOK_TIMEOUT_SECONDS) as client:
+            response = client.post(
+                target.url,
+                json=payload,
+                headers=headers,
+                extensions=extensions,
+            )
     except httpx.HTTPError as exc:
         raise DeliveryError(f"webhook unreachable: {exc.__class__.__name__}") from None  # its text holds the URL
     if not response.is_success:
