@@ -82,6 +82,13 @@ class AlertChannelForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
+    def __init__(self, *args: Any, operator: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if operator:
+            self.fields["target"].help_text = self.fields["target"].help_text.replace(
+                "the owners and admins", "every staff user"
+            )
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         kind, target = cleaned.get("kind"), cleaned.get("target", "").strip()

@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from accounts.models import Organization, User
 from gateway.events.records import LOCAL_INBOUNDS
-from monitoring import error_rates, maintenance, notify
+from monitoring import error_rates, incident_messages, maintenance, notify
 from monitoring.incident_selectors import settings_by_organization
 from monitoring.models import (
     Attempt,
@@ -189,10 +189,6 @@ def _open_organization_incident(
         pass  # another worker opened it first
 
 
-def _duration(seconds: int) -> str:
-    return f"{seconds // 60} min {seconds % 60} s"
-
-
 def _percent(rate: float) -> str:
     return f"{int(rate * 10000) / 100:g}%"  # truncated, never rounded up
 
@@ -319,41 +315,15 @@ def _announce(incident: Incident, transition: str, *, now: datetime) -> None:
             )
         )
     names = dict(Organization.objects.filter(pk__in=org_ids).values_list("pk", "name"))
+    deployment = incident.scope == IncidentScope.DEPLOYMENT
     notify.queue(
         organization_ids=org_ids,
         preference=notify.PREFERENCE[incident.scope],
         dedup_key=f"incident:{incident.pk}:{transition}",
-        message_for=lambda org_id: incident_message(incident, transition, org_id=org_id, org_name=names[org_id]),
+        message_for=lambda org_id: incident_messages.for_organization(
+            incident, transition, org_id=org_id, org_name=names[org_id]
+        ),
         now=now,
+        # The operator hears of every deployment incident, whichever organisations it concerns.
+        operator_message=incident_messages.for_operator(incident, transition) if deployment else None,
     )
-
-
-def incident_message(incident: Incident, transition: str, *, org_id: int, org_name: str) -> notify.Message:
-    impact = IncidentImpact.objects.filter(incident=incident, organization_id=org_id).first()
-    affected, rescued = (impact.affected_requests, impact.rescued_requests) if impact else (0, 0)
-    verb = "Resolved" if transition == "resolved" else "Incident"
-    subject = f"[{org_name}] {verb}: {incident.title}"
-    lines = [f"{incident.title}.", f"Opened {incident.opened_at:%Y-%m-%d %H:%M:%S} UTC."]
-    if incident.resolved_at is not None:
-        seconds = int((incident.resolved_at - incident.opened_at).total_seconds())
-        lines.append(
-            f"Resolved {incident.resolved_at:%Y-%m-%d %H:%M:%S} UTC, after {seconds // 60} min {seconds % 60} s."
-        )
-        lines.append(f"Your requests affected: {affected}, rescued by failover: {rescued}.")
-    url = notify.site_url(f"/orgs/{org_id}/incidents/{incident.pk}/")
-    payload = {
-        "event": f"incident.{transition}",
-        "organization": {"id": org_id, "name": org_name},
-        "incident": {
-            "id": incident.pk,
-            "scope": incident.scope,
-            "deployment": incident.deployment,
-            "title": incident.title,
-            "status": incident.status,
-            "opened_at": incident.opened_at.isoformat(),
-            "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
-            "affected_requests": affected,
-            "rescued_requests": rescued,
-        },
-    }
-    return notify.Message(subject=subject, body="\n".join(lines), url=url, payload=payload)
