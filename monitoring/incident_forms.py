@@ -69,6 +69,10 @@ class MonitoringSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "notify_organization_incidents": "This organisation's error rate crosses the threshold",
             "notify_burn_rate": "The error budget burns too fast (multi-window burn-rate alert)",
         }
+        help_texts = {
+            "error_rate_threshold": "Percent of requests failing over the last complete 5-minute window and the "
+            "current one (at least 10 requests) that opens an incident for this organisation.",
+        }
 
 
 class AlertChannelForm(forms.Form):
