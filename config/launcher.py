@@ -306,7 +306,8 @@ def run_tests(pytest_args: list[str]) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="gw-test-"))
     try:
         os.environ.update(_base_env(data_dir))
-        os.environ.update({"DEBUG": "false", "SECURE_SSL_REDIRECT": "false"})
+        # The alert tests post to webhook servers on 127.0.0.1 over http.
+        os.environ.update({"DEBUG": "false", "SECURE_SSL_REDIRECT": "false", "ALERT_WEBHOOK_ALLOW_PRIVATE": "true"})
         with provided_services(data_dir, throwaway=True) as service_env:
             env = {**os.environ, **service_env}
             args = [sys.executable, "-m", "pytest", *_parallel_args(pytest_args), *pytest_args]

@@ -210,6 +210,10 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
 if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
     raise ConfigError("METRICS_TOKEN is shorter than 16 characters: use a long random token")
 
+# Alert webhooks may reach http:// URLs and private, loopback or link-local addresses (monitoring.webhook_guard).
+# Off by default (SSRF); on for tests and for private installs whose alert receivers are on their own network.
+ALERT_WEBHOOK_ALLOW_PRIVATE = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE", False)
+
 # Rollups and the two uptimes (monitoring.rollups, monitoring.uptime; definitions in docs/uptime.md).
 # Each rollup run re-rolls this much trailing time, folding in events that arrived late.
 MONITORING_ROLLUP_LATENESS_SECONDS = env_int("MONITORING_ROLLUP_LATENESS_SECONDS", 900, minimum=60)

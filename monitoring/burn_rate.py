@@ -44,7 +44,8 @@ def burn_rate(counts: error_rates.ErrorCounts, *, slo_target: Decimal) -> float:
 
 
 def evaluate_burn_rates(*, now: datetime) -> None:
-    counts = error_rates.error_counts_by_organization(now=now, windows=WINDOWS)
+    # Windows under maintenance are left out, as effective uptime leaves them out.
+    counts = error_rates.error_counts_by_organization(now=now, windows=WINDOWS, skip_maintenance=True)
     open_alerts = {(a.organization_id, a.severity): a for a in BurnRateAlert.objects.filter(resolved_at__isnull=True)}
     candidates = set(counts) | {org_id for org_id, _ in open_alerts}
     org_ids = set(Organization.objects.filter(pk__in=candidates).values_list("pk", flat=True))

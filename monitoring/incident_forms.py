@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from django import forms
+from django.http import QueryDict
 
-from monitoring import maintenance
+from monitoring import maintenance, webhook_guard
 from monitoring.models import AlertChannel, MaintenanceWindow, MonitoringSettings
 
 _LOCAL = {"type": "datetime-local", "step": "60"}
@@ -69,6 +69,10 @@ class MonitoringSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             "notify_organization_incidents": "This organisation's error rate crosses the threshold",
             "notify_burn_rate": "The error budget burns too fast (multi-window burn-rate alert)",
         }
+        help_texts = {
+            "error_rate_threshold": "Percent of requests failing over the last complete 5-minute window and the "
+            "current one (at least 10 requests) that opens an incident for this organisation.",
+        }
 
 
 class AlertChannelForm(forms.Form):
@@ -77,10 +81,17 @@ class AlertChannelForm(forms.Form):
         max_length=2000,
         required=False,
         label="Address or URL",
-        help_text="Email: an address, or empty for the owners and admins. Webhooks: the URL (stored encrypted, "
-        "shown only by its host and last four characters).",
+        help_text="Email: an address, or empty for the owners and admins. Webhooks: a public https:// URL (stored "
+        "encrypted, shown only by its host and last four characters).",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+
+    def __init__(self, *args: Any, operator: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if operator:
+            self.fields["target"].help_text = self.fields["target"].help_text.replace(
+                "the owners and admins", "every staff user"
+            )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -89,11 +100,18 @@ class AlertChannelForm(forms.Form):
             if target:
                 self._check_email(target)
         elif kind:
-            parts = urlsplit(target)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                self.add_error("target", "Enter the webhook's http:// or https:// URL.")
+            try:
+                webhook_guard.check(target)
+            except webhook_guard.UnsafeWebhook as exc:
+                self.add_error("target", f"Refused: {exc}.")
+                self._forget_target()
         cleaned["target"] = target
         return cleaned
+
+    def _forget_target(self) -> None:
+        # The page showing the error must not show the URL again: it is a credential.
+        data = self.data.dict() if isinstance(self.data, QueryDict) else dict(self.data)
+        self.data = {**data, self.add_prefix("target"): ""}
 
     def _check_email(self, target: str) -> None:
         try:

@@ -64,14 +64,16 @@ def duration(incident: Incident, *, now: datetime) -> timedelta:
     return (incident.resolved_at or now) - incident.opened_at
 
 
-def channels_of(*, organization_id: int) -> QuerySet[AlertChannel]:
+def channels_of(*, organization_id: int | None) -> QuerySet[AlertChannel]:
+    """An organisation's channels; None: the operator's."""
+    if organization_id is None:
+        return AlertChannel.objects.filter(organization__isnull=True)
     return AlertChannel.objects.filter(organization_id=organization_id)
 
 
-def recent_deliveries(*, organization_id: int, limit: int = 20) -> list[AlertDelivery]:
-    return list(
-        AlertDelivery.objects.filter(channel__organization_id=organization_id).select_related("channel")[:limit]
-    )
+def recent_deliveries(*, organization_id: int | None, limit: int = 20) -> list[AlertDelivery]:
+    channels = channels_of(organization_id=organization_id)
+    return list(AlertDelivery.objects.filter(channel__in=channels).select_related("channel")[:limit])
 
 
 def windows_of(*, organization_id: int | None) -> QuerySet[MaintenanceWindow]:

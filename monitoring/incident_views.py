@@ -1,5 +1,6 @@
 """Pages: an organisation's incidents with their timelines, maintenance windows (its own, and the
-operator's for staff), and alert settings. Members see them; owners and admins change them."""
+operator's for staff), and alert settings (and the operator's alert channels, for staff). Members see
+them; owners and admins change them."""
 
 from __future__ import annotations
 
@@ -242,3 +243,54 @@ def alert_channel_delete(request: HttpRequest, org_id: int, channel_id: int) -> 
     channel.delete()
     messages.success(request, f"Alerts no longer go to {channel.target_hint}.")
     return redirect("alert_settings", org_id)
+
+
+# The operator's alert channels (staff only): every deployment incident, whichever organisations it concerns
+
+
+def _get_staff_for_user(request: HttpRequest) -> None:
+    if not user_of(request).is_staff:
+        raise Http404
+
+
+@login_required
+@require_safe
+def operator_alerts(request: HttpRequest) -> HttpResponse:
+    _get_staff_for_user(request)
+    return _render_operator_alerts(request, AlertChannelForm(operator=True))
+
+
+def _render_operator_alerts(request: HttpRequest, channel_form: AlertChannelForm) -> HttpResponse:
+    context = _context(
+        None,
+        "incidents",
+        channel_form=channel_form,
+        channels=incident_selectors.channels_of(organization_id=None),
+        deliveries=incident_selectors.recent_deliveries(organization_id=None),
+    )
+    return render(request, "monitoring/operator_alerts.html", context, status=400 if channel_form.errors else 200)
+
+
+@login_required
+@require_POST
+def operator_channel_add(request: HttpRequest) -> HttpResponse:
+    _get_staff_for_user(request)
+    channel_form = AlertChannelForm(request.POST, operator=True)
+    if not channel_form.is_valid():
+        return _render_operator_alerts(request, channel_form)
+    channel = notify.add_channel(
+        organization=None, kind=channel_form.cleaned_data["kind"], target=channel_form.cleaned_data["target"]
+    )
+    where = f"{channel.get_kind_display()}: {channel.target_hint}"
+    messages.success(request, f"Deployment incidents now also go to {where}.")
+    return redirect("operator_alerts")
+
+
+@login_required
+@require_POST
+def operator_channel_delete(request: HttpRequest, channel_id: int) -> HttpResponse:
+    _get_staff_for_user(request)
+    channel = get_object_or_404(AlertChannel, pk=channel_id, organization__isnull=True)
+    channel.delete()
+    messages.success(request, f"Deployment incidents no longer go to {channel.target_hint}.")
+    return redirect("operator_alerts")

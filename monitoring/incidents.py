@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from accounts.models import Organization, User
 from gateway.events.records import LOCAL_INBOUNDS
-from monitoring import error_rates, notify
+from monitoring import error_rates, incident_messages, maintenance, notify
 from monitoring.incident_selectors import settings_by_organization
 from monitoring.models import (
     Attempt,
@@ -22,6 +22,7 @@ from monitoring.models import (
     IncidentScope,
     IncidentStatus,
     IncidentUpdate,
+    MaintenanceWindow,
     Request,
     StateChangeCursor,
 )
@@ -85,15 +86,19 @@ def _state_message(change: DeploymentStateChange) -> str:
 
 
 def _open_deployment_incident(change: DeploymentStateChange, reason: str) -> None:
+    covering = maintenance.window_covering(at=change.at, organization_id=None, deployment=change.deployment)
     incident = Incident.objects.create(
         scope=IncidentScope.DEPLOYMENT,
         deployment=change.deployment,
         title=f"{change.deployment} down",
         opened_at=change.at,
+        during_maintenance=covering is not None,
     )
     IncidentUpdate.objects.create(
         incident=incident, kind=IncidentUpdate.Kind.OPENED, at=change.at, message=_state_message(change) + reason
     )
+    if covering is not None:
+        _note_maintenance(incident, covering, organization_id=None)
     users = (
         Attempt.objects.filter(
             deployment=change.deployment, started_at__gte=change.at - USED_LOOKBACK, started_at__lt=change.at
@@ -108,15 +113,33 @@ def _open_deployment_incident(change: DeploymentStateChange, reason: str) -> Non
         ],
         ignore_conflicts=True,
     )
+    concerned = IncidentImpact.objects.filter(incident=incident).values_list("organization_id", flat=True)
+    own = maintenance.own_windows_covering(at=change.at, organization_ids=concerned, deployment=change.deployment)
+    for org_id, window in own.items():
+        _note_maintenance(incident, window, organization_id=org_id)
     _announce(incident, "opened", now=change.at)
+
+
+def _note_maintenance(incident: Incident, window: MaintenanceWindow, *, organization_id: int | None) -> None:
+    """On the timeline (an organisation's own window: on its timeline only) why no alert was sent."""
+    IncidentUpdate.objects.create(
+        incident=incident,
+        kind=IncidentUpdate.Kind.UPDATE,
+        at=incident.opened_at,
+        organization_id=organization_id,
+        message=(
+            f"Opened during the maintenance window “{window.title}” ({window.starts_at:%Y-%m-%d %H:%M} to "
+            f"{window.ends_at:%Y-%m-%d %H:%M} UTC): no alert is sent for this incident."
+        ),
+    )
 
 
 # Organisations
 
 
 def evaluate_organizations(*, now: datetime) -> None:
-    """Open an incident for each organisation whose error rate over the last 5 minutes is over its threshold,
-    and resolve the open ones that are back under it."""
+    """Open an incident for each organisation whose error rate over the last 5-minute window (and the current
+    one) is over its threshold, and resolve the open ones that are back under it. Reads the rollups."""
     counts = error_rates.error_counts_by_organization(now=now, windows=[ORG_WINDOW])
     open_incidents = {
         i.organization_id: i
@@ -132,17 +155,20 @@ def evaluate_organizations(*, now: datetime) -> None:
         if over and incident is None:
             _open_organization_incident(org_id, window, threshold, now=now)
         elif not over and incident is not None:
-            resolve(incident, at=now, message=f"Error rate back to {_percent(window.rate)} over the last 5 minutes.")
+            since = error_rates.span_start(now=now, window=ORG_WINDOW)
+            resolve(incident, at=now, message=f"Error rate back to {_percent(window.rate)} since {since:%H:%M} UTC.")
 
 
 def _open_organization_incident(
     org_id: int, window: error_rates.ErrorCounts, threshold: float, *, now: datetime
 ) -> None:
-    opened_at = error_rates.first_failure_since(organization_id=org_id, since=now - ORG_WINDOW, now=now) or now
+    since = error_rates.span_start(now=now, window=ORG_WINDOW)
+    opened_at = error_rates.first_failure_since(organization_id=org_id, since=since, now=now) or now
     message = (
-        f"{window.failures} of {window.requests} requests failed over the last 5 minutes "
+        f"{window.failures} of {window.requests} requests failed since {since:%H:%M} UTC "
         f"({_percent(window.rate)}, threshold {threshold:g}%)."
     )
+    covering = maintenance.window_covering(at=opened_at, organization_id=org_id)
     try:
         with transaction.atomic():
             incident = Incident.objects.create(
@@ -150,18 +176,17 @@ def _open_organization_incident(
                 organization_id=org_id,
                 title=f"Error rate {_percent(window.rate)} (over {threshold:g}%)",
                 opened_at=opened_at,
+                during_maintenance=covering is not None,
             )
             IncidentUpdate.objects.create(
                 incident=incident, kind=IncidentUpdate.Kind.OPENED, at=opened_at, message=message
             )
+            if covering is not None:
+                _note_maintenance(incident, covering, organization_id=None)
             refresh_impact(incident, now=now)
             _announce(incident, "opened", now=now)
     except IntegrityError:
         pass  # another worker opened it first
-
-
-def _duration(seconds: int) -> str:
-    return f"{seconds // 60} min {seconds % 60} s"
 
 
 def _percent(rate: float) -> str:
@@ -276,46 +301,29 @@ def add_note(
 
 
 def _announce(incident: Incident, transition: str, *, now: datetime) -> None:
+    """Queue the alerts of a transition; none for an incident that opened during maintenance (nor its recovery)."""
+    if incident.during_maintenance:
+        return
     if incident.scope == IncidentScope.ORGANIZATION:
         org_ids = {incident.organization_id} if incident.organization_id else set()
     else:
         org_ids = set(IncidentImpact.objects.filter(incident=incident).values_list("organization_id", flat=True))
+        # An organisation whose own window covers the deployment when it went down is not told either.
+        org_ids -= set(
+            maintenance.own_windows_covering(
+                at=incident.opened_at, organization_ids=org_ids, deployment=incident.deployment
+            )
+        )
     names = dict(Organization.objects.filter(pk__in=org_ids).values_list("pk", "name"))
+    deployment = incident.scope == IncidentScope.DEPLOYMENT
     notify.queue(
         organization_ids=org_ids,
         preference=notify.PREFERENCE[incident.scope],
         dedup_key=f"incident:{incident.pk}:{transition}",
-        message_for=lambda org_id: incident_message(incident, transition, org_id=org_id, org_name=names[org_id]),
+        message_for=lambda org_id: incident_messages.for_organization(
+            incident, transition, org_id=org_id, org_name=names[org_id]
+        ),
         now=now,
+        # The operator hears of every deployment incident, whichever organisations it concerns.
+        operator_message=incident_messages.for_operator(incident, transition) if deployment else None,
     )
-
-
-def incident_message(incident: Incident, transition: str, *, org_id: int, org_name: str) -> notify.Message:
-    impact = IncidentImpact.objects.filter(incident=incident, organization_id=org_id).first()
-    affected, rescued = (impact.affected_requests, impact.rescued_requests) if impact else (0, 0)
-    verb = "Resolved" if transition == "resolved" else "Incident"
-    subject = f"[{org_name}] {verb}: {incident.title}"
-    lines = [f"{incident.title}.", f"Opened {incident.opened_at:%Y-%m-%d %H:%M:%S} UTC."]
-    if incident.resolved_at is not None:
-        seconds = int((incident.resolved_at - incident.opened_at).total_seconds())
-        lines.append(
-            f"Resolved {incident.resolved_at:%Y-%m-%d %H:%M:%S} UTC, after {seconds // 60} min {seconds % 60} s."
-        )
-        lines.append(f"Your requests affected: {affected}, rescued by failover: {rescued}.")
-    url = notify.site_url(f"/orgs/{org_id}/incidents/{incident.pk}/")
-    payload = {
-        "event": f"incident.{transition}",
-        "organization": {"id": org_id, "name": org_name},
-        "incident": {
-            "id": incident.pk,
-            "scope": incident.scope,
-            "deployment": incident.deployment,
-            "title": incident.title,
-            "status": incident.status,
-            "opened_at": incident.opened_at.isoformat(),
-            "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
-            "affected_requests": affected,
-            "rescued_requests": rescued,
-        },
-    }
-    return notify.Message(subject=subject, body="\n".join(lines), url=url, payload=payload)

@@ -38,6 +38,10 @@ class IncidentSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(source="incident.status", choices=["open", "resolved"])
     opened_at = serializers.DateTimeField(source="incident.opened_at")
     resolved_at = serializers.DateTimeField(source="incident.resolved_at", allow_null=True)
+    during_maintenance = serializers.BooleanField(
+        source="incident.during_maintenance",
+        help_text="Opened inside a maintenance window covering it: no alert was sent for it.",
+    )
     duration_seconds = serializers.IntegerField(help_text="Until resolved, or until now while open.")
     affected_requests = serializers.IntegerField(help_text="This organisation's requests during the incident.")
     rescued_requests = serializers.IntegerField(help_text="Of those, the ones failover answered.")

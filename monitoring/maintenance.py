@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import Organization, User
 from monitoring.models import MaintenanceChange, MaintenanceWindow
@@ -23,6 +25,29 @@ def span_problems(*, starts_at: datetime | None, ends_at: datetime | None) -> di
     if ends_at - starts_at > MAX_SPAN:
         return {"ends_at": "A window spans at most a year (366 days)."}
     return {}
+
+
+def window_covering(*, at: datetime, organization_id: int | None, deployment: str = "") -> MaintenanceWindow | None:
+    """A maintenance window in progress at ``at`` that applies: the operator's, or (given one) the organisation's
+    own; for every deployment, or (given one) for this deployment."""
+    scope = Q(organization__isnull=True)
+    if organization_id is not None:
+        scope |= Q(organization_id=organization_id)
+    return (
+        MaintenanceWindow.objects.filter(scope, deployment__in={"", deployment}, starts_at__lte=at, ends_at__gt=at)
+        .order_by("starts_at", "id")
+        .first()
+    )
+
+
+def own_windows_covering(
+    *, at: datetime, organization_ids: Iterable[int], deployment: str
+) -> dict[int, MaintenanceWindow]:
+    """Per organisation, one of its own windows in progress at ``at`` for every deployment or this one."""
+    windows = MaintenanceWindow.objects.filter(
+        organization_id__in=set(organization_ids), deployment__in={"", deployment}, starts_at__lte=at, ends_at__gt=at
+    ).order_by("-starts_at", "-id")
+    return {w.organization_id: w for w in windows if w.organization_id is not None}
 
 
 def create_window(*, organization: Organization | None, actor: User, now: datetime, **values: Any) -> MaintenanceWindow:

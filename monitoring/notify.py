@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import F
+from django.db.models import F, Q
 
 from accounts.crypto import decrypt_secret, encrypt_secret
-from accounts.models import Membership, Organization
+from accounts.models import Membership, Organization, User
+from monitoring import webhook_guard
 from monitoring.incident_selectors import settings_by_organization
 from monitoring.models import AlertChannel, AlertDelivery
 
@@ -46,10 +47,12 @@ class DeliveryError(Exception):
     """Why a send failed, in words safe for a page or a log (never the webhook URL)."""
 
 
-def add_channel(*, organization: Organization, kind: str, target: str) -> AlertChannel:
+def add_channel(*, organization: Organization | None, kind: str, target: str) -> AlertChannel:
+    """An organisation's channel, or (organization None) an operator's, told of every deployment incident."""
     if kind == AlertChannel.Kind.EMAIL:
+        everyone = "Owners and admins" if organization else "Staff"
         return AlertChannel.objects.create(
-            organization=organization, kind=kind, target_ciphertext=target, target_hint=target or "Owners and admins"
+            organization=organization, kind=kind, target_ciphertext=target, target_hint=target or everyone
         )
     return AlertChannel.objects.create(
         organization=organization, kind=kind, target_ciphertext=encrypt_secret(target), target_hint=url_hint(target)
@@ -61,13 +64,27 @@ def url_hint(url: str) -> str:
     return f"{urlsplit(url).hostname or '?'}/…{url[-4:]}"
 
 
-def queue(*, organization_ids: set[int], preference: str, dedup_key: str, message_for: Any, now: datetime) -> None:
-    """Queue ``message_for(organization_id)`` to the channels of each organisation that wants this kind of alert;
-    a key already queued for a channel is skipped."""
+def queue(
+    *,
+    organization_ids: set[int],
+    preference: str,
+    dedup_key: str,
+    message_for: Any,
+    now: datetime,
+    operator_message: Message | None = None,
+) -> None:
+    """Queue ``message_for(organization_id)`` to the channels of each organisation that wants this kind of alert,
+    and ``operator_message`` (given one) to the operator's channels; a key already queued for a channel is skipped."""
     wanted = {org_id for org_id, s in settings_by_organization(organization_ids).items() if getattr(s, preference)}
+    scope = Q(organization_id__in=wanted)
+    if operator_message is not None:
+        scope |= Q(organization__isnull=True)
     deliveries = []
-    for channel in AlertChannel.objects.filter(organization_id__in=wanted):
-        message: Message = message_for(channel.organization_id)
+    for channel in AlertChannel.objects.filter(scope):
+        org_id = channel.organization_id
+        message: Message | None = operator_message if org_id is None else message_for(org_id)
+        if message is None:
+            continue
         deliveries.append(
             AlertDelivery(
                 channel=channel,
@@ -143,7 +160,9 @@ def _send_email(delivery: AlertDelivery) -> None:
         raise DeliveryError(f"mail not sent: {exc.__class__.__name__}") from None
 
 
-def _managers(organization_id: int) -> list[str]:
+def _managers(organization_id: int | None) -> list[str]:
+    if organization_id is None:
+        return list(User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True))
     return list(
         Membership.objects.filter(
             organization_id=organization_id, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
@@ -153,12 +172,22 @@ def _managers(organization_id: int) -> list[str]:
 
 def _post(channel: AlertChannel, payload: dict[str, Any]) -> None:
     try:
-        response = httpx.post(
-            decrypt_secret(channel.target_ciphertext),
-            json=payload,
-            timeout=WEBHOOK_TIMEOUT_SECONDS,
-            headers={"User-Agent": "llm-gateway-alerts/1"},
-        )
+        target = webhook_guard.check(decrypt_secret(channel.target_ciphertext))  # again: DNS may have changed
+    except webhook_guard.UnsafeWebhook as exc:
+        raise DeliveryError(f"webhook refused: {exc}") from None
+    headers = {"User-Agent": "llm-gateway-alerts/1"}
+    if target.host_header:
+        headers["Host"] = target.host_header
+    extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
+    try:
+        # No proxy from the environment and no redirects: the request goes to the checked address only.
+        with httpx.Client(trust_env=False, follow_redirects=False, timeout=WEBHOOK_TIMEOUT_SECONDS) as client:
+            response = client.post(
+                target.url,
+                json=payload,
+                headers=headers,
+                extensions=extensions,
+            )
     except httpx.HTTPError as exc:
         raise DeliveryError(f"webhook unreachable: {exc.__class__.__name__}") from None  # its text holds the URL
     if not response.is_success:

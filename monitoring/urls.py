@@ -31,6 +31,13 @@ urlpatterns = [
         incident_views.maintenance_delete,
         name="operator_maintenance_delete",
     ),
+    path("operator/alerts/", incident_views.operator_alerts, name="operator_alerts"),
+    path("operator/alerts/channels/", incident_views.operator_channel_add, name="operator_channel_add"),
+    path(
+        "operator/alerts/channels/<int:channel_id>/delete/",
+        incident_views.operator_channel_delete,
+        name="operator_channel_delete",
+    ),
     path("orgs/<int:org_id>/alerts/", incident_views.alert_settings, name="alert_settings"),
     path("orgs/<int:org_id>/alerts/channels/", incident_views.alert_channel_add, name="alert_channel_add"),
     path(

@@ -38,9 +38,13 @@ class AlertChannel(models.Model):
         WEBHOOK = "webhook", "Webhook (JSON)"
         SLACK = "slack", "Slack-compatible webhook"
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="alert_channels")
+    # Empty: an operator's channel, told of every deployment incident whichever organisations it concerns.
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="alert_channels"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    # Email: an address, or empty for the owners and admins. Webhooks: the URL, encrypted (it is a credential).
+    # Email: an address, or empty for the owners and admins (on an operator channel: the staff).
+    # Webhooks: the URL, encrypted (it is a credential).
     target_ciphertext = models.TextField(blank=True, default="")
     target_hint = models.CharField(max_length=120)  # what pages show: the address, or the URL's host and last 4
     created_at = models.DateTimeField(auto_now_add=True)

@@ -25,6 +25,8 @@ class Incident(models.Model):
     status = models.CharField(max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.OPEN)
     opened_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Opened inside a maintenance window that covers it for everyone concerned: no alert is sent for it.
+    during_maintenance = models.BooleanField(default=False)
     # Every organisation's together; each organisation sees its own in IncidentImpact.
     affected_requests = models.PositiveIntegerField(default=0)
     rescued_requests = models.PositiveIntegerField(default=0)

@@ -12,7 +12,7 @@ from django.core import mail
 from monitoring import incidents, notify
 from monitoring.models import AlertChannel, AlertDelivery, Incident, MonitoringSettings
 from tests.conftest import Accounts
-from tests.monitoring.incident_helpers import NOW, make_requests, routed, state_change
+from tests.monitoring.incident_helpers import NOW, make_requests, rolled_up, routed, state_change
 from tests.monitoring.webhook_server import Webhooks, webhook_server
 
 DEP = "sim-a/chat"
@@ -144,7 +144,7 @@ def test_an_organisation_incident_alerts_its_own_channels(accounts: Accounts) ->
     notify.add_channel(organization=accounts.org, kind="email", target="ops@acme.example")
     notify.add_channel(organization=accounts.other_org, kind="email", target="ops@other.example")
     make_requests(accounts.org, NOW - timedelta(minutes=2), ok=5, failed=10)
-    incidents.evaluate_organizations(now=NOW)
+    incidents.evaluate_organizations(now=rolled_up(NOW))
     _deliver_all()
     assert [(m.to, m.subject) for m in mail.outbox] == [
         (["ops@acme.example"], "[Acme] Incident: Error rate 66.66% (over 5%)")

@@ -12,7 +12,7 @@ from monitoring import burn_rate, notify
 from monitoring.error_rates import ErrorCounts
 from monitoring.models import BurnRateAlert, MonitoringSettings
 from tests.conftest import Accounts
-from tests.monitoring.incident_helpers import NOW, make_requests
+from tests.monitoring.incident_helpers import NOW, make_requests, rolled_up
 
 
 def _send() -> None:
@@ -35,17 +35,17 @@ def test_a_fast_burn_in_both_windows_pages_and_stops_when_the_short_window_recov
     # 1 h: 2% failures (20x the 0.1% budget); last 5 min: 10%.
     make_requests(accounts.org, NOW - timedelta(minutes=50), ok=890, failed=10)
     make_requests(accounts.org, NOW - timedelta(minutes=3), ok=90, failed=10)
-    burn_rate.evaluate_burn_rates(now=NOW)
+    burn_rate.evaluate_burn_rates(now=rolled_up(NOW))
     assert _open() == {"page", "ticket"}  # 6 h and 30 min burn over 6x too
     page = BurnRateAlert.objects.get(severity="page")
     assert (round(page.long_burn_rate, 6), round(page.short_burn_rate, 6)) == (20.0, 100.0)
 
-    burn_rate.evaluate_burn_rates(now=NOW + timedelta(minutes=1))  # still burning: nothing new
+    burn_rate.evaluate_burn_rates(now=rolled_up(NOW + timedelta(minutes=1)))  # still burning: nothing new
     assert BurnRateAlert.objects.count() == 2
 
     later = NOW + timedelta(minutes=6)  # the short window is clean; the hour still holds the failures
     make_requests(accounts.org, later - timedelta(minutes=4), ok=100)
-    burn_rate.evaluate_burn_rates(now=later)
+    burn_rate.evaluate_burn_rates(now=rolled_up(later))
     assert _open() == {"ticket"}  # 30 min still burns 20/1100 over 6x
     _send()
     subjects = sorted(m.subject for m in mail.outbox)
@@ -59,7 +59,7 @@ def test_a_fast_burn_in_both_windows_pages_and_stops_when_the_short_window_recov
 def test_a_burst_only_in_the_short_window_does_not_page(accounts: Accounts) -> None:
     make_requests(accounts.org, NOW - timedelta(minutes=50), ok=9000)
     make_requests(accounts.org, NOW - timedelta(minutes=2), ok=80, failed=20)  # 1 h: 20/9100 = 2.2x
-    burn_rate.evaluate_burn_rates(now=NOW)
+    burn_rate.evaluate_burn_rates(now=rolled_up(NOW))
     assert _open() == set()
 
 
@@ -67,29 +67,29 @@ def test_a_slow_burn_opens_a_ticket_but_no_page(accounts: Accounts) -> None:
     make_requests(accounts.org, NOW - timedelta(hours=5), ok=990, failed=10)
     make_requests(accounts.org, NOW - timedelta(minutes=20), ok=990, failed=10)
     # 6 h: 20/2000 and 30 min: 10/1000, 10x over 6x; 1 h: 10x, under 14.4x; 5 min: nothing.
-    burn_rate.evaluate_burn_rates(now=NOW)
+    burn_rate.evaluate_burn_rates(now=rolled_up(NOW))
     assert _open() == {"ticket"}
 
 
 def test_the_organisations_slo_target_sets_the_budget(accounts: Accounts) -> None:
     make_requests(accounts.org, NOW - timedelta(minutes=3), ok=99, failed=1)  # 1%: 10x a 99.9% budget
     MonitoringSettings.objects.create(organization=accounts.org, slo_target=99.9)
-    burn_rate.evaluate_burn_rates(now=NOW)
+    burn_rate.evaluate_burn_rates(now=rolled_up(NOW))
     assert _open() == {"ticket"}
     MonitoringSettings.objects.filter(organization=accounts.org).update(slo_target=99.95)  # 20x
     BurnRateAlert.objects.all().delete()
-    burn_rate.evaluate_burn_rates(now=NOW)
+    burn_rate.evaluate_burn_rates(now=rolled_up(NOW))
     assert _open() == {"page", "ticket"}
 
 
 def test_client_errors_do_not_burn_the_budget_and_silence_resolves(accounts: Accounts) -> None:
     make_requests(accounts.org, NOW - timedelta(minutes=3), ok=50, failed=50, outcome="client_error")
-    burn_rate.evaluate_burn_rates(now=NOW)
+    burn_rate.evaluate_burn_rates(now=rolled_up(NOW))
     assert _open() == set()
     make_requests(accounts.org, NOW - timedelta(minutes=3), failed=5)
-    burn_rate.evaluate_burn_rates(now=NOW)
+    burn_rate.evaluate_burn_rates(now=rolled_up(NOW))
     assert _open() == {"page", "ticket"}
-    burn_rate.evaluate_burn_rates(now=NOW + timedelta(hours=7))  # no traffic at all: nothing burns
+    burn_rate.evaluate_burn_rates(now=rolled_up(NOW + timedelta(hours=7)))  # no traffic at all: nothing burns
     assert _open() == set()
 
 
@@ -97,7 +97,7 @@ def test_an_organisation_that_turned_burn_rate_alerts_off_is_not_told(accounts: 
     notify.add_channel(organization=accounts.org, kind="email", target="ops@acme.example")
     MonitoringSettings.objects.create(organization=accounts.org, notify_burn_rate=False)
     make_requests(accounts.org, NOW - timedelta(minutes=3), failed=5)
-    burn_rate.evaluate_burn_rates(now=NOW)
+    burn_rate.evaluate_burn_rates(now=rolled_up(NOW))
     _send()
     assert _open() == {"page", "ticket"}
     assert mail.outbox == []

@@ -18,7 +18,7 @@ from monitoring.models import (
     StateChangeCursor,
 )
 from tests.conftest import Accounts
-from tests.monitoring.incident_helpers import NOW, make_request, make_requests, routed, state_change
+from tests.monitoring.incident_helpers import NOW, make_request, make_requests, rolled_up, routed, state_change
 
 DEP = "sim-a/chat"
 
@@ -123,17 +123,17 @@ def test_an_organisation_over_its_error_rate_threshold_gets_an_incident_until_it
     start = NOW - timedelta(minutes=4)
     make_requests(accounts.org, start, ok=8, failed=2)  # 20% > 5%
     make_request(accounts.org, start + timedelta(seconds=1), rescued=True)
-    incidents.evaluate_organizations(now=NOW)
+    incidents.evaluate_organizations(now=rolled_up(NOW))
     incident = Incident.objects.get()
     assert (incident.scope, incident.organization_id, incident.opened_at) == ("organization", accounts.org.pk, start)
     assert incident.title == "Error rate 18.18% (over 5%)"  # 2 of 11, truncated
 
-    incidents.evaluate_organizations(now=NOW + timedelta(minutes=1))  # still over: nothing new
+    incidents.evaluate_organizations(now=rolled_up(NOW + timedelta(minutes=1)))  # still over: nothing new
     assert Incident.objects.count() == 1
 
     later = NOW + timedelta(minutes=6)
     make_requests(accounts.org, later - timedelta(minutes=2), ok=20)
-    incidents.evaluate_organizations(now=later)
+    incidents.evaluate_organizations(now=rolled_up(later))
     incident.refresh_from_db()
     assert (incident.status, incident.resolved_at) == ("resolved", later)
     assert (incident.affected_requests, incident.rescued_requests) == (31, 1)
@@ -145,20 +145,20 @@ def test_client_errors_limits_and_local_apis_never_open_an_incident(accounts: Ac
     make_requests(accounts.org, start, failed=10, outcome="limited")
     for i in range(10):
         make_request(accounts.org, start, outcome="server_error", inbound="anthropic.count_tokens", request_id=f"c{i}")
-    incidents.evaluate_organizations(now=NOW)
+    incidents.evaluate_organizations(now=rolled_up(NOW))
     assert not Incident.objects.exists()
 
 
 def test_too_few_requests_are_noise_and_the_threshold_is_the_organisations_own(accounts: Accounts) -> None:
     make_requests(accounts.org, NOW - timedelta(minutes=1), ok=1, failed=2)
-    incidents.evaluate_organizations(now=NOW)
+    incidents.evaluate_organizations(now=rolled_up(NOW))
     assert not Incident.objects.exists()
     make_requests(accounts.org, NOW - timedelta(minutes=1), ok=26)  # 2 of 29 = 6.9%
     MonitoringSettings.objects.create(organization=accounts.org, error_rate_threshold=10)
-    incidents.evaluate_organizations(now=NOW)
+    incidents.evaluate_organizations(now=rolled_up(NOW))
     assert not Incident.objects.exists()
     MonitoringSettings.objects.filter(organization=accounts.org).update(error_rate_threshold=5)
-    incidents.evaluate_organizations(now=NOW)
+    incidents.evaluate_organizations(now=rolled_up(NOW))
     assert Incident.objects.count() == 1
 
 
@@ -173,7 +173,7 @@ def test_an_organisation_sees_its_own_incidents_and_those_of_deployments_it_uses
     routed(accounts.other_org, NOW - timedelta(minutes=20), through=DEP)
     incidents.refresh_open_impacts(now=NOW)
     make_requests(accounts.other_org, NOW - timedelta(minutes=2), failed=10)
-    incidents.evaluate_organizations(now=NOW)
+    incidents.evaluate_organizations(now=rolled_up(NOW))
 
     mine = list(incidents_of(organization_id=accounts.org.pk))
     assert [(i.deployment, own_counts(i)) for i in mine] == [(DEP, (1, 1))]

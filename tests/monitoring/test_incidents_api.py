@@ -9,7 +9,7 @@ from monitoring.models import Incident
 from tests.accounts.factories import make_management_key
 from tests.api.helpers import assert_api_not_found_for, assert_unauthenticated, key_client, session_client
 from tests.conftest import Accounts
-from tests.monitoring.incident_helpers import NOW, make_requests, routed, state_change
+from tests.monitoring.incident_helpers import NOW, make_requests, rolled_up, routed, state_change
 
 DEP = "sim-a/chat"
 
@@ -27,7 +27,7 @@ def _history(accounts: Accounts) -> None:
     incidents.add_note(incident=Incident.objects.get(), organization=accounts.other_org, author=accounts.outsider,
                        message="their private note", now=NOW)  # fmt: skip
     make_requests(accounts.org, NOW - timedelta(minutes=2), ok=5, failed=10)
-    incidents.evaluate_organizations(now=NOW)
+    incidents.evaluate_organizations(now=rolled_up(NOW))
 
 
 def test_incidents_come_with_their_timelines_and_the_organisations_own_counts(accounts: Accounts) -> None:
