@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0006_operator_keys_lineage_ceilings'),
-        ('monitoring', '0005_incident_during_maintenance'),
+        ('monitoring', '0006_incident_during_maintenance'),
     ]
 
     operations = [

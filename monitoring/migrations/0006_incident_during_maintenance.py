@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0004_merge_rollups_probes_incidents'),
+        ('monitoring', '0005_partition_traffic_by_day'),
     ]
 
     operations = [
