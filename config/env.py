@@ -52,7 +52,7 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
-def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+def env_float(name: str, default: float, *, minimum: float | None = None, maximum: float | None = None) -> float:
     value = _raw(name)
     if value is None:
         return default
@@ -62,6 +62,8 @@ def env_float(name: str, default: float, *, minimum: float | None = None) -> flo
         raise ConfigError(f"{name}={value!r} is not a number") from None
     if minimum is not None and number < minimum:
         raise ConfigError(f"{name}={number} must be at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise ConfigError(f"{name}={number} must be at most {maximum}")
     return number
 
 

@@ -221,8 +221,8 @@ MONITORING_ROLLUP_LATENESS_SECONDS = env_int("MONITORING_ROLLUP_LATENESS_SECONDS
 MONITORING_MINUTE_ROLLUP_DAYS = env_int("MONITORING_MINUTE_ROLLUP_DAYS", 30, minimum=1)
 MONITORING_ROLLUP_DAYS = env_int("MONITORING_ROLLUP_DAYS", 400, minimum=400)
 # Provider uptime: the share of a state's time counted as downtime (Statuspage counts a partial outage 0.3).
-MONITORING_DOWN_WEIGHT = env_float("MONITORING_DOWN_WEIGHT", 1.0, minimum=0.0)
-MONITORING_DEGRADED_WEIGHT = env_float("MONITORING_DEGRADED_WEIGHT", 0.0, minimum=0.0)
+MONITORING_DOWN_WEIGHT = env_float("MONITORING_DOWN_WEIGHT", 1.0, minimum=0.0, maximum=1.0)
+MONITORING_DEGRADED_WEIGHT = env_float("MONITORING_DEGRADED_WEIGHT", 0.0, minimum=0.0, maximum=1.0)
 # Events a worker holds in memory while Postgres is unreachable; past it, its segment files go to the Celery loader.
 GATEWAY_LOG_MAX_BUFFER = env_int("GATEWAY_LOG_MAX_BUFFER", 50_000, minimum=1)
 # Raw attempt and request rows are kept this many days, then their day partitions are dropped.

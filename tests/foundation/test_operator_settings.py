@@ -15,6 +15,8 @@ from tests.foundation.test_settings_validation import _manage
         ("NEW_ORG_MONTHLY_BUDGET_USD", "ten", "NEW_ORG_MONTHLY_BUDGET_USD='ten' is not a number"),
         ("NEW_ORG_MONTHLY_BUDGET_USD", "NaN", "NEW_ORG_MONTHLY_BUDGET_USD=NaN must be a number"),
         ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.local", "TRUSTED_PROXIES: 'proxy.local' is not an IP address"),
+        ("MONITORING_DEGRADED_WEIGHT", "1.5", "MONITORING_DEGRADED_WEIGHT=1.5 must be at most 1.0"),
+        ("MONITORING_ROLLUP_DAYS", "90", "MONITORING_ROLLUP_DAYS=90 must be at least 400"),
     ],
 )
 def test_a_bad_value_stops_startup_with_one_line(variable: str, value: str, expected: str) -> None:
