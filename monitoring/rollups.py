@@ -36,7 +36,7 @@ from monitoring.models import (
     RollupBacklog,
     UptimeWindow,
 )
-from monitoring.models.rollups import FAILURE_COLUMNS
+from monitoring.models.rollups import COUNT_COLUMNS, FAILURE_COLUMNS
 from monitoring.sketch import bucket_sql
 
 MINUTE = timedelta(minutes=1)
@@ -45,17 +45,7 @@ DAY = timedelta(days=1)
 WINDOW = timedelta(minutes=5)
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
-_COUNTS = [
-    "requests",
-    "successes",
-    *FAILURE_COLUMNS.values(),
-    "downtime_failures",
-    "failovers",
-    "rescued",
-    "prompt_tokens",
-    "completion_tokens",
-    "cost_usd",
-]
+_COUNTS = COUNT_COLUMNS
 _HISTS = {"latency_hist": "latency_ms", "ttft_hist": "ttft_ms"}
 
 

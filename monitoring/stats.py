@@ -18,24 +18,14 @@ from django.db import connection
 
 from gateway.events.outcomes import FailureClass
 from monitoring import sketch
-from monitoring.models.rollups import FAILURE_COLUMNS
+from monitoring.models.rollups import COUNT_COLUMNS, FAILURE_COLUMNS
 
 QUANTILES = (0.5, 0.95, 0.99)
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _LEVELS = (timedelta(minutes=1), timedelta(hours=1), timedelta(days=1))
 _REQUEST_TABLES = ("monitoring_requestminute", "monitoring_requesthour", "monitoring_requestday")
 _DEPLOYMENT_TABLES = ("monitoring_deploymentminute", "monitoring_deploymenthour", "monitoring_deploymentday")
-_SUMS = [
-    "requests",
-    "successes",
-    *FAILURE_COLUMNS.values(),
-    "downtime_failures",
-    "failovers",
-    "rescued",
-    "prompt_tokens",
-    "completion_tokens",
-    "cost_usd",
-]
+_SUMS = COUNT_COLUMNS
 
 
 @dataclass(frozen=True)

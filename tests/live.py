@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import uvicorn
+from django.conf import settings
 
 
 class LiveServer:
@@ -80,3 +81,13 @@ def restore_kept_keys() -> None:
     worker = threading.Thread(target=check_and_restore)
     worker.start()
     worker.join()
+
+
+def database_url(host: str | None = None, port: int | None = None) -> str:
+    """The test database's URL, for processes a test starts; or the same database through host:port."""
+    db = settings.DATABASES["default"]  # the test database, once pytest-django has set it up
+    if host is not None:
+        return f"postgresql://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
+    query = f"?host={db['HOST']}" if str(db["HOST"]).startswith("/") else ""
+    netloc = "" if query else f"{db['HOST']}:{db['PORT'] or 5432}"
+    return f"postgresql://{db['USER']}:{db['PASSWORD']}@{netloc}/{db['NAME']}{query}"

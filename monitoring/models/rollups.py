@@ -11,6 +11,18 @@ from gateway.events.outcomes import FailureClass
 
 # The column each failure class is counted in, in every rollup.
 FAILURE_COLUMNS: dict[FailureClass, str] = {cls: f"failures_{cls.name.lower()}" for cls in FailureClass}
+# The summed columns every rollup row has, at every level and in both dimensions.
+COUNT_COLUMNS = [
+    "requests",
+    "successes",
+    *FAILURE_COLUMNS.values(),
+    "downtime_failures",
+    "failovers",
+    "rescued",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+]
 
 
 class Counts(models.Model):

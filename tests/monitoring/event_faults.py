@@ -31,18 +31,9 @@ from gateway.ids import uuid7
 from monitoring.models import Attempt, Request
 from simulator.harness import SimulatorServer
 from tests.proxy.conftest import hi, test_config_yaml
+from tests.live import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url(host: str | None = None, port: int | None = None) -> str:
-    """The test database's URL, for processes started by a test; or the same database through host:port."""
-    db = settings.DATABASES["default"]
-    if host is not None:
-        return f"postgresql://{db['USER']}:{db['PASSWORD']}@{host}:{port}/{db['NAME']}"
-    query = f"?host={db['HOST']}" if str(db["HOST"]).startswith("/") else ""
-    netloc = "" if query else f"{db['HOST']}:{db['PORT'] or 5432}"
-    return f"postgresql://{db['USER']}:{db['PASSWORD']}@{netloc}/{db['NAME']}{query}"
 
 
 def free_port() -> int:

@@ -11,18 +11,11 @@ import time
 from pathlib import Path
 
 import httpx
-from django.conf import settings
 
 from config.supervisor import die_with_parent
+from tests.live import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]  # the test database, once pytest-django has set it up
-    host = f"?host={db['HOST']}" if str(db["HOST"]).startswith("/") else ""
-    netloc = "" if host else f"{db['HOST']}:{db['PORT'] or 5432}"
-    return f"postgresql://{db['USER']}:{db['PASSWORD']}@{netloc}/{db['NAME']}{host}"
 
 
 class GatewayProcess:

@@ -18,7 +18,8 @@ from monitoring.tasks import deliver_alert, evaluate_incidents
 from tests.conftest import Accounts
 from tests.monitoring.incident_helpers import routed, state_change
 from tests.monitoring.webhook_server import webhook_server
-from tests.worker.test_celery_worker import ROOT, _database_url
+from tests.live import database_url
+from tests.worker.test_celery_worker import ROOT
 
 
 def test_a_worker_opens_the_incident_and_delivers_its_alert_once(
@@ -31,7 +32,7 @@ def test_a_worker_opens_the_incident_and_delivers_its_alert_once(
         notify.add_channel(organization=accounts.org, kind="slack", target=hooks.url + "/hook")
         # Its own queue: other tests' workers share the broker but read other databases.
         queue = f"alerts-test-{uuid.uuid4().hex}"
-        env = {**os.environ, "DATABASE_URL": _database_url(), "DATA_DIR": str(tmp_path)}
+        env = {**os.environ, "DATABASE_URL": database_url(), "DATA_DIR": str(tmp_path)}
         worker = subprocess.Popen(
             [
                 sys.executable,

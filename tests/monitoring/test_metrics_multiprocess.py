@@ -30,7 +30,7 @@ from accounts.services import create_api_key, create_organization
 from config.launcher import fresh_metrics_dir
 from monitoring.models import DeploymentStateChange
 from simulator.harness import SimulatorServer
-from tests.worker.test_celery_worker import _database_url
+from tests.live import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "metrics-token-for-tests-0123456789"
@@ -100,7 +100,7 @@ def served(tmp_path: Path, transactional_db: None, simulator: SimulatorServer) -
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "DATA_DIR": str(tmp_path),
         "GATEWAY_CONFIG": str(tmp_path / "gateway.yaml"),
         "PROMETHEUS_MULTIPROC_DIR": str(fresh_metrics_dir(tmp_path)),

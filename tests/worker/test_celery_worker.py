@@ -11,19 +11,12 @@ import time
 from pathlib import Path
 
 import orjson
-from django.conf import settings
 
 from monitoring.models import Attempt
 from monitoring.tasks import ingest_spooled_events
+from tests.live import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    db = settings.DATABASES["default"]  # the test database, once pytest-django has set it up
-    host = f"?host={db['HOST']}" if str(db["HOST"]).startswith("/") else ""
-    netloc = "" if host else f"{db['HOST']}:{db['PORT'] or 5432}"
-    return f"postgresql://{db['USER']}:{db['PASSWORD']}@{netloc}/{db['NAME']}{host}"
 
 
 def _spool(directory: Path, request_id: str) -> None:
@@ -57,7 +50,7 @@ def _spool(directory: Path, request_id: str) -> None:
 
 def test_a_worker_ingests_spooled_attempts(tmp_path: Path, transactional_db: None) -> None:
     _spool(tmp_path / "spool", "spooled-by-a-crashed-proxy")
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DATA_DIR": str(tmp_path)}
+    env = {**os.environ, "DATABASE_URL": database_url(), "DATA_DIR": str(tmp_path)}
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "WARNING"],
         cwd=ROOT,
