@@ -63,21 +63,31 @@ class EventLog:
         self._segment: Segment | None = None
         self._fd = -1  # the current segment's, -1 until the next event opens one
         self._closed: list[Segment] = []
+        # Attempts' lines wait for their request's: one write a request, still before its answer.
+        self._pending: list[bytes] = []
         self._conn: psycopg.AsyncConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
 
     def record(self, event: Event) -> None:
-        """The one entry point of every event: in memory, and on disk before this returns."""
+        """The one entry point of every event: in memory, and on disk once its request is recorded
+        (a request is recorded before its answer's last byte is sent, its attempts before it)."""
         self._buffer.append(event)
         metrics.note(event)
+        self._pending.append(line(event))
+        if type(event) is RequestEvent:
+            self._write_pending()
+        if len(self._buffer) >= self.max_buffer:
+            self._hand_off()
+
+    def _write_pending(self) -> None:
+        data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
+        self._pending.clear()
         try:
-            os.write(self._fd if self._fd >= 0 else self._open_segment(), line(event))
+            os.write(self._fd if self._fd >= 0 else self._open_segment(), data)
         except OSError as exc:
             # Disk full or unwritable: answer anyway, the event still goes to Postgres from memory.
             log.error("event log: cannot write to %s: %s", self.spool_dir, exc)
-        if len(self._buffer) >= self.max_buffer:
-            self._hand_off()
 
     def _open_segment(self) -> int:
         self._segment = Segment(self.spool_dir)
@@ -85,6 +95,8 @@ class EventLog:
         return self._fd
 
     def _rotate(self) -> None:
+        if self._pending:
+            self._write_pending()  # a segment holds every event of its batch
         if self._segment is not None:
             self._closed.append(self._segment)
             self._segment, self._fd = None, -1

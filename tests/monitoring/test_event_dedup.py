@@ -57,12 +57,25 @@ def test_events_the_writer_loaded_are_not_loaded_again_from_its_segment(transact
 
 def test_a_live_writers_segment_is_left_to_it(db: None, tmp_path: Path) -> None:
     log = EventLog(flush_seconds=60, spool_dir=tmp_path)
-    log.record(_events("dedup-live-1")[0])
+    for event in _events("dedup-live-1"):
+        log.record(event)
     assert ingest_spooled_events(spool_dir=tmp_path) == 0
     assert len(list(tmp_path.glob("*.jsonl"))) == 1
     log._hand_off()  # what the writer does when it cannot load them itself
-    assert ingest_spooled_events(spool_dir=tmp_path) == 1
+    assert ingest_spooled_events(spool_dir=tmp_path) == 2
     assert Attempt.objects.filter(request_id="dedup-live-1").count() == 1
+    assert Request.objects.filter(request_id="dedup-live-1").count() == 1
+
+
+def test_attempts_reach_the_segment_with_their_request_in_one_write(db: None, tmp_path: Path) -> None:
+    log = EventLog(flush_seconds=60, spool_dir=tmp_path)
+    attempt, request = _events("dedup-pending-1")
+    log.record(attempt)
+    assert not list(tmp_path.glob("*.jsonl"))  # the request is not answered yet
+    log.record(request)
+    (segment,) = tmp_path.glob("*.jsonl")
+    assert segment.read_bytes() == line(attempt) + line(request)
+    log._hand_off()
 
 
 def test_a_line_cut_by_a_kill_is_skipped_and_the_rest_loaded(db: None, tmp_path: Path) -> None:
