@@ -21,24 +21,26 @@ def ingest_spooled_events(*, spool_dir: Path) -> int:
         with spool.claim(path) as handle:
             if handle is None:
                 continue  # its writer is alive, or another loader has it
-            rows = _rows(handle.read(), path)
+            lines = _readable_lines(handle.read(), path)
             with transaction.atomic(), connection.cursor() as cursor:
-                store.load(cursor.cursor, rows)
+                store.load(cursor.cursor, store.copy_data(lines))
             path.unlink(missing_ok=True)
-        loaded += store.count(rows)
+        loaded += len(lines)
     if loaded:
         log.info("loaded %d spooled events", loaded)
     return loaded
 
 
-def _rows(data: bytes, path: Path) -> store.Rows:
-    rows: store.Rows = {"attempt": [], "request": []}
-    for number, line in enumerate(data.splitlines(), 1):
+def _readable_lines(data: bytes, path: Path) -> list[bytes]:
+    lines = []
+    for number, line in enumerate(data.splitlines(keepends=True), 1):
         if not line.strip():
             continue
         try:
-            store.add_line(rows, orjson.loads(line))
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            orjson.loads(line)
+        except orjson.JSONDecodeError:
             # Only the last line of a writer killed mid-write can be cut; its request was not answered.
-            log.warning("%s:%d: skipped an unreadable event line (%s)", path.name, number, exc.__class__.__name__)
-    return rows
+            log.warning("%s:%d: skipped an unreadable event line", path.name, number)
+            continue
+        lines.append(line if line.endswith(b"\n") else line + b"\n")
+    return lines

@@ -59,7 +59,7 @@ class EventLog:
         self.max_buffer = max_buffer
         # Invariant: the events of _buffer are exactly those in _closed and _segment; a batch
         # being loaded has its own segments, held by flush() until its commit.
-        self._buffer: list[Event] = []
+        self._buffer: list[bytes] = []  # the batch's events, as their lines
         self._segment: Segment | None = None
         self._fd = -1  # the current segment's, -1 until the next event opens one
         self._closed: list[Segment] = []
@@ -72,9 +72,10 @@ class EventLog:
     def record(self, event: Event) -> None:
         """The one entry point of every event: in memory, and on disk once its request is recorded
         (a request is recorded before its answer's last byte is sent, its attempts before it)."""
-        self._buffer.append(event)
+        data = line(event)
+        self._buffer.append(data)
         metrics.note(event)
-        self._pending.append(line(event))
+        self._pending.append(data)
         if type(event) is RequestEvent:
             self._write_pending()
         if len(self._buffer) >= self.max_buffer:
@@ -157,13 +158,13 @@ class EventLog:
                 segment.discard()
             return True
 
-    async def _load(self, batch: list[Event]) -> None:
-        rows = store.rows_of_events(batch)
+    async def _load(self, batch: list[bytes]) -> None:
+        data = store.copy_data(batch)
         async with asyncio.timeout(LOAD_TIMEOUT_SECONDS):
             if self._conn is None or self._conn.closed or self._conn.broken:
                 self._conn = await db.connect()
             async with self._conn.transaction(), self._conn.cursor() as cursor:
-                await store.load_async(cursor, rows)
+                await store.load_async(cursor, data)
 
     def _abandon_connection(self) -> None:
         """Close at once, without awaiting: a load cut off mid-COPY leaves its transaction open, and

@@ -14,6 +14,7 @@ import fcntl
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,7 +28,18 @@ _PREFIX = {AttemptEvent: b'{"kind":"attempt",', RequestEvent: b'{"kind":"request
 
 def line(event: AttemptEvent | RequestEvent) -> bytes:
     """The event as one JSON line: {"kind": ..., then its fields}; orjson writes the dataclass itself."""
-    return _PREFIX[type(event)] + orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)[1:]
+    data = orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
+    if b"\\u0000" in data:
+        data = _without_nul(event)
+    return _PREFIX[type(event)] + data[1:]
+
+
+def _without_nul(event: AttemptEvent | RequestEvent) -> bytes:
+    """Postgres text cannot hold NUL, and one would fail its whole batch, again and again: a model
+    name or an upstream's error text may carry one, so it is dropped."""
+    values = {field.name: getattr(event, field.name) for field in fields(event)}
+    clean = {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in values.items()}
+    return orjson.dumps(clean, option=orjson.OPT_APPEND_NEWLINE)
 
 
 class Segment:

@@ -84,3 +84,21 @@ def test_a_line_cut_by_a_kill_is_skipped_and_the_rest_loaded(db: None, tmp_path:
     path.write_bytes(path.read_bytes() + line(_events("dedup-cut-2")[1])[:40])
     assert ingest_spooled_events(spool_dir=tmp_path) == 2
     assert Request.objects.filter(request_id="dedup-cut-1").count() == 1
+
+
+def test_text_with_escapes_and_unicode_is_loaded_exactly(transactional_db: None, tmp_path: Path) -> None:
+    attempt, request = _events("dedup-text-1")
+    assert isinstance(attempt, AttemptEvent)
+    attempt.error = 'C:\\path\\n "quoted"\ttab\nnewline \\\\ ünïcødé 🚀 \x00'
+    log = EventLog(flush_seconds=60, spool_dir=tmp_path)
+
+    async def record_and_flush() -> None:
+        log.record(attempt)
+        log.record(request)
+        assert await log.flush()
+        await log.stop()
+
+    asyncio.run(record_and_flush())
+    row = Attempt.objects.get(request_id="dedup-text-1")
+    assert row.error == attempt.error.replace("\x00", "")
+    assert row.started_at.timestamp() == round(attempt.started_at, 6)
