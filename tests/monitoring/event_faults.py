@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,6 +128,9 @@ class GatewayProcess:
     def spool(self) -> Path:
         return self.data_dir / "spool"
 
+    def log_tail(self) -> str:
+        return (self.data_dir / "gateway.log").read_text(errors="replace")[-3000:]
+
     def start(self, key: str) -> GatewayProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "gateway.yaml"
@@ -219,11 +222,11 @@ class Load:
                     continue
                 self.answered.append(request_id)
 
-    def wait_for(self, count: int, timeout: float = 20) -> None:
+    def wait_for(self, count: int, timeout: float = 20, why: Callable[[], str] = str) -> None:
         deadline = time.monotonic() + timeout
         start = len(self.answered)
         while len(self.answered) < start + count:
-            assert time.monotonic() < deadline, f"only {len(self.answered) - start} of {count} answered"
+            assert time.monotonic() < deadline, f"only {len(self.answered) - start} of {count} answered\n{why()}"
             time.sleep(0.05)
 
 

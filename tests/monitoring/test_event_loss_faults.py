@@ -29,7 +29,8 @@ def test_kill_9_of_a_web_worker_loses_no_answered_request(
             killed = gateway.kill_worker()
             time.sleep(0.5)
             assert gateway.worker_pid() != killed, "granian did not respawn its worker"
-            load.wait_for(100)
+            # A respawned worker imports Django and starts its runtime again: slow beside a busy suite.
+            load.wait_for(100, timeout=60, why=gateway.log_tail)
     finally:
         gateway.stop()
     left = [path for path in gateway.spool.glob("*.jsonl") if path.name.startswith(f"events-{killed}-")]
