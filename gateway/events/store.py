@@ -61,21 +61,22 @@ def copy_data(lines: Iterable[bytes]) -> bytes:
     return b"".join(lines).replace(b"\\", b"\\\\")
 
 
+# Without parameters, several statements go to the server as one: a round trip each, not three.
+_BEFORE_SQL = "; ".join(_BEFORE)
+_AFTER_SQL = "; ".join(_AFTER)
+
+
 def load(cursor: psycopg.Cursor[Any], data: bytes) -> None:
     """Load ``data`` (from copy_data) in the cursor's transaction (the caller commits)."""
-    for sql in _BEFORE:
-        cursor.execute(sql)
+    cursor.execute(_BEFORE_SQL)
     with cursor.copy(_COPY) as copy:
         copy.write(data)
-    for sql in _AFTER:
-        cursor.execute(sql)
+    cursor.execute(_AFTER_SQL)
 
 
 async def load_async(cursor: psycopg.AsyncCursor[Any], data: bytes) -> None:
     """``load`` for the gateway's async writer."""
-    for sql in _BEFORE:
-        await cursor.execute(sql)
+    await cursor.execute(_BEFORE_SQL)
     async with cursor.copy(_COPY) as copy:
         await copy.write(data)
-    for sql in _AFTER:
-        await cursor.execute(sql)
+    await cursor.execute(_AFTER_SQL)
