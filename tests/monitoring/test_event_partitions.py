@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 from django.db import connection
 
 from gateway import db as gateway_db
+from tests.monitoring import traffic
 from monitoring.models import Request
 from monitoring.partitions import day_partitions, maintain_partitions
 
@@ -16,29 +16,9 @@ NOW = datetime(2031, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def _request(started_at: datetime) -> Request:
-    return Request.objects.create(
-        id=uuid.uuid4(),
-        request_id=f"part-{uuid.uuid4().hex[:8]}",
-        started_at=started_at,
-        org_id=1,
-        key_id=1,
-        inbound="openai.chat",
-        requested_model="m",
-        model="m",
-        provider="p",
-        stream=False,
-        status=200,
-        outcome="ok",
-        error_code="",
-        attempts=1,
-        failovers=0,
-        rescued=False,
-        latency_ms=1.0,
-        ttft_ms=None,
-        prompt_tokens=None,
-        completion_tokens=None,
-        cost_usd=None,
-    )
+    row = traffic.request(started_at)
+    row.save(force_insert=True)
+    return row
 
 
 def _partition_of(request: Request) -> str:
