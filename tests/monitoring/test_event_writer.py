@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from gateway.events.log import EventLog
 from monitoring.models import Request
 from tests.monitoring.event_faults import request_events
@@ -30,3 +32,23 @@ def test_a_load_cancelled_half_way_is_loaded_by_the_next_flush(transactional_db:
     asyncio.run(cancel_a_flush_then_stop())
     assert Request.objects.filter(request_id__startswith="writer-cancel-").count() == 5000
     assert not list(tmp_path.iterdir())
+
+
+def test_a_spool_that_cannot_be_written_still_loads_every_event_from_memory(
+    transactional_db: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    not_a_directory = tmp_path / "spool"
+    not_a_directory.write_bytes(b"")
+    log = EventLog(flush_seconds=60, spool_dir=not_a_directory)
+
+    async def record_then_flush() -> bool:
+        for number in range(20):
+            for event in request_events(f"writer-unwritable-{number}"):
+                log.record(event)
+        loaded = await log.flush()
+        await log.stop()
+        return loaded
+
+    assert asyncio.run(record_then_flush())
+    assert Request.objects.filter(request_id__startswith="writer-unwritable-").count() == 20
+    assert "cannot write to" in caplog.text
