@@ -48,6 +48,8 @@ class User(AbstractUser):
 class Organization(models.Model):
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
+    # An IANA name: the days of the dashboard's bars and of SLA reports are this zone's days.
+    timezone = models.CharField(max_length=64, default="UTC")
     # Limits for all of the organisation's keys together; empty means none.
     rpm_limit = models.PositiveIntegerField(null=True, blank=True)
     tpm_limit = models.PositiveIntegerField(null=True, blank=True)
