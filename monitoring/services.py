@@ -21,7 +21,7 @@ def ingest_spooled_events(*, spool_dir: Path) -> int:
         with spool.claim(path) as handle:
             if handle is None:
                 continue  # its writer is alive, or another loader has it
-            lines = _readable_lines(handle.read(), path)
+            lines = _readable_lines(spool.written(handle.read()), path)
             with transaction.atomic(), connection.cursor() as cursor:
                 store.load(cursor.cursor, store.copy_data(lines))
             path.unlink(missing_ok=True)

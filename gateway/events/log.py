@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import psycopg
 from gateway import db, metrics
 from gateway.events import store
 from gateway.events.records import ATTEMPT_TABLE, AttemptEvent, RequestEvent
-from gateway.events.spool import Segment, line
+from gateway.events.spool import SEGMENT_BYTES, Segment, line
 
 log = logging.getLogger(__name__)
 MAX_BUFFER = 50_000  # about 10 s of 2,500 requests/s per worker, ~25 MB
@@ -61,46 +60,38 @@ class EventLog:
         # being loaded has its own segments, held by flush() until its commit.
         self._buffer: list[bytes] = []  # the batch's events, as their lines
         self._segment: Segment | None = None
-        self._fd = -1  # the current segment's, -1 until the next event opens one
         self._closed: list[Segment] = []
-        # Attempts' lines wait for their request's: one write a request, still before its answer.
-        self._pending: list[bytes] = []
         self._conn: psycopg.AsyncConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._flush_lock = asyncio.Lock()
 
     def record(self, event: Event) -> None:
-        """The one entry point of every event: in memory, and on disk once its request is recorded
-        (a request is recorded before its answer's last byte is sent, its attempts before it)."""
+        """The one entry point of every event: in memory, and on disk before returning (a request
+        is recorded before its answer's last byte is sent, its attempts before it)."""
         data = line(event)
         self._buffer.append(data)
         metrics.note(event)
-        self._pending.append(data)
-        if type(event) is RequestEvent:
-            self._write_pending()
+        segment = self._segment
+        if segment is None or not segment.append(data):
+            self._write_to_new_segment(data)
         if len(self._buffer) >= self.max_buffer:
             self._hand_off()
 
-    def _write_pending(self) -> None:
-        data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
-        self._pending.clear()
+    def _write_to_new_segment(self, data: bytes) -> None:
+        self._rotate()
         try:
-            os.write(self._fd if self._fd >= 0 else self._open_segment(), data)
+            self._segment = Segment(self.spool_dir, max(SEGMENT_BYTES, len(data)))
         except OSError as exc:
             # Disk full or unwritable: answer anyway, the event still goes to Postgres from memory.
             log.error("event log: cannot write to %s: %s", self.spool_dir, exc)
-
-    def _open_segment(self) -> int:
-        self._segment = Segment(self.spool_dir)
-        self._fd = self._segment.fd
-        return self._fd
+            return
+        self._segment.append(data)
 
     def _rotate(self) -> None:
-        if self._pending:
-            self._write_pending()  # a segment holds every event of its batch
         if self._segment is not None:
+            self._segment.seal()
             self._closed.append(self._segment)
-            self._segment, self._fd = None, -1
+            self._segment = None
 
     def _hand_off(self) -> None:
         """Free the memory: what is buffered stays on disk, for the Celery loader to take."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gateway.events.log import EventLog
 from gateway.events.records import AttemptEvent, RequestEvent
-from gateway.events.spool import line
+from gateway.events.spool import line, written
 from monitoring.models import Attempt, Request
 from monitoring.services import ingest_spooled_events
 from tests.monitoring.event_faults import request_events
@@ -67,15 +67,37 @@ def test_a_live_writers_segment_is_left_to_it(db: None, tmp_path: Path) -> None:
     assert Request.objects.filter(request_id="dedup-live-1").count() == 1
 
 
-def test_attempts_reach_the_segment_with_their_request_in_one_write(db: None, tmp_path: Path) -> None:
+def test_each_event_is_in_its_segment_when_record_returns(db: None, tmp_path: Path) -> None:
     log = EventLog(flush_seconds=60, spool_dir=tmp_path)
     attempt, request = _events("dedup-pending-1")
     log.record(attempt)
-    assert not list(tmp_path.glob("*.jsonl"))  # the request is not answered yet
-    log.record(request)
     (segment,) = tmp_path.glob("*.jsonl")
-    assert segment.read_bytes() == line(attempt) + line(request)
+    assert written(segment.read_bytes()) == line(attempt)
+    log.record(request)
+    assert written(segment.read_bytes()) == line(attempt) + line(request)
     log._hand_off()
+    assert segment.read_bytes() == line(attempt) + line(request)  # cut to its lines when let go
+
+
+def test_a_full_segment_is_followed_by_a_new_one_and_every_event_loads(db: None, tmp_path: Path) -> None:
+    log = EventLog(flush_seconds=60, spool_dir=tmp_path)
+    events = [event for number in range(3000) for event in _events(f"dedup-full-{number}")]
+    for event in events:
+        log.record(event)
+    segments = sorted(tmp_path.glob("*.jsonl"))
+    assert len(segments) > 1
+    assert sum(len(written(path.read_bytes())) for path in segments) == sum(len(line(e)) for e in events)
+    log._hand_off()
+    assert ingest_spooled_events(spool_dir=tmp_path) == 6000
+    assert Request.objects.filter(request_id__startswith="dedup-full-").count() == 3000
+
+
+def test_a_killed_writers_segment_is_read_up_to_its_last_line(db: None, tmp_path: Path) -> None:
+    attempt, request = _events("dedup-mapped-1")
+    path = tmp_path / "events-7-7.jsonl"
+    path.write_bytes(line(attempt) + line(request) + bytes(4096))  # the rest of a 1 MiB map, as left by kill -9
+    assert ingest_spooled_events(spool_dir=tmp_path) == 2
+    assert Request.objects.filter(request_id="dedup-mapped-1").count() == 1
 
 
 def test_a_line_cut_by_a_kill_is_skipped_and_the_rest_loaded(db: None, tmp_path: Path) -> None:
