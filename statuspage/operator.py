@@ -15,6 +15,8 @@ from providers.configured import gateway_config
 from statuspage import status
 
 UTC_ZONE = ZoneInfo("UTC")
+# The operator thinks in deployment states, not in the public page's words.
+STATE_LABELS = {status.OPERATIONAL: "Up", status.DEGRADED: "Degraded", status.MAJOR: "Down", status.NO_DATA: "Unknown"}
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class ProviderRow:
 
     @property
     def status_label(self) -> str:
-        return status.LABELS[self.status]
+        return STATE_LABELS[self.status]
 
 
 def known_deployments() -> dict[str, str]:

@@ -199,7 +199,7 @@ def _public_incident(incident: Incident, title: str, page: StatusPage) -> Public
         if update.kind == IncidentUpdate.Kind.OPENED:
             updates.append(PublicUpdate("investigating", update.at, opened))
         elif update.kind == IncidentUpdate.Kind.RESOLVED:
-            updates.append(PublicUpdate("resolved", update.at, "Resolved."))
+            updates.append(PublicUpdate("resolved", update.at, "This incident has been resolved."))
         elif (
             update.kind == IncidentUpdate.Kind.NOTE
             and page.show_notes
