@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -164,6 +165,16 @@ def test_shoot(live: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     owner, staff = _seed(timezone.now().astimezone(UTC))
     org_id = Organization.objects.get().pk
+    for path, user in ((f"/status/{SLUG}/", None), ("/operator/status/", staff)):
+        timer = Client()
+        if user is not None:
+            timer.force_login(user)
+        took = []
+        for _ in range(7):
+            start = time.perf_counter()
+            assert timer.get(path).status_code == 200
+            took.append((time.perf_counter() - start) * 1000)
+        print(path, "render ms (median of 7):", round(sorted(took)[3], 1))
     sessions = {}
     for user in (owner, staff):
         client = Client()
