@@ -194,3 +194,25 @@ def test_public_names_are_escaped(accounts: Accounts, frozen: datetime) -> None:
     response = Client().get(JSON_URL)
     assert response["Content-Type"] == "application/json"
     assert response.json()["components"][0]["name"] == evil  # data, served as JSON only
+
+
+def test_the_json_says_what_the_page_says(accounts: Accounts, frozen: datetime) -> None:
+    page(accounts.org, ALL, CHAT, PRIMARY)
+    states({AZURE_4O: "down", OPENAI_4O: "up"})
+    traffic(accounts.org, day=NOW - timedelta(days=2), ok=50, failed=5)
+    deployment_incident(accounts.org, AZURE_4O, start=NOW - timedelta(days=3), minutes=45)
+    data = _json()
+    text = Client().get(URL).content.decode()
+    assert data["status"]["description"] in text
+    for component in data["components"]:
+        assert f">{component['name']}<" in text
+        labels = {"degraded_performance": "Degraded performance", "major_outage": "Major outage"}
+        assert labels.get(component["status"], "Operational") in text
+        for day in component["days"]:
+            shown = datetime.fromisoformat(day["date"]).strftime("%a %-d %b %Y")
+            incidents_part = f"; {len(day['incidents'])} incident" if day["incidents"] else ""
+            assert f'aria-label="{shown}: {day["label"]}{incidents_part}' in text
+    for incident in data["incidents"]:
+        assert f"<h3>{incident['name']}</h3>" in text
+        for update in incident["updates"]:
+            assert update["body"] in text
