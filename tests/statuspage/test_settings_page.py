@@ -130,6 +130,7 @@ def test_outsiders_get_404_everywhere(accounts: Accounts, frozen: datetime) -> N
     assert_not_found_for(accounts.outsider, other + "delete/", method="post")
     assert StatusComponent.objects.get().name == "Chat"
     assert_not_found_for(accounts.owner, f"/orgs/{2**63}/status-page/")  # beyond any id: still 404
+    assert_not_found_for(accounts.owner, url(accounts, f"components/{10**30}/delete/"), method="post")
 
 
 def test_the_settings_need_a_login(accounts: Accounts) -> None:
