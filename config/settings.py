@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "monitoring",
     "providers",
     "reports",
+    "statuspage",
 ]
 
 MIDDLEWARE = [

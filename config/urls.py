@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("providers.urls")),
     path("", include("monitoring.urls")),
+    path("", include("statuspage.urls")),
 ]
