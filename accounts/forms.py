@@ -265,7 +265,9 @@ class OrganizationTimezoneForm(forms.Form):
     timezone = forms.ChoiceField(
         label="Timezone",
         help_text="The dashboard's days and the SLA reports' days and months are this timezone's (IANA names).",
-        error_messages={"invalid_choice": "“%(value)s” is not a timezone: choose one from the list, like Europe/Paris."},
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a timezone: choose one from the list, like Europe/Paris."
+        },
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -88,9 +88,9 @@ def test_each_key_shows_its_limits_and_its_spend_this_month_against_its_budget(a
     make_attempt(accounts.org, started_at=now.replace(day=1) - timedelta(days=1), key=capped, cost_usd="9")
     page = client_for(accounts.owner).get(url(accounts)).content.decode()
     assert "60 req/min" in page and "10000 tokens/min" in page
-    assert "$0.50 <span class=\"muted\">of $2.00</span>" in page
+    assert '$0.50 <span class="muted">of $2.00</span>' in page
     assert 'value="25"' in page  # the budget meter
-    assert "$0.000049 <span class=\"muted\">no budget</span>" in page
+    assert '$0.000049 <span class="muted">no budget</span>' in page
 
 
 def test_a_rotated_key_shows_the_spend_of_its_lineage(accounts: Accounts) -> None:
@@ -106,7 +106,7 @@ def test_a_rotated_key_shows_the_spend_of_its_lineage(accounts: Accounts) -> Non
     new = rotate_api_key(api_key=old, rotated_by=accounts.owner).api_key
     make_attempt(accounts.org, started_at=timezone.now(), key=new, cost_usd="2")
     page = client_for(accounts.owner).get(url(accounts)).content.decode()
-    assert page.count("$3.00 <span class=\"muted\">of $10.00</span>") == 2
+    assert page.count('$3.00 <span class="muted">of $10.00</span>') == 2
 
 
 def test_the_key_list_takes_the_same_queries_for_one_key_or_twenty(

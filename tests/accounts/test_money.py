@@ -41,9 +41,11 @@ def test_usd_shows_three_significant_digits_below_a_dollar_and_cents_above(value
 def test_usage_shows_a_tiny_cost_as_the_api_reports_it(accounts: Accounts) -> None:
     key = create_api_key(organization=accounts.org, name="cheap").api_key
     make_attempt(accounts.org, started_at=datetime(2026, 3, 2, tzinfo=UTC), key=key, cost_usd="0.000049")
-    page = client_for(accounts.owner).get(
-        f"/orgs/{accounts.org.pk}/usage/", {"from": "2026-03-01", "to": "2026-03-31"}
-    ).content.decode()
+    page = (
+        client_for(accounts.owner)
+        .get(f"/orgs/{accounts.org.pk}/usage/", {"from": "2026-03-01", "to": "2026-03-31"})
+        .content.decode()
+    )
     assert "$0.000049" in page
     assert "0.0000<" not in page and "$0.0000<" not in page
 

@@ -84,7 +84,8 @@ def test_at_1280_the_top_bar_is_one_row_and_the_key_actions_are_in_view(site: tu
             page.evaluate(
                 """() => { const nav = document.querySelector('.tabs-wide');
                     for (const name of ['Reports', 'Status page']) {
-                        const a = document.createElement('a'); a.href = '#'; a.textContent = name; nav.appendChild(a); } }"""
+                        const a = document.createElement('a');
+                        a.href = '#'; a.textContent = name; nav.appendChild(a); } }"""
             )
             bar = page.locator(".topbar-inner").bounding_box()
             assert bar is not None and bar["height"] < 56, (path, bar)  # one row

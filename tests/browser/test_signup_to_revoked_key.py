@@ -26,8 +26,12 @@ from tests.live import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PASSWORD = "a long enough passphrase 9"
 
@@ -60,7 +64,10 @@ models:
 
 @pytest.fixture
 def live(
-    transactional_db: None, simulator: SimulatorServer, settings: Any, tmp_path: Path,
+    transactional_db: None,
+    simulator: SimulatorServer,
+    settings: Any,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[LiveServer]:
     simulator.reset()

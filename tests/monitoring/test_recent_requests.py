@@ -11,7 +11,6 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.services import create_api_key
-from gateway.events.outcomes import Outcome
 from monitoring import recent_requests as recent
 from monitoring.models import Attempt, Request
 from tests.accounts.helpers import assert_login_required, assert_not_found_for, client_for
@@ -41,23 +40,49 @@ def traffic(
     final_outcome = chain[-1][2]
     failed = sum(1 for _, _, outcome, _ in chain if outcome != "ok")
     row = Request.objects.create(
-        id=uuid.uuid4(), request_id=request_id, started_at=started, org_id=org_id, key_id=key_id,
-        inbound="openai.chat", requested_model="gpt-4o-mini", model="gpt-4o-mini" if final_outcome == "ok" else "",
-        provider=chain[-1][0] if final_outcome == "ok" else "", stream=False,
-        status=200 if final_outcome == "ok" else 502, outcome=final_outcome,
-        error_code="" if final_outcome == "ok" else final_outcome, attempts=len(chain),
+        id=uuid.uuid4(),
+        request_id=request_id,
+        started_at=started,
+        org_id=org_id,
+        key_id=key_id,
+        inbound="openai.chat",
+        requested_model="gpt-4o-mini",
+        model="gpt-4o-mini" if final_outcome == "ok" else "",
+        provider=chain[-1][0] if final_outcome == "ok" else "",
+        stream=False,
+        status=200 if final_outcome == "ok" else 502,
+        outcome=final_outcome,
+        error_code="" if final_outcome == "ok" else final_outcome,
+        attempts=len(chain),
         failovers=failed if final_outcome == "ok" else failed - 1,
-        rescued=final_outcome == "ok" and failed > 0, latency_ms=sum(c[3] for c in chain), ttft_ms=None,
-        prompt_tokens=10, completion_tokens=5, cost_usd=Decimal("0.000049"),
+        rescued=final_outcome == "ok" and failed > 0,
+        latency_ms=sum(c[3] for c in chain),
+        ttft_ms=None,
+        prompt_tokens=10,
+        completion_tokens=5,
+        cost_usd=Decimal("0.000049"),
     )
     offset = 0.0
     for n, (provider, status, outcome, latency) in enumerate(chain, 1):
         Attempt.objects.create(
-            id=uuid.uuid4(), request_id=request_id, attempt=n, started_at=started + timedelta(milliseconds=offset),
-            org_id=org_id, key_id=key_id, requested_model="gpt-4o-mini", model="gpt-4o-mini", provider=provider,
-            deployment=f"{provider}/gpt-4o-mini", stream=False, outcome=outcome, status_code=status,
-            error="" if outcome == "ok" else SECRET_ERROR, latency_ms=latency, rescued=outcome == "ok" and n > 1,
-            final=n == len(chain), cost_usd=Decimal("0.000049") if outcome == "ok" else None,
+            id=uuid.uuid4(),
+            request_id=request_id,
+            attempt=n,
+            started_at=started + timedelta(milliseconds=offset),
+            org_id=org_id,
+            key_id=key_id,
+            requested_model="gpt-4o-mini",
+            model="gpt-4o-mini",
+            provider=provider,
+            deployment=f"{provider}/gpt-4o-mini",
+            stream=False,
+            outcome=outcome,
+            status_code=status,
+            error="" if outcome == "ok" else SECRET_ERROR,
+            latency_ms=latency,
+            rescued=outcome == "ok" and n > 1,
+            final=n == len(chain),
+            cost_usd=Decimal("0.000049") if outcome == "ok" else None,
         )
         offset += latency
     return row
@@ -67,7 +92,11 @@ def test_shows_each_request_with_its_attempt_chain_and_latencies(accounts: Accou
     traffic(
         accounts,
         ago=timedelta(minutes=5),
-        chain=[("sim-azure", None, "timeout", 3012.0), ("sim-openai", 503, "server_error", 51.0), ("sim-groq", 200, "ok", 120.0)],
+        chain=[
+            ("sim-azure", None, "timeout", 3012.0),
+            ("sim-openai", 503, "server_error", 51.0),
+            ("sim-groq", 200, "ok", 120.0),
+        ],
     )
     response = client_for(accounts.member).get(url(accounts))
     assert response.status_code == 200
@@ -81,7 +110,11 @@ def test_shows_each_request_with_its_attempt_chain_and_latencies(accounts: Accou
 
 
 def test_no_secret_from_an_upstream_error_is_shown(accounts: Accounts) -> None:
-    traffic(accounts, ago=timedelta(minutes=1), chain=[("sim-openai", 401, "misconfigured", 10.0), ("sim-groq", 200, "ok", 90.0)])
+    traffic(
+        accounts,
+        ago=timedelta(minutes=1),
+        chain=[("sim-openai", 401, "misconfigured", 10.0), ("sim-groq", 200, "ok", 90.0)],
+    )
     page = client_for(accounts.owner).get(url(accounts)).content.decode()
     assert "sim-groq" in page
     assert "sk-prov-SECRET" not in page and "10.1.2.3" not in page
@@ -117,7 +150,11 @@ def test_at_most_the_latest_hundred(accounts: Accounts) -> None:
 )
 def test_filters_by_outcome_and_rescue(accounts: Accounts, query: dict[str, str], shown: str, hidden: str) -> None:
     traffic(accounts, ago=timedelta(minutes=1), chain=[("plain-provider", 200, "ok", 10.0)])
-    traffic(accounts, ago=timedelta(minutes=2), chain=[("x", 503, "server_error", 10.0), ("rescued-provider", 200, "ok", 10.0)])
+    traffic(
+        accounts,
+        ago=timedelta(minutes=2),
+        chain=[("x", 503, "server_error", 10.0), ("rescued-provider", 200, "ok", 10.0)],
+    )
     traffic(accounts, ago=timedelta(minutes=3), chain=[("failed-provider", 503, "server_error", 10.0)])
     response = client_for(accounts.owner).get(url(accounts), query)
     assert response.status_code == 200
@@ -137,14 +174,24 @@ def test_a_bad_filter_is_a_400_naming_the_parameter(accounts: Accounts, query: d
 
 def test_a_client_reusing_a_request_id_gets_each_attempt_on_its_own_request(accounts: Accounts) -> None:
     key = create_api_key(organization=accounts.org, name="reuser").api_key
-    traffic(accounts, ago=timedelta(minutes=10), chain=[("first-call", 200, "ok", 10.0)], key_id=key.pk, request_id="same")
-    traffic(accounts, ago=timedelta(minutes=1), chain=[("second-call", 200, "ok", 10.0)], key_id=key.pk, request_id="same")
+    traffic(
+        accounts, ago=timedelta(minutes=10), chain=[("first-call", 200, "ok", 10.0)], key_id=key.pk, request_id="same"
+    )
+    traffic(
+        accounts, ago=timedelta(minutes=1), chain=[("second-call", 200, "ok", 10.0)], key_id=key.pk, request_id="same"
+    )
     items = recent.recent_requests(organization_id=accounts.org.pk, now=timezone.now())
     assert [[a.provider for a in item.attempts] for item in items] == [["second-call"], ["first-call"]]
 
 
 def test_another_organisations_requests_are_not_listed(accounts: Accounts) -> None:
-    traffic(accounts, ago=timedelta(minutes=1), chain=[("theirs", 200, "ok", 10.0)], org_id=accounts.other_org.pk, key_id=999)
+    traffic(
+        accounts,
+        ago=timedelta(minutes=1),
+        chain=[("theirs", 200, "ok", 10.0)],
+        org_id=accounts.other_org.pk,
+        key_id=999,
+    )
     page = client_for(accounts.owner).get(url(accounts)).content.decode()
     assert "theirs" not in page
 
@@ -164,13 +211,23 @@ def test_the_page_takes_the_same_queries_for_one_request_or_a_hundred(
 ) -> None:
     client = client_for(accounts.owner)
     key = create_api_key(organization=accounts.org, name="k").api_key
-    traffic(accounts, ago=timedelta(minutes=1), chain=[("a", 503, "server_error", 1.0), ("b", 200, "ok", 1.0)], key_id=key.pk)
+    traffic(
+        accounts,
+        ago=timedelta(minutes=1),
+        chain=[("a", 503, "server_error", 1.0), ("b", 200, "ok", 1.0)],
+        key_id=key.pk,
+    )
     client.get(url(accounts))
     # session, user, membership, requests, key names, attempts, the organisation switcher
     with django_assert_num_queries(7):  # type: ignore[operator]
         client.get(url(accounts))
     for n in range(99):
-        traffic(accounts, ago=timedelta(seconds=n + 2), chain=[("a", 503, "server_error", 1.0), ("b", 200, "ok", 1.0)], key_id=key.pk)
+        traffic(
+            accounts,
+            ago=timedelta(seconds=n + 2),
+            chain=[("a", 503, "server_error", 1.0), ("b", 200, "ok", 1.0)],
+            key_id=key.pk,
+        )
     with django_assert_num_queries(7):  # type: ignore[operator]
         client.get(url(accounts))
 
