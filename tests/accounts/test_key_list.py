@@ -87,7 +87,7 @@ def test_each_key_shows_its_limits_and_its_spend_this_month_against_its_budget(a
     # Last month's spend is not this month's.
     make_attempt(accounts.org, started_at=now.replace(day=1) - timedelta(days=1), key=capped, cost_usd="9")
     page = client_for(accounts.owner).get(url(accounts)).content.decode()
-    assert "60 req/min" in page and "10000 tokens/min" in page
+    assert "60 req/min" in page and "10,000 tokens/min" in page
     assert '$0.50 <span class="muted">of $2.00</span>' in page
     assert 'value="25"' in page  # the budget meter
     assert '$0.000049 <span class="muted">no budget</span>' in page

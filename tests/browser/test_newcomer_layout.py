@@ -68,6 +68,9 @@ def logged_in(playwright: Any, server: LiveServer, seeded: Seeded, viewport: dic
 def assert_no_horizontal_scroll(page: Page) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{page.url} is {overflow} px wider than the screen"
+    # Nor any table wider than its box (a scrollbar a mouse user may never see).
+    clipped = page.evaluate("[...document.querySelectorAll('.table-wrap')].some(w => w.scrollWidth > w.clientWidth)")
+    assert not clipped, f"a table on {page.url} is clipped"
 
 
 PAGES = ["keys/", "requests/", "members/", "usage/", "limits/"]
