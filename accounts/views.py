@@ -70,7 +70,7 @@ def _can_manage_key(membership: Membership, key: ApiKey) -> bool:
 def _is_sole_owner(membership: Membership, members: list[Membership]) -> bool:
     """An organisation needs an owner: its only one cannot leave (services.remove_member refuses too)."""
     owners = [m for m in members if m.role == Membership.Role.OWNER]
-    return owners == [membership] if membership.role == Membership.Role.OWNER else False
+    return membership.role == Membership.Role.OWNER and owners == [membership]
 
 
 def _can_remove(actor: Membership, target: Membership) -> bool:
@@ -82,8 +82,8 @@ def _can_remove(actor: Membership, target: Membership) -> bool:
 
 
 SOLE_OWNER = (
-    "You are the only owner of this organisation, and it needs one. Invite someone as an owner first;"
-    " once they have joined, you can leave."
+    "You are the only owner of this organisation, and it needs one. Ask the gateway's operator to make"
+    " another member an owner (in its admin); then you can leave."
 )
 
 
