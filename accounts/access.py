@@ -6,12 +6,14 @@ no one learns which organisations exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.http import HttpRequest, QueryDict
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed, QueryDict
+from django.shortcuts import get_object_or_404, redirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions
@@ -33,6 +35,28 @@ def user_of(request: HttpRequest) -> User:
 def posted(request: HttpRequest) -> QueryDict | None:
     # Not "request.POST or None": an empty POST must still be validated and show its errors.
     return request.POST if request.method == "POST" else None
+
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+
+
+def post_only(back_to: str, *kwarg_names: str) -> Callable[[View], View]:
+    """For a URL that only takes a form's POST. A GET of it (a reload after the form's error page, a
+    link followed by hand) goes back to the page the form is on instead of Django's blank 405:
+    ``back_to`` is that page's URL name, given the view's ``kwarg_names``."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if request.method in ("GET", "HEAD"):
+                return redirect(back_to, **{name: kwargs[name] for name in kwarg_names})
+            if request.method != "POST":
+                return HttpResponseNotAllowed(["POST"])
+            return view(request, *args, **kwargs)
+
+        return cast(View, wrapper)
+
+    return decorator
 
 
 def gateway_base_url() -> str:

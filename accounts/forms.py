@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import cache
+from zoneinfo import available_timezones
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -252,3 +254,22 @@ class OrganizationLimitsForm(LimitFields):
         if any(not 1 <= value <= 1000 for value in values) or len(values) > 10:
             raise ValidationError("Up to 10 percentages, each from 1 to 1000.")
         return values
+
+
+@cache
+def timezone_names() -> list[str]:
+    return sorted(available_timezones())
+
+
+class OrganizationTimezoneForm(forms.Form):
+    timezone = forms.ChoiceField(
+        label="Timezone",
+        help_text="The dashboard's days and the SLA reports' days and months are this timezone's (IANA names).",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a timezone: choose one from the list, like Europe/Paris."
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [(name, name) for name in timezone_names()]  # type: ignore[attr-defined]

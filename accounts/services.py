@@ -220,18 +220,19 @@ def _default_org_name(email: str) -> str:
 def sign_up(*, email: str, password: str, invitation: Invitation | None = None) -> User:
     """A new user; an invitation for this address is accepted too.
 
-    With SIGNUP=open they also get their own organisation. With SIGNUP=invite only an invitation
-    for this very address lets them in, and they join the inviting organisation only.
+    Whoever signs up through an invitation for their address joins the inviting organisation only.
+    Otherwise, with SIGNUP=open, they get an organisation of their own; with SIGNUP=invite only an
+    invitation for this very address lets them in.
     """
     invited = invitation is not None and invitation.email == User.objects.normalize_email(email)
     if settings.SIGNUP == "closed" or (settings.SIGNUP == "invite" and not invited):
         raise AccountsError("Sign-up is by invitation only." if settings.SIGNUP == "invite" else "Sign-up is closed.")
     with transaction.atomic():
         user = User.objects.create_user(email, password)
-        if settings.SIGNUP == "open":
-            create_organization(name=_default_org_name(user.email), owner=user)
         if invitation is not None and invited:
             accept_invitation(invitation=invitation, user=user)
+        else:
+            create_organization(name=_default_org_name(user.email), owner=user)
     return user
 
 
@@ -442,3 +443,9 @@ def update_organization_limits(
     organization.save(
         update_fields=["rpm_limit", "tpm_limit", "monthly_budget_usd", "budget_alert_thresholds", "updated_at"]
     )
+
+
+def update_organization_timezone(*, organization: Organization, timezone_name: str) -> None:
+    """The timezone whose days the dashboard and SLA reports count in (an IANA name, checked by the form)."""
+    organization.timezone = timezone_name
+    organization.save(update_fields=["timezone", "updated_at"])

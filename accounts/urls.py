@@ -32,7 +32,8 @@ urlpatterns = [
         views.cancel_invitation,
         name="cancel_invitation",
     ),
-    path("orgs/<int:org_id>/keys/", views.key_list, name="key_list"),
+    # The key list (orgs/<id>/keys/) is routed by monitoring.key_views, which adds each key's spend.
     path("orgs/<int:org_id>/keys/<int:key_id>/revoke/", views.key_revoke, name="key_revoke"),
     path("orgs/<int:org_id>/limits/", views.organization_limits, name="organization_limits"),
+    path("orgs/<int:org_id>/limits/timezone/", views.organization_timezone, name="organization_timezone"),
 ]

@@ -5,6 +5,9 @@ Organisation pages live under /orgs/<id>/ and answer 404 to anyone who is not a 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +21,7 @@ from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import selectors, services
 from accounts.access import (
@@ -26,6 +29,7 @@ from accounts.access import (
     gateway_base_url,
     get_membership_for_user,
     org_context,
+    post_only,
     posted,
     user_of,
 )
@@ -33,6 +37,7 @@ from accounts.forms import (
     ApiKeyForm,
     ModelNames,
     OrganizationLimitsForm,
+    OrganizationTimezoneForm,
     InviteForm,
     LoginForm,
     OrganizationForm,
@@ -40,7 +45,7 @@ from accounts.forms import (
     ThrottledPasswordResetForm,
 )
 from accounts.links import invitation_for_token, user_for_verification_token
-from accounts.models import ApiKey, Invitation, Membership, User
+from accounts.models import ApiKey, Invitation, Membership, Organization, User
 from accounts.throttle import VERIFICATION_EMAILS, client_ip
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -62,12 +67,24 @@ def _can_manage_key(membership: Membership, key: ApiKey) -> bool:
     return membership.can_manage or key.created_by_id == membership.user_id
 
 
+def _is_sole_owner(membership: Membership, members: list[Membership]) -> bool:
+    """An organisation needs an owner: its only one cannot leave (services.remove_member refuses too)."""
+    owners = [m for m in members if m.role == Membership.Role.OWNER]
+    return membership.role == Membership.Role.OWNER and owners == [membership]
+
+
 def _can_remove(actor: Membership, target: Membership) -> bool:
     if actor.pk == target.pk:
         return True  # leaving
     if target.role == Membership.Role.OWNER:
         return actor.role == Membership.Role.OWNER
     return actor.can_manage
+
+
+SOLE_OWNER = (
+    "You are the only owner of this organisation, and it needs one. Ask the gateway's operator to make"
+    " another member an owner (in its admin); then you can leave."
+)
 
 
 # Home, sign-up, login, email verification, password reset
@@ -114,6 +131,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         if invitation is not None and user.email == invitation.email:
             request.session[CURRENT_ORG] = invitation.organization_id
+            messages.success(request, f"You joined {invitation.organization.name}.")
         if not user.email_verified:
             _send_verification(request, user, f"Welcome! We sent a verification link to {user.email}.")
         return redirect("home")
@@ -124,7 +142,17 @@ def signup(request: HttpRequest) -> HttpResponse:
 login_view = auth_views.LoginView.as_view(
     template_name="accounts/login.html", authentication_form=LoginForm, redirect_authenticated_user=True
 )
-logout_view = auth_views.LogoutView.as_view()
+_logout = auth_views.LogoutView.as_view()
+
+
+@GET_POST
+def logout_view(request: HttpRequest) -> HttpResponseBase:
+    """Logging out is a POST (a link must not log anyone out); a GET asks first, never a blank 405."""
+    if request.method == "POST":
+        return _logout(request)
+    if not request.user.is_authenticated:
+        return redirect("login")
+    return render(request, "accounts/logout.html")
 
 
 @require_safe
@@ -145,7 +173,7 @@ def _send_verification(request: HttpRequest, user: User, success: str) -> None:
 
 
 @login_required
-@require_POST
+@post_only("home")
 def resend_verification(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     if user.email_verified:
@@ -227,10 +255,12 @@ def _render_members(
     org = membership.organization
     if membership.can_manage and form is None:
         form = InviteForm(organization=org)
+    member_list = list(selectors.members_of(organization=org))
     context = org_context(
         membership,
         "members",
-        members=selectors.members_of(organization=org),
+        members=member_list,
+        sole_owner=_is_sole_owner(membership, member_list),
         invitations=selectors.pending_invitations(organization=org) if membership.can_manage else [],
         form=form,
     )
@@ -244,7 +274,7 @@ def members(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("members", "org_id")
 def invite_member(request: HttpRequest, org_id: int) -> HttpResponse:
     membership = get_membership_for_user(request, org_id)
     if not membership.can_manage:
@@ -274,7 +304,7 @@ def invite_member(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("members", "org_id")
 def cancel_invitation(request: HttpRequest, org_id: int, invitation_id: int) -> HttpResponse:
     membership = get_membership_for_user(request, org_id)
     invitation = get_object_or_404(
@@ -297,7 +327,12 @@ def remove_member(request: HttpRequest, org_id: int, membership_id: int) -> Http
     if not _can_remove(actor, target):
         raise PermissionDenied
     error = None
-    if request.method == "POST":
+    if request.method == "GET":
+        leaving_alone = target.pk == actor.pk and _is_sole_owner(
+            actor, list(selectors.members_of(organization=actor.organization))
+        )
+        error = SOLE_OWNER if leaving_alone else None
+    else:
         try:
             services.remove_member(membership=target)
         except services.AccountsError as exc:
@@ -310,7 +345,8 @@ def remove_member(request: HttpRequest, org_id: int, membership_id: int) -> Http
             messages.success(request, f"{target.user.email} was removed.")
             return redirect("members", actor.organization_id)
     context = org_context(actor, "members", target=target, error=error)
-    return render(request, "accounts/member_remove.html", context, status=400 if error else 200)
+    status = 400 if error and request.method == "POST" else 200
+    return render(request, "accounts/member_remove.html", context, status=status)
 
 
 @GET_POST
@@ -334,13 +370,36 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 # API keys
 
 
-@login_required
-@require_safe
-def key_list(request: HttpRequest, org_id: int) -> HttpResponse:
+# Month-to-date (UTC) spend by key id, from the usage records. Passed in by the app that reads them:
+# accounts is the base app and does not.
+KeySpend = Callable[[Organization], Mapping[int, Decimal]]
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    key: ApiKey
+    manageable: bool
+    # This month's spend of the key's lineage (it and the keys it was rotated from): what its budget counts.
+    spend: Decimal
+
+    @property
+    def budget_percent(self) -> int | None:
+        budget = self.key.monthly_budget_usd
+        if not budget:
+            return None
+        return min(int(self.spend * 100 / budget), 100)
+
+
+def key_list(request: HttpRequest, org_id: int, *, month_spend: KeySpend) -> HttpResponse:
+    """Routed by monitoring.key_views, which reads each key's spend from the usage records."""
     membership = get_membership_for_user(request, org_id)
     keys = list(selectors.api_keys_of(organization=membership.organization))
-    manageable = {key.pk for key in keys if _can_manage_key(membership, key)}
-    return render(request, "accounts/key_list.html", org_context(membership, "keys", keys=keys, manageable=manageable))
+    spend = month_spend(membership.organization)
+    by_lineage: dict[int, Decimal] = {}
+    for key in keys:
+        by_lineage[key.lineage] = by_lineage.get(key.lineage, Decimal(0)) + spend.get(key.pk, Decimal(0))
+    rows = [KeyRow(key, _can_manage_key(membership, key), by_lineage[key.lineage]) for key in keys]
+    return render(request, "accounts/key_list.html", org_context(membership, "keys", rows=rows))
 
 
 def _render_created_key(
@@ -436,12 +495,21 @@ def key_rotate(request: HttpRequest, org_id: int, key_id: int, *, model_names: M
     return render(request, "accounts/key_rotate.html", context, status=status)
 
 
-@login_required
-@GET_POST
-def organization_limits(request: HttpRequest, org_id: int) -> HttpResponse:
+def _get_manager_for_user(request: HttpRequest, org_id: int) -> Membership:
     membership = get_membership_for_user(request, org_id)
     if not membership.can_manage:
         raise PermissionDenied
+    return membership
+
+
+def _render_settings(
+    request: HttpRequest,
+    membership: Membership,
+    *,
+    form: OrganizationLimitsForm | None = None,
+    timezone_form: OrganizationTimezoneForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     org = membership.organization
     initial = {
         "rpm_limit": org.rpm_limit,
@@ -449,12 +517,38 @@ def organization_limits(request: HttpRequest, org_id: int) -> HttpResponse:
         "monthly_budget_usd": org.monthly_budget_usd,
         "budget_alert_thresholds": ", ".join(str(t) for t in org.budget_alert_thresholds or []),
     }
-    form = OrganizationLimitsForm(posted(request), initial=initial, organization=org)
-    if request.method == "POST" and form.is_valid():
-        services.update_organization_limits(organization=org, **form.cleaned_data)
-        messages.success(request, "Limits saved. Every gateway worker applies them within a second.")
-        return redirect("organization_limits", org.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "accounts/organization_limits.html", org_context(membership, "limits", form=form), status=status
+    context = org_context(
+        membership,
+        "limits",
+        form=form or OrganizationLimitsForm(initial=initial, organization=org),
+        timezone_form=timezone_form or OrganizationTimezoneForm(initial={"timezone": org.timezone}),
     )
+    return render(request, "accounts/organization_limits.html", context, status=status)
+
+
+@login_required
+@GET_POST
+def organization_limits(request: HttpRequest, org_id: int) -> HttpResponse:
+    membership = _get_manager_for_user(request, org_id)
+    org = membership.organization
+    if request.method == "GET":
+        return _render_settings(request, membership)
+    form = OrganizationLimitsForm(request.POST, organization=org)
+    if not form.is_valid():
+        return _render_settings(request, membership, form=form, status=400)
+    services.update_organization_limits(organization=org, **form.cleaned_data)
+    messages.success(request, "Limits saved. Every gateway worker applies them within a second.")
+    return redirect("organization_limits", org.pk)
+
+
+@login_required
+@post_only("organization_limits", "org_id")
+def organization_timezone(request: HttpRequest, org_id: int) -> HttpResponse:
+    membership = _get_manager_for_user(request, org_id)
+    form = OrganizationTimezoneForm(request.POST)
+    if not form.is_valid():
+        return _render_settings(request, membership, timezone_form=form, status=400)
+    org = membership.organization
+    services.update_organization_timezone(organization=org, timezone_name=form.cleaned_data["timezone"])
+    messages.success(request, f"Timezone set to {org.timezone}.")
+    return redirect("organization_limits", org.pk)

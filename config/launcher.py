@@ -151,6 +151,8 @@ def up() -> int:
     port = env_int("PORT", 8000, minimum=1)
     _ensure_port_free(host, port, "PORT")
     demo = not os.environ.get("GATEWAY_CONFIG")
+    # Tells the pages to explain the demo's scheduled outages (settings.DEMO_MODE).
+    os.environ["GW_DEMO_MODE"] = "true" if demo else "false"
     sim_port = env_int("SIMULATOR_PORT", 8100, minimum=1)
     if demo:
         _ensure_port_free("127.0.0.1", sim_port, "SIMULATOR_PORT")

@@ -34,7 +34,20 @@ SECRET_KEY: str = _secret
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000") or ""
+
+
+def _served_at(host: str, port: int) -> str:
+    """Where ./gw up serves (HOST, PORT): what snippets and emails point at unless SITE_URL says otherwise."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"  # every interface: this machine reaches it on loopback
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+SITE_URL = env_str("SITE_URL") or _served_at(env_str("HOST", "127.0.0.1") or "", env_int("PORT", 8000, minimum=1))
+# ./gw up without GATEWAY_CONFIG: simulated providers with scheduled outages; pages say so.
+DEMO_MODE = env_bool("GW_DEMO_MODE", False)
 
 _database_url = env_str("DATABASE_URL")
 if _database_url is None:
@@ -109,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.signup",
+                "accounts.context_processors.demo",
             ]
         },
     }

@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts.access import get_membership_for_user, org_context, posted, user_of
+from accounts.access import get_membership_for_user, org_context, post_only, posted, user_of
 from accounts.models import Membership
 from monitoring import incident_selectors, incidents, maintenance, notify
 from monitoring.incident_forms import AlertChannelForm, IncidentNoteForm, MaintenanceWindowForm, MonitoringSettingsForm
@@ -219,7 +219,7 @@ def _render_alert_settings(
 
 
 @login_required
-@require_POST
+@post_only("alert_settings", "org_id")
 def alert_channel_add(request: HttpRequest, org_id: int) -> HttpResponse:
     membership = _get_manager_for_user(request, org_id)
     channel_form = AlertChannelForm(request.POST)
@@ -236,7 +236,7 @@ def alert_channel_add(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("alert_settings", "org_id")
 def alert_channel_delete(request: HttpRequest, org_id: int, channel_id: int) -> HttpResponse:
     membership = _get_manager_for_user(request, org_id)
     channel = get_object_or_404(AlertChannel, pk=channel_id, organization_id=membership.organization_id)
@@ -272,7 +272,7 @@ def _render_operator_alerts(request: HttpRequest, channel_form: AlertChannelForm
 
 
 @login_required
-@require_POST
+@post_only("operator_alerts")
 def operator_channel_add(request: HttpRequest) -> HttpResponse:
     _get_staff_for_user(request)
     channel_form = AlertChannelForm(request.POST, operator=True)
@@ -287,7 +287,7 @@ def operator_channel_add(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("operator_alerts")
 def operator_channel_delete(request: HttpRequest, channel_id: int) -> HttpResponse:
     _get_staff_for_user(request)
     channel = get_object_or_404(AlertChannel, pk=channel_id, organization__isnull=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from monitoring import incident_views, views
+from monitoring import incident_views, key_views, requests_views, views
 
 urlpatterns = [
     path("orgs/<int:org_id>/usage/", views.usage_report, name="usage"),
@@ -45,4 +45,8 @@ urlpatterns = [
         incident_views.alert_channel_delete,
         name="alert_channel_delete",
     ),
+    # accounts' key list, with each key's spend this month
+    path("orgs/<int:org_id>/keys/", key_views.key_list, name="key_list"),
+    # The latest requests and their attempt chains (failover made visible)
+    path("orgs/<int:org_id>/requests/", requests_views.recent_requests, name="recent_requests"),
 ]

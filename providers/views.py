@@ -9,11 +9,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import selectors
 from accounts import views as accounts_views
-from accounts.access import get_membership_for_user, org_context, posted, user_of
+from accounts.access import get_membership_for_user, org_context, post_only, posted, user_of
 from accounts.models import Membership, ProviderCredential
 from accounts.services import AccountsError
 from providers import services
@@ -104,7 +104,7 @@ def provider_delete(request: HttpRequest, org_id: int, credential_id: int) -> Ht
 
 
 @login_required
-@require_POST
+@post_only("provider_list", "org_id")
 def provider_test(request: HttpRequest, org_id: int, credential_id: int) -> HttpResponse:
     membership, credential = _get_credential_for_user(request, org_id, credential_id)
     if not membership.can_manage:

@@ -74,3 +74,18 @@ def demo_gateway_config(simulator_base_url: str) -> str:
     # Fallback only one way, so a gateway without cycle detection still terminates.
     models = _model_yaml("gpt-4o-mini", ["llama-3.3-70b"]) + _model_yaml("llama-3.3-70b", [])
     return f"providers:\n{providers}models:\n{models}"
+
+
+def describe_schedule() -> list[str]:
+    """The demo's faults in words, one line per provider, for the pages' demo-mode banner."""
+    return [_describe(provider) for provider in DEMO_PROVIDERS]
+
+
+def _describe(provider: DemoProvider) -> str:
+    fault = provider.fault
+    what = "hangs" if fault.get("kind") == "hang" else f"answers {fault.get('status', 500)}"
+    outage = fault.get("outage")
+    if outage:
+        return f"{provider.name} {what} for {outage['down']} s every {outage['every']} s"
+    failing = round((1 - float(fault.get("availability", 1))) * 100)
+    return f"{provider.name} {what} to about {failing}% of requests"

@@ -79,4 +79,6 @@ def test_resend_does_nothing_once_verified(accounts: Accounts) -> None:
 
 def test_resend_requires_login_and_post(accounts: Accounts) -> None:
     assert_login_required("/verify-email/resend/", method="post")
-    assert client_for(accounts.owner).get("/verify-email/resend/").status_code == 405
+    # A GET (a reload, a link followed by hand) goes home: never a blank 405, and no email.
+    response = client_for(accounts.owner).get("/verify-email/resend/")
+    assert response.status_code == 302 and response["Location"] == "/"

@@ -55,7 +55,7 @@ def test_signing_up_from_the_invitation_joins_the_organisation(accounts: Account
     user = User.objects.get(email="fresh@example.org")
     assert user.email_verified_at is not None
     assert Membership.objects.filter(organization=accounts.org, user=user, role="member").exists()
-    assert Membership.objects.filter(user=user, role="owner").count() == 1  # their own org too
+    assert Membership.objects.filter(user=user).count() == 1  # no empty organisation of their own
     assert client.get("/")["Location"] == f"/orgs/{accounts.org.pk}/"
 
 
@@ -112,3 +112,23 @@ def test_accepting_when_already_a_member_keeps_the_existing_role(accounts: Accou
     invitation = invite(accounts, email="member@example.org", role="admin")
     assert client_for(accounts.member).post(url(invitation)).status_code == 302
     assert Membership.objects.get(organization=accounts.org, user=accounts.member).role == "member"
+
+
+def test_signing_up_from_the_invitation_lands_in_the_organisation_with_a_you_joined_message(
+    accounts: Accounts,
+) -> None:
+    invitation = invite(accounts, email="fresh@example.org", role="member")
+    client = client_for()
+    response = client.post(
+        f"/signup/?invite={invitation_token(invitation)}",
+        {"email": "fresh@example.org", "password": "correct horse battery 42"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == f"/orgs/{accounts.org.pk}/"
+    assert "You joined Acme." in response.content.decode()
+    assert not Membership.objects.filter(user__email="fresh@example.org", role="owner").exists()
+
+
+def test_signing_up_without_an_invitation_still_makes_an_organisation_of_ones_own() -> None:
+    client_for().post("/signup/", {"email": "solo@example.org", "password": "correct horse battery 42"})
+    assert Membership.objects.filter(user__email="solo@example.org", role="owner").count() == 1

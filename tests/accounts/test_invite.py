@@ -77,7 +77,9 @@ def test_unverified_users_cannot_invite(accounts: Accounts) -> None:
 
 def test_requires_login_and_post(verified: Accounts) -> None:
     assert_login_required(url(verified), method="post")
-    assert client_for(verified.owner).get(url(verified)).status_code == 405
+    # A GET (a reload of the form's error page) goes back to the members page, never a blank 405.
+    response = client_for(verified.owner).get(url(verified))
+    assert response.status_code == 302 and response["Location"] == f"/orgs/{verified.org.pk}/members/"
 
 
 def test_outsider_gets_404(verified: Accounts) -> None:

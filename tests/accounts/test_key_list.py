@@ -70,3 +70,59 @@ def test_outsider_gets_404(accounts: Accounts) -> None:
     create_api_key(organization=accounts.org, name="secret-name")
     response = assert_not_found_for(accounts.outsider, url(accounts))
     assert b"secret-name" not in response.content
+
+
+def test_each_key_shows_its_limits_and_its_spend_this_month_against_its_budget(accounts: Accounts) -> None:
+    from decimal import Decimal
+
+    from tests.accounts.factories import make_attempt
+
+    capped = create_api_key(
+        organization=accounts.org, name="capped", rpm_limit=60, tpm_limit=10000, monthly_budget_usd=Decimal("2.00")
+    ).api_key
+    free = create_api_key(organization=accounts.org, name="free").api_key
+    now = timezone.now()
+    make_attempt(accounts.org, started_at=now, key=capped, cost_usd="0.5")
+    make_attempt(accounts.org, started_at=now, key=free, cost_usd="0.000049")
+    # Last month's spend is not this month's.
+    make_attempt(accounts.org, started_at=now.replace(day=1) - timedelta(days=1), key=capped, cost_usd="9")
+    page = client_for(accounts.owner).get(url(accounts)).content.decode()
+    assert "60 req/min" in page and "10,000 tokens/min" in page
+    assert '$0.50 <span class="muted">of $2.00</span>' in page
+    assert 'value="25"' in page  # the budget meter
+    assert '$0.000049 <span class="muted">no budget</span>' in page
+
+
+def test_a_rotated_key_shows_the_spend_of_its_lineage(accounts: Accounts) -> None:
+    from decimal import Decimal
+
+    from accounts.services import rotate_api_key
+    from tests.accounts.factories import make_attempt
+
+    old = create_api_key(
+        organization=accounts.org, name="rotating", created_by=accounts.owner, monthly_budget_usd=Decimal("10")
+    ).api_key
+    make_attempt(accounts.org, started_at=timezone.now(), key=old, cost_usd="1")
+    new = rotate_api_key(api_key=old, rotated_by=accounts.owner).api_key
+    make_attempt(accounts.org, started_at=timezone.now(), key=new, cost_usd="2")
+    page = client_for(accounts.owner).get(url(accounts)).content.decode()
+    assert page.count('$3.00 <span class="muted">of $10.00</span>') == 2
+
+
+def test_the_key_list_takes_the_same_queries_for_one_key_or_twenty(
+    accounts: Accounts, django_assert_num_queries: object
+) -> None:
+    from tests.accounts.factories import make_attempt
+
+    client = client_for(accounts.owner)
+    key = create_api_key(organization=accounts.org, name="k0", created_by=accounts.member).api_key
+    make_attempt(accounts.org, started_at=timezone.now(), key=key, cost_usd="0.01")
+    client.get(url(accounts))  # the session is warm
+    # session, user, membership, keys, spend by key, key names, the organisation switcher
+    with django_assert_num_queries(7):  # type: ignore[operator]
+        client.get(url(accounts))
+    for n in range(1, 20):
+        key = create_api_key(organization=accounts.org, name=f"k{n}", created_by=accounts.member).api_key
+        make_attempt(accounts.org, started_at=timezone.now(), key=key, cost_usd="0.01")
+    with django_assert_num_queries(7):  # type: ignore[operator]
+        client.get(url(accounts))

@@ -13,10 +13,17 @@ def test_logout_ends_the_session(accounts: Accounts) -> None:
     assert client.get(f"/orgs/{accounts.org.pk}/")["Location"].startswith("/login/")
 
 
-def test_logout_is_post_only(accounts: Accounts) -> None:
+def test_a_get_asks_before_logging_out(accounts: Accounts) -> None:
     client = client_for(accounts.owner)
-    assert client.get("/logout/").status_code == 405
+    response = client.get("/logout/")
+    assert response.status_code == 200
+    assert b"Log out?" in response.content
     assert "_auth_user_id" in client.session
+
+
+def test_a_get_when_logged_out_goes_to_the_login_page() -> None:
+    response = client_for().get("/logout/")
+    assert response.status_code == 302 and response["Location"] == "/login/"
 
 
 def test_logout_needs_the_csrf_token(accounts: Accounts) -> None:

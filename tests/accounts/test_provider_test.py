@@ -78,9 +78,12 @@ def test_a_provider_missing_from_the_config_is_reported(accounts: Accounts) -> N
     assert credential.last_test_ok is False
 
 
-def test_get_is_not_allowed(accounts: Accounts) -> None:
+def test_a_get_tests_nothing_and_goes_back_to_the_list(accounts: Accounts) -> None:
     credential = make_credential(accounts.org)
-    assert client_for(accounts.owner).get(url(credential)).status_code == 405
+    response = client_for(accounts.owner).get(url(credential))
+    assert response.status_code == 302 and response["Location"] == f"/orgs/{accounts.org.pk}/providers/"
+    credential.refresh_from_db()
+    assert credential.last_tested_at is None
 
 
 def test_a_member_cannot_test(accounts: Accounts) -> None:

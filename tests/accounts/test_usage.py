@@ -20,7 +20,7 @@ def test_owner_sees_usage_by_day_model_and_key(accounts: Accounts) -> None:
     response = client_for(accounts.owner).get(url(accounts), {"from": "2026-03-01", "to": "2026-03-31"})
     assert response.status_code == 200
     page = response.content.decode()
-    assert "2026-03-02" in page and "chat" in page and "ci-key" in page and "123" in page and "1.5000" in page
+    assert "2026-03-02" in page and "chat" in page and "ci-key" in page and "123" in page and "$1.50" in page
     assert f"/api/orgs/{accounts.org.pk}/usage/?from=2026-03-01&amp;to=2026-03-31&amp;format=csv" in page
 
 

@@ -26,8 +26,12 @@ from tests.live import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PASSWORD = "a long enough passphrase 9"
 
@@ -60,7 +64,10 @@ models:
 
 @pytest.fixture
 def live(
-    transactional_db: None, simulator: SimulatorServer, settings: Any, tmp_path: Path,
+    transactional_db: None,
+    simulator: SimulatorServer,
+    settings: Any,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[LiveServer]:
     simulator.reset()
@@ -84,7 +91,7 @@ def live(
 def page(live: LiveServer) -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.url)
         try:
             yield context.new_page()
@@ -124,7 +131,7 @@ def test_sign_up_create_a_key_use_it_revoke_it(live: LiveServer, page: Page, tmp
     assert re.fullmatch(r"sk-gw-[0-9a-f]{8}-[\w-]+", key)
     page.screenshot(path=str(tmp_path / "key-created.png"), full_page=True)
 
-    page.get_by_role("button", name="Copy").click()
+    page.get_by_role("button", name="Copy key").click()
     expect(page.locator("#copy-status")).not_to_be_empty()
     # Where the clipboard is refused the page selects the key instead; either way it says so.
     if "Copied" in page.locator("#copy-status").inner_text():

@@ -113,7 +113,11 @@ def _assert_no_debug_pages_and_plain_http_login_works(base: str, banner: list[st
         login = {"csrfmiddlewaretoken": token.group(1), "username": "admin@localhost", "password": password}
         response = browser.post("/login/", data=login)
         assert response.status_code == 302, response.text[:500]
-        assert browser.get("/", follow_redirects=True).url.path.startswith("/orgs/")
+        home = browser.get("/", follow_redirects=True)
+        assert home.url.path.startswith("/orgs/")
+        # The pages explain the demo's outages, and point snippets at the PORT really served.
+        assert "Demo mode." in home.text and "sim-openai answers 503" in home.text
+        assert f"{base}/v1" in home.text
 
 
 def test_up_on_a_public_interface_with_debug_stops_with_one_line(tmp_path: Path) -> None:
