@@ -146,7 +146,7 @@ def tiers_text(tiers: list[dict[str, str]]) -> str:
     return "\n".join(f"{t['below']}: {t['credit']}" for t in tiers)
 
 
-class ReportSettingsForm(forms.ModelForm[ReportSettings]):
+class ReportSettingsForm(forms.ModelForm):  # type: ignore[type-arg]  # not subscriptable at run time
     tiers = forms.CharField(
         label="Service credit tiers",
         required=False,
