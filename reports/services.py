@@ -93,7 +93,7 @@ def send_monthly_reports(*, now: datetime) -> int:
     sent = 0
     for organization in _subscribed():
         month = last_month(organization, now=now)
-        if now < month.end + SETTLE or organization.created_at >= month.end:
+        if now < month.end + SETTLE:
             continue
         if (
             MonthlyReport.objects.filter(organization=organization, month=month.first)

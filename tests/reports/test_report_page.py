@@ -35,8 +35,7 @@ def test_a_month_with_traffic_shows_its_headline(
     member: Client, accounts: Accounts, django_assert_num_queries: Any
 ) -> None:
     january(accounts.org.pk)
-    # Session, user, membership, session save; settings; maintenance; the two uptime-window queries; the
-    # session and messages middleware: the same whatever the traffic.
+    # Pinned: the headline reads settings, maintenance and two uptime-window queries, whatever the traffic.
     with django_assert_num_queries(11):
         response = member.get(_page(accounts.org.pk), {"kind": "month", "month": "2026-01", "timezone": "UTC"})
     html = response.content.decode()
