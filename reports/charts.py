@@ -53,23 +53,31 @@ def _day_label(day: date) -> str:
 
 
 def day_bar(cells: Sequence[DayCell], *, title: str) -> str:
-    """One cell per day, coloured by downtime; no data hatched grey."""
+    """One cell per day, coloured by downtime; no data hatched grey; with its title, first and last day,
+    and a legend."""
     height = 84
-    plot = WIDTH - _LEFT - _RIGHT
-    step = plot / max(len(cells), 1)
-    body = [_text(0, 14, title, size=12, weight="bold")]
-    for i, cell in enumerate(cells):
-        x = _LEFT + i * step
-        colour = LEVEL_COLOURS[cell.level]
-        body.append(
-            f'<rect x="{x + 0.4:.2f}" y="{_TOP - 18}" width="{max(step - 0.8, 0.6):.2f}" height="26" fill="{colour}">'
-            f"<title>{escape(f'{cell.day}: {cell.label}')}</title></rect>"
-        )
+    body = [_text(0, 14, title, size=12, weight="bold"), _cells(cells, left=_LEFT, top=_TOP - 18, height=26)]
     if cells:
         body.append(_text(_LEFT, _TOP + 20, _day_label(cells[0].day), size=9))
         body.append(_text(WIDTH - _RIGHT, _TOP + 20, _day_label(cells[-1].day), size=9, anchor="end"))
     body.append(_legend([(LEVEL_COLOURS[k], v) for k, v in _LEVEL_NAMES.items()], y=height - 8))
     return _svg(height, body, title)
+
+
+def compact_day_bar(cells: Sequence[DayCell], *, title: str) -> str:
+    """The cells alone (no text: the page names the bar and gives the legend once), for a bar per deployment."""
+    return _svg(18, [_cells(cells, left=0, top=0, height=18)], title)
+
+
+def _cells(cells: Sequence[DayCell], *, left: float, top: float, height: float) -> str:
+    """Cells of a colour are one path: a PDF of 30 bars stays quick to draw."""
+    step = (WIDTH - left - _RIGHT) / max(len(cells), 1)
+    width = max(step - 0.8, 0.6)
+    paths: dict[str, list[str]] = {}
+    for i, cell in enumerate(cells):
+        x = left + i * step + 0.4
+        paths.setdefault(cell.level, []).append(f"M{x:.2f} {top}h{width:.2f}v{height}h-{width:.2f}z")
+    return "".join(f'<path d="{"".join(d)}" fill="{LEVEL_COLOURS[level]}"/>' for level, d in paths.items())
 
 
 _LEVEL_NAMES = {"up": "No downtime", "minor": "99 % to under 100 %", "major": "Under 99 %", "nodata": "No data"}
@@ -150,7 +158,7 @@ def line_chart(
             f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{WIDTH - _RIGHT}" y2="{y:.1f}" stroke="#555" stroke-dasharray="4 3"/>'
         )
     for line in series:
-        body.extend(_polyline(line, x_of, y_of, dots=len(days) <= 120))
+        body.extend(_polyline(line, x_of, y_of, dots=len(days) <= 62))
     body.append(f'<line x1="{_LEFT}" y1="{_TOP + plot_h}" x2="{WIDTH - _RIGHT}" y2="{_TOP + plot_h}" stroke="#888"/>')
     for i in _label_positions(len(days)):
         body.append(_text(x_of(i), _TOP + plot_h + 13, _day_label(days[i]), size=9, anchor="middle"))

@@ -254,9 +254,10 @@ def chart_uris(report: SlaReport) -> dict[str, str]:
     return {"bar": _data_uri(bar), "uptime": _data_uri(uptime), "latency": _data_uri(latency)}
 
 
-def provider_bars(report: SlaReport) -> list[str]:
+def provider_bars(report: SlaReport) -> list[tuple[str, str]]:
+    """(deployment, its compact day bar) for each deployment."""
     return [
-        _data_uri(charts.day_bar([d.cell for d in p.days], title=f"{p.deployment}: provider uptime per day"))
+        (p.deployment, _data_uri(charts.compact_day_bar([d.cell for d in p.days], title=p.deployment)))
         for p in report.providers
     ]
 

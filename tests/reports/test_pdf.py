@@ -86,7 +86,7 @@ def test_charts_are_well_formed_svg_with_no_data_drawn_apart(accounts: Accounts)
     for svg in (bar, line):
         root = ET.fromstring(svg)
         assert root.tag.endswith("svg")
-    assert "url(#nodata)" in bar and "No downtime" in bar  # the legend tells both apart
+    assert "url(#nodata)" in bar and "No downtime" in bar and "No data" in bar  # the legend tells them apart
     assert "Effective &lt;uptime&gt; &amp; more" in bar
     assert "<polyline" not in line  # no value is drawn for a day without data
 
