@@ -78,21 +78,23 @@ class PeriodForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        kind, tz_name = data.get("kind"), data.get("timezone")
-        if kind is None or tz_name is None or self.errors:
+        kind = data.get("kind")
+        if kind is None or (kind == "month" and "month" in self.errors):
             return data
         bounds, field = self._bounds(kind, data)
         if bounds is None:
-            self.add_error(field, "This field is required.")
+            if field not in self.errors:
+                self.add_error(field, "This field is required.")
             return data
-        tz = periods.parse_timezone(tz_name)
+        # An unknown timezone is its own error: the range is still checked (in UTC), so both show at once.
+        tz = periods.parse_timezone(data.get("timezone") or "") or periods.parse_timezone("UTC")
         assert tz is not None
         first, last = bounds
         problems = periods.range_problems(first=first, last=last, now=self.now, tz=tz)
         for name, message in problems.items():
             # A month or quarter has one field: its problem is that field's.
             self.add_error(name if kind == "custom" else field, message)
-        if not problems:
+        if not self.errors:
             self.period = periods.Period(first, last, tz)
         return data
 

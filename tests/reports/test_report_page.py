@@ -95,3 +95,12 @@ def test_an_outsider_gets_a_404(client: Client, accounts: Accounts) -> None:
 def test_anonymous_visitors_are_sent_to_log_in(client: Client, accounts: Accounts) -> None:
     response = client.get(_page(accounts.org.pk))
     assert response.status_code == 302 and "/login" in response["Location"]
+
+
+def test_a_bad_range_and_a_bad_timezone_are_both_told(member: Client, accounts: Accounts) -> None:
+    response = member.get(
+        _page(accounts.org.pk), {"kind": "custom", "start": "2026-01-31", "end": "2026-01-01", "timezone": "Mars"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "The end is before the start." in html and "Unknown timezone" in html
