@@ -1,4 +1,4 @@
-"""Screenshots of the report pages (1280×800 and 390×844) and of every page of a report's PDF, for a
+"""Screenshots of the report pages (1280x800 and 390x844) and of every page of a report's PDF, for a
 person to look at: ``./gw test -n 0 tests/reports/shots.py`` writes them under SHOTS (not part of the suite)."""
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ def test_a_member_gets_the_json_report(member: Client, accounts: Accounts) -> No
     assert body["organization"] == {"id": accounts.org.pk, "name": "Acme"}
     assert body["period"]["start"] == "2026-01-01" and body["period"]["in_progress"] is False
     assert body["target_percent"] == "99.900"
-    # Half of the requests fail in 12 windows of 8928: 100 × (1 − 6 / 8928) = 99.9327…, cut.
+    # Half of the requests fail in 12 windows of 8928: 100 * (1 - 6 / 8928) = 99.9327..., cut.
     assert body["effective_uptime_percent"] == "99.932"
     assert body["downtime_minutes"] == 60
     assert body["incidents"]["count"] == 1 and body["incidents"]["affected_requests"] == 60

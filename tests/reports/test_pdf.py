@@ -7,6 +7,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
@@ -35,7 +36,7 @@ def test_the_pdf_says_what_the_json_says(accounts: Accounts) -> None:
     shown = outputs.figures(report)
     pages = _text(outputs.pdf(report))
     cover, whole = pages[0], " ".join(pages)
-    assert _has(cover, "Acme") and _has(cover, "1 January 2026 – 31 January 2026")
+    assert _has(cover, "Acme") and _has(cover, "1 January 2026 \u2013 31 January 2026")
     assert _has(cover, "Effective uptime 99.932 %") and _has(cover, "Target met")
     for number, page in enumerate(pages, start=1):
         assert _has(page, f"Page {number} of {len(pages)}")
@@ -53,7 +54,7 @@ def test_the_pdf_says_what_the_json_says(accounts: Accounts) -> None:
         "errors over 5 %",
     ):
         assert _has(whole, figure), figure
-    assert _has(whole, "Methodology") and _has(whole, "Effective uptime = 100 % − the mean error rate")
+    assert _has(whole, "Methodology") and _has(whole, "Effective uptime = 100 % \u2212 the mean error rate")
 
 
 def test_a_pdf_without_data_says_no_data(accounts: Accounts) -> None:
@@ -65,11 +66,11 @@ def test_a_pdf_without_data_says_no_data(accounts: Accounts) -> None:
 
 
 def test_the_methodology_quotes_the_definitions() -> None:
-    found = [heading for heading, _ in sections(open("docs/uptime.md", encoding="utf-8").read())]
+    found = [heading for heading, _ in sections(Path("docs/uptime.md").read_text(encoding="utf-8"))]
     assert found[:2] == ["What counts as a failure", "Effective uptime (what an organisation's clients saw)"]
     assert found[-1] == "SLA reports"
     html = str(methodology_html())
-    assert "<strong>Effective uptime = 100 % − the mean error rate of the counted windows.</strong>" in html
+    assert "<strong>Effective uptime = 100 % \u2212 the mean error rate of the counted windows.</strong>" in html
     assert "<script" not in html
 
 
