@@ -4,6 +4,7 @@ members read them; outsiders get a 404. Tiers are validated (ordered, 0 to 100, 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -98,3 +99,11 @@ def test_bad_settings_are_form_errors(
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not ReportSettings.objects.filter(organization=accounts.org).exists()
+
+
+def test_the_settings_page_query_count_is_pinned(
+    client: Client, accounts: Accounts, django_assert_num_queries: Any
+) -> None:
+    client.force_login(accounts.owner)
+    with django_assert_num_queries(8):
+        assert client.get(_url(accounts.org.pk)).status_code == 200
