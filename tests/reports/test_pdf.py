@@ -96,3 +96,10 @@ def test_ticks_cover_the_range() -> None:
     assert charts.nice_ticks(0, 190.6) == [0, 50, 100, 150, 200]
     ticks = charts.nice_ticks(99.7, 100)
     assert ticks[0] <= 99.7 and ticks[-1] >= 100
+
+
+def test_a_hostile_name_is_text_and_fetches_nothing(accounts: Accounts) -> None:
+    accounts.org.name = '<img src="http://169.254.169.254/latest"><b>Evil</b>'
+    report = figures.sla_report(organization=accounts.org, period=JANUARY, now=NOW)
+    assert "&lt;img" in outputs.html(report, generated=NOW)
+    assert _has(_text(outputs.pdf(report))[0], '<img src="http://169.254.169.254/latest"><b>Evil</b>')
