@@ -195,6 +195,7 @@ def main() -> None:
     parser.add_argument("--deployments", type=int, default=30)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--save", type=Path, help="also write the PDF here, to look at")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     now = timezone.now()
@@ -220,7 +221,10 @@ def main() -> None:
         outputs.days_csv(report)
 
     report = figures.sla_report(organization=org, period=period, now=timezone.now())
-    pages = len(PdfReader(io.BytesIO(outputs.pdf(report))).pages)
+    document = outputs.pdf(report)
+    pages = len(PdfReader(io.BytesIO(document)).pages)
+    if args.save:
+        args.save.write_bytes(document)
     print(f"report: {len(report.providers)} deployments, {len(report.days)} days, {len(report.incidents)} incidents")
     _time("figures (all queries)", args.runs, figures_only)
     _time("JSON + daily CSV", args.runs, json_and_csv)
