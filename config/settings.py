@@ -208,6 +208,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "monitoring.tasks.evaluate_incidents",
         "schedule": 60.0,
     },
+    # Last month's SLA report to owners: hourly, so that each organisation gets it soon after its own
+    # local month ends; each (organisation, month) is claimed once (reports.services).
+    "send-monthly-sla-reports": {
+        "task": "reports.tasks.send_monthly_reports",
+        "schedule": 3600.0,
+    },
 }
 
 # The proxy.

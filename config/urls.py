@@ -12,8 +12,10 @@ urlpatterns = [
     path("api/", include("accounts.api_urls")),
     path("api/", include("providers.api_urls")),
     path("api/", include("monitoring.api_urls")),
+    path("api/", include("reports.api_urls")),
     path("", include("accounts.urls")),
     path("", include("providers.urls")),
     path("", include("monitoring.urls")),
     path("", include("statuspage.urls")),
+    path("", include("reports.urls")),
 ]

@@ -79,7 +79,7 @@ def _render_settings(
     labels = {s.value: s.label for s in add_form.sources.values()}
     context = org_context(
         membership,
-        "incidents",
+        "status_page",
         page=page,
         form=form,
         add_form=add_form,

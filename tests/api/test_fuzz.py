@@ -42,7 +42,7 @@ def test_no_operation_answers_500(verified: Accounts, wsgi_app: Any) -> None:
     headers = {"Authorization": f"Bearer {plaintext}"}
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 13
+    assert len(operations) == 14
     for operation in operations:
         runs = [
             (GenerationMode.POSITIVE, {"org_id": verified.org.pk}),  # inside our organisation

@@ -24,6 +24,7 @@ def test_the_schema_is_served_and_lists_every_endpoint(db: None) -> None:
         "/api/operator/deployments/",
         "/api/orgs/{org_id}/requests/{request_id}/",
         "/api/orgs/{org_id}/incidents/",
+        "/api/orgs/{org_id}/reports/sla/",
     }
     assert schema["components"]["securitySchemes"]["managementKey"]["scheme"] == "bearer"
     write_only = schema["components"]["schemas"]["ProviderCredentialWriteRequest"]["properties"]["secret"]
