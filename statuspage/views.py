@@ -14,9 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts.access import get_membership_for_user, org_context, posted, user_of
+from accounts.access import get_membership_for_user, org_context, post_only, posted, user_of
 from accounts.models import Membership
 from providers.configured import gateway_config
 from statuspage import operator, public, selectors, services
@@ -93,7 +93,7 @@ def _render_settings(
 
 
 @login_required
-@require_POST
+@post_only("status_settings", "org_id")
 def slug_regenerate(request: HttpRequest, org_id: int) -> HttpResponse:
     membership = _get_manager_for_user(request, org_id)
     services.regenerate_slug(organization=membership.organization)
@@ -102,7 +102,7 @@ def slug_regenerate(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("status_settings", "org_id")
 def component_add(request: HttpRequest, org_id: int) -> HttpResponse:
     membership = _get_manager_for_user(request, org_id)
     add_form = ComponentAddForm(request.POST, sources=_sources(membership))
@@ -126,7 +126,7 @@ def component_add(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@post_only("status_settings", "org_id")
 def component_rename(request: HttpRequest, org_id: int, component_id: int) -> HttpResponse:
     component = _get_component_for_user(request, org_id, component_id)
     form = ComponentNameForm(request.POST)
@@ -139,7 +139,7 @@ def component_rename(request: HttpRequest, org_id: int, component_id: int) -> Ht
 
 
 @login_required
-@require_POST
+@post_only("status_settings", "org_id")
 def component_move(request: HttpRequest, org_id: int, component_id: int) -> HttpResponse:
     component = _get_component_for_user(request, org_id, component_id)
     direction = request.POST.get("direction")
@@ -150,7 +150,7 @@ def component_move(request: HttpRequest, org_id: int, component_id: int) -> Http
 
 
 @login_required
-@require_POST
+@post_only("status_settings", "org_id")
 def component_remove(request: HttpRequest, org_id: int, component_id: int) -> HttpResponse:
     component = _get_component_for_user(request, org_id, component_id)
     services.remove_component(component=component)
