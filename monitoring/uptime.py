@@ -169,6 +169,13 @@ def effective_uptime(
     return _effective(organization_id=organization_id, model=model or "", periods=[(start, end)], now=now)[0]
 
 
+def effective_uptimes(
+    *, organization_id: int, periods: Sequence[Span], now: datetime, model: str | None = None
+) -> list[EffectiveUptime]:
+    """``effective_uptime`` of several periods at once (the dashboard's 24 h, 7 d, 30 d, 90 d): two queries."""
+    return _effective(organization_id=organization_id, model=model or "", periods=periods, now=now)
+
+
 def daily_effective_uptime(
     *, organization_id: int, first: date, last: date, tz: ZoneInfo, now: datetime, model: str | None = None
 ) -> list[tuple[date, EffectiveUptime]]:
@@ -266,6 +273,13 @@ def provider_uptime(
     """The deployment's own uptime from its state intervals (maintenance of the operator's, and of the
     organisation when given, left out)."""
     return _providers(deployment=deployment, periods=[(start, end)], now=now, organization_id=organization_id)[0]
+
+
+def provider_uptimes(
+    *, deployment: str, periods: Sequence[Span], now: datetime, organization_id: int | None = None
+) -> list[ProviderUptime]:
+    """``provider_uptime`` of several periods at once: two queries."""
+    return _providers(deployment=deployment, periods=periods, now=now, organization_id=organization_id)
 
 
 def daily_provider_uptime(

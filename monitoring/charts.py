@@ -1,0 +1,211 @@
+"""The dashboard's plotly figures, built server-side from a monitoring.series.Series and embedded as JSON.
+
+Every chart has a title, a unit on its y axis and a legend below it (so a phone's width is the plot's),
+and draws few enough lines not to overplot: latency and TTFT are two charts, failure classes are stacked.
+Times are the buckets' local wall-clock times, so the x axis reads in the chosen timezone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import plotly.graph_objects as go
+
+from gateway.events.outcomes import FailureClass
+from monitoring.series import Series, failure_share, per_minute
+
+# Colour-blind-safe (Okabe-Ito) for classes; one blue ramp for quantiles.
+CLASS_COLOURS = {
+    FailureClass.TIMEOUT: "#E69F00",
+    FailureClass.SERVER_ERROR: "#D55E00",
+    FailureClass.RATE_LIMITED: "#CC79A7",
+    FailureClass.CONNECTION: "#0072B2",
+    FailureClass.MISCONFIGURED: "#56B4E9",
+    FailureClass.CLIENT_ERROR: "#999999",
+}
+CLASS_LABELS = {
+    FailureClass.TIMEOUT: "Timeout",
+    FailureClass.SERVER_ERROR: "5xx",
+    FailureClass.RATE_LIMITED: "429",
+    FailureClass.CONNECTION: "Connection",
+    FailureClass.MISCONFIGURED: "Misconfigured",
+    FailureClass.CLIENT_ERROR: "Client error",
+}
+QUANTILE_STYLE = {0.5: ("p50", "#9ecae1"), 0.95: ("p95", "#3182bd"), 0.99: ("p99", "#08306b")}
+INCIDENT_FILL = "rgba(213, 94, 0, 0.14)"
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    title: str
+    figure: str | None  # plotly JSON, safe inside <script type="application/json">; None: no data to draw
+
+    @property
+    def empty(self) -> bool:
+        return self.figure is None
+
+
+@dataclass(frozen=True)
+class Shade:
+    start: datetime
+    end: datetime
+    title: str
+
+
+def _json(figure: go.Figure) -> str:
+    # Escaped so that no model or incident name can close the <script> element it is embedded in.
+    text = figure.to_json(validate=False, engine="json")
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _layout(title: str, y_title: str, tz: ZoneInfo, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        "height": 320,
+        "margin": {"l": 8, "r": 8, "t": 44, "b": 8},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "font": {"family": "system-ui, -apple-system, Segoe UI, sans-serif", "size": 12, "color": "#1f2933"},
+        "legend": {"orientation": "h", "x": 0, "y": -0.16, "yanchor": "top"},
+        "hovermode": "x unified",
+        "xaxis": {
+            "type": "date",
+            "title": {"text": f"Time ({tz.key})", "font": {"size": 11}},
+            "gridcolor": "#eef0f3",
+            "automargin": True,
+        },
+        "yaxis": {
+            "title": {"text": y_title},
+            "rangemode": "tozero",
+            "gridcolor": "#eef0f3",
+            "zerolinecolor": "#d5d9de",
+            "automargin": True,
+        },
+        **extra,
+    }
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
+def _shaded(figure: go.Figure, shades: Sequence[Shade], tz: ZoneInfo, series: Series) -> None:
+    """Incidents as shaded spans (clipped to the chart), with one legend entry for all of them."""
+    if not shades or not series.starts:
+        return
+    left, right = series.starts[0], series.starts[-1] + series.step
+    for shade in shades:
+        x0, x1 = max(_local(shade.start, tz), left), min(_local(shade.end, tz), right)
+        if x0 < x1:
+            figure.add_vrect(x0=x0, x1=x1, fillcolor=INCIDENT_FILL, line_width=0, layer="below")
+    figure.add_trace(
+        go.Scatter(
+            x=[left],
+            y=[None],
+            mode="markers",
+            name="Incident",
+            marker={"symbol": "square", "size": 12, "color": INCIDENT_FILL},
+            hoverinfo="skip",
+        )
+    )
+
+
+def error_chart(series: Series, tz: ZoneInfo, *, chart_id: str) -> Chart:
+    title = "Error rate by failure class"
+    shares = failure_share(series)
+    classes = [cls for cls in FailureClass if any(series.failures[cls])]
+    if not any(series.requests):
+        return Chart(chart_id, title, None)
+    figure = go.Figure(layout=_layout(title, "% of requests", tz))
+    for cls in classes:
+        figure.add_trace(
+            go.Scatter(
+                x=series.starts,
+                y=shares[cls],
+                name=CLASS_LABELS[cls],
+                mode="lines",
+                stackgroup="errors",
+                line={"width": 0.5, "color": CLASS_COLOURS[cls]},
+                hovertemplate="%{y:.2f} %",
+            )
+        )
+    if not classes:
+        figure.add_trace(
+            go.Scatter(x=series.starts, y=[0 if n else None for n in series.requests], name="No failures", mode="lines")
+        )
+    return Chart(chart_id, title, _json(figure))
+
+
+def quantile_chart(
+    series: Series, tz: ZoneInfo, shades: Sequence[Shade], *, chart_id: str, ttft: bool = False
+) -> Chart:
+    title = "Time to first token p50 / p95 / p99" if ttft else "Latency p50 / p95 / p99"
+    values = series.ttft_ms if ttft else series.latency_ms
+    if not any(v is not None for column in values.values() for v in column):
+        return Chart(chart_id, title, None)
+    figure = go.Figure(layout=_layout(title, "milliseconds", tz))
+    for q, (name, colour) in QUANTILE_STYLE.items():
+        figure.add_trace(
+            go.Scatter(
+                x=series.starts,
+                y=values[q],
+                name=name,
+                mode="lines",
+                line={"width": 2 if q == 0.95 else 1.5, "color": colour},
+                hovertemplate="%{y:,.0f} ms",
+            )
+        )
+    _shaded(figure, shades, tz, series)
+    return Chart(chart_id, title, _json(figure))
+
+
+def throughput_chart(series: Series, tz: ZoneInfo, *, chart_id: str, what: str = "Requests") -> Chart:
+    title = f"Throughput: {what.lower()} per minute"
+    if not any(series.requests):
+        return Chart(chart_id, title, None)
+    figure = go.Figure(layout=_layout(title, f"{what.lower()} / min", tz))
+    figure.add_trace(
+        go.Scatter(
+            x=series.starts,
+            y=per_minute(series.requests, series.step),
+            name=what,
+            mode="lines",
+            line={"color": "#3182bd", "width": 1.5},
+            hovertemplate="%{y:,.1f} / min",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=series.starts,
+            y=per_minute(series.rescued, series.step),
+            name="Rescued by failover",
+            mode="lines",
+            line={"color": "#009E73", "width": 1.5},
+            hovertemplate="%{y:,.1f} / min",
+        )
+    )
+    return Chart(chart_id, title, _json(figure))
+
+
+def traffic_charts(
+    series: Series, tz: ZoneInfo, shades: Sequence[Shade], *, throughput: bool = True, what: str = "Requests"
+) -> list[Chart]:
+    charts = [
+        error_chart(series, tz, chart_id="chart-errors"),
+        quantile_chart(series, tz, shades, chart_id="chart-latency"),
+        quantile_chart(series, tz, shades, chart_id="chart-ttft", ttft=True),
+    ]
+    if throughput:
+        charts.append(throughput_chart(series, tz, chart_id="chart-throughput", what=what))
+    return charts
+
+
+def figure_data(chart: Chart) -> dict[str, Any]:
+    """The figure as a dict again (tests)."""
+    return json.loads(chart.figure or "null")

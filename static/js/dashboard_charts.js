@@ -1,0 +1,11 @@
+/* Draws the dashboard's plotly figures (JSON embedded by templates/monitoring/_charts.html). */
+document.querySelectorAll("script[data-chart]").forEach(function (source) {
+  var figure = JSON.parse(source.textContent);
+  var target = document.getElementById(source.dataset.chart);
+  if (!target || !window.Plotly) return;
+  window.Plotly.newPlot(target, figure.data, figure.layout, {
+    responsive: true,
+    displayModeBar: false,
+    scrollZoom: false,
+  });
+});
