@@ -54,6 +54,7 @@ def traffic(
 ) -> None:
     """``per_minute`` requests a minute from ``start``; in the ``failing`` minutes the first attempt fails
     on PRIMARY and BACKUP rescues every other request (the rest fail with a 5xx)."""
+    start = start.astimezone(UTC)  # UTC arithmetic: a local time plus minutes is wall-clock time in Python
     rows = []
     for minute in range(minutes):
         at = start + timedelta(minutes=minute)
