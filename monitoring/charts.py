@@ -3,6 +3,8 @@
 Every chart has a title, a unit on its y axis and a legend below it (so a phone's width is the plot's),
 and draws few enough lines not to overplot: latency and TTFT are two charts, failure classes are stacked.
 Times are the buckets' local wall-clock times, so the x axis reads in the chosen timezone.
+Figures are plain plotly dicts serialised by plotly's encoder: building them as graph objects validates
+every property and cost more than the whole page's queries (tests validate them with graph objects).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import plotly.graph_objects as go
+import plotly.io
 
 from gateway.events.outcomes import FailureClass
 from monitoring.series import Series, failure_share, per_minute
@@ -58,9 +60,12 @@ class Shade:
     title: str
 
 
-def _json(figure: go.Figure) -> str:
+Figure = dict[str, Any]
+
+
+def _json(figure: Figure) -> str:
     # Escaped so that no model or incident name can close the <script> element it is embedded in.
-    text = figure.to_json(validate=False, engine="json")
+    text = plotly.io.to_json(figure, validate=False, engine="json")
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -95,24 +100,45 @@ def _local(moment: datetime, tz: ZoneInfo) -> datetime:
     return moment.astimezone(tz).replace(tzinfo=None)
 
 
-def _shaded(figure: go.Figure, shades: Sequence[Shade], tz: ZoneInfo, series: Series) -> None:
+def _shaded(figure: Figure, shades: Sequence[Shade], tz: ZoneInfo, series: Series) -> None:
     """Incidents as shaded spans (clipped to the chart), with one legend entry for all of them."""
     if not shades or not series.starts:
         return
     left, right = series.starts[0], series.starts[-1] + series.step
-    for shade in shades:
-        x0, x1 = max(_local(shade.start, tz), left), min(_local(shade.end, tz), right)
-        if x0 < x1:
-            figure.add_vrect(x0=x0, x1=x1, fillcolor=INCIDENT_FILL, line_width=0, layer="below")
-    figure.add_trace(
-        go.Scatter(
-            x=[left],
-            y=[None],
-            mode="markers",
-            name="Incident",
-            marker={"symbol": "square", "size": 12, "color": INCIDENT_FILL},
-            hoverinfo="skip",
-        )
+    spans = sorted((max(_local(s.start, tz), left), min(_local(s.end, tz), right)) for s in shades)
+    merged: list[tuple[datetime, datetime]] = []
+    for x0, x1 in spans:
+        if x0 >= x1:
+            continue
+        if merged and x0 <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], x1))
+        else:
+            merged.append((x0, x1))
+    figure["layout"]["shapes"] = [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "paper",
+            "x0": x0,
+            "x1": x1,
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": INCIDENT_FILL,
+            "line": {"width": 0},
+            "layer": "below",
+        }
+        for x0, x1 in merged
+    ]
+    figure["data"].append(
+        {
+            "type": "scatter",
+            "x": [left],
+            "y": [None],
+            "mode": "markers",
+            "name": "Incident",
+            "marker": {"symbol": "square", "size": 12, "color": INCIDENT_FILL},
+            "hoverinfo": "skip",
+        }
     )
 
 
@@ -122,22 +148,29 @@ def error_chart(series: Series, tz: ZoneInfo, *, chart_id: str) -> Chart:
     classes = [cls for cls in FailureClass if any(series.failures[cls])]
     if not any(series.requests):
         return Chart(chart_id, title, None)
-    figure = go.Figure(layout=_layout(title, "% of requests", tz))
+    figure: Figure = {"data": [], "layout": _layout(title, "% of requests", tz)}
     for cls in classes:
-        figure.add_trace(
-            go.Scatter(
-                x=series.starts,
-                y=shares[cls],
-                name=CLASS_LABELS[cls],
-                mode="lines",
-                stackgroup="errors",
-                line={"width": 0.5, "color": CLASS_COLOURS[cls]},
-                hovertemplate="%{y:.2f} %",
-            )
+        figure["data"].append(
+            {
+                "type": "scatter",
+                "x": series.starts,
+                "y": shares[cls],
+                "name": CLASS_LABELS[cls],
+                "mode": "lines",
+                "stackgroup": "errors",
+                "line": {"width": 0.5, "color": CLASS_COLOURS[cls]},
+                "hovertemplate": "%{y:.2f} %",
+            }
         )
     if not classes:
-        figure.add_trace(
-            go.Scatter(x=series.starts, y=[0 if n else None for n in series.requests], name="No failures", mode="lines")
+        figure["data"].append(
+            {
+                "type": "scatter",
+                "x": series.starts,
+                "y": [0 if n else None for n in series.requests],
+                "name": "No failures",
+                "mode": "lines",
+            }
         )
     return Chart(chart_id, title, _json(figure))
 
@@ -149,17 +182,18 @@ def quantile_chart(
     values = series.ttft_ms if ttft else series.latency_ms
     if not any(v is not None for column in values.values() for v in column):
         return Chart(chart_id, title, None)
-    figure = go.Figure(layout=_layout(title, "milliseconds", tz))
+    figure: Figure = {"data": [], "layout": _layout(title, "milliseconds", tz)}
     for q, (name, colour) in QUANTILE_STYLE.items():
-        figure.add_trace(
-            go.Scatter(
-                x=series.starts,
-                y=values[q],
-                name=name,
-                mode="lines",
-                line={"width": 2 if q == 0.95 else 1.5, "color": colour},
-                hovertemplate="%{y:,.0f} ms",
-            )
+        figure["data"].append(
+            {
+                "type": "scatter",
+                "x": series.starts,
+                "y": values[q],
+                "name": name,
+                "mode": "lines",
+                "line": {"width": 2 if q == 0.95 else 1.5, "color": colour},
+                "hovertemplate": "%{y:,.0f} ms",
+            }
         )
     _shaded(figure, shades, tz, series)
     return Chart(chart_id, title, _json(figure))
@@ -169,27 +203,22 @@ def throughput_chart(series: Series, tz: ZoneInfo, *, chart_id: str, what: str =
     title = f"Throughput: {what.lower()} per minute"
     if not any(series.requests):
         return Chart(chart_id, title, None)
-    figure = go.Figure(layout=_layout(title, f"{what.lower()} / min", tz))
-    figure.add_trace(
-        go.Scatter(
-            x=series.starts,
-            y=per_minute(series.requests, series.step),
-            name=what,
-            mode="lines",
-            line={"color": "#3182bd", "width": 1.5},
-            hovertemplate="%{y:,.1f} / min",
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=series.starts,
-            y=per_minute(series.rescued, series.step),
-            name="Rescued by failover",
-            mode="lines",
-            line={"color": "#009E73", "width": 1.5},
-            hovertemplate="%{y:,.1f} / min",
-        )
-    )
+    lines = [(what, series.requests, "#3182bd"), ("Rescued by failover", series.rescued, "#009E73")]
+    figure: Figure = {
+        "data": [
+            {
+                "type": "scatter",
+                "x": series.starts,
+                "y": per_minute(values, series.step),
+                "name": name,
+                "mode": "lines",
+                "line": {"color": colour, "width": 1.5},
+                "hovertemplate": "%{y:,.1f} / min",
+            }
+            for name, values, colour in lines
+        ],
+        "layout": _layout(title, f"{what.lower()} / min", tz),
+    }
     return Chart(chart_id, title, _json(figure))
 
 

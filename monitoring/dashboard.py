@@ -93,22 +93,19 @@ def deployment_states(deployments: list[str]) -> dict[str, DeploymentStatus]:
 def headline(*, organization_id: int, models: list[str], now: datetime) -> Headline:
     periods = [(now - length, now) for _, _, length in PERIODS]
     by_model = deployments_by_model(models)
-    states = deployment_states(sorted({d for pairs in by_model.values() for d, _ in pairs}))
-    provider_cache: dict[str, list[ProviderUptime]] = {}
+    used = sorted({d for pairs in by_model.values() for d, _ in pairs})
+    states = deployment_states(used)
+    own = provider_uptimes(deployments=used, periods=periods, now=now, organization_id=organization_id) if used else {}
     rows = []
     for model in models:
         deployment_rows = []
         for deployment, provider in by_model[model]:
-            if deployment not in provider_cache:
-                provider_cache[deployment] = provider_uptimes(
-                    deployment=deployment, periods=periods, now=now, organization_id=organization_id
-                )
             status = states.get(deployment)
             deployment_rows.append(
                 DeploymentRow(
                     deployment,
                     provider,
-                    provider_cache[deployment],
+                    own[deployment],
                     status.state if status else DeploymentState.UNKNOWN.value,
                     status.since if status else None,
                 )
@@ -119,7 +116,7 @@ def headline(*, organization_id: int, models: list[str], now: datetime) -> Headl
         overall=effective_uptimes(organization_id=organization_id, periods=periods, now=now),
         models=rows,
         rescues=[
-            Rescue(label, request_stats(organization_id=organization_id, start=start, end=end))
+            Rescue(label, request_stats(organization_id=organization_id, start=start, end=end, quantiles=False))
             for (_, label, _), (start, end) in zip(PERIODS, periods, strict=True)
         ],
         open_incidents=list(incidents_of(organization_id=organization_id).filter(status=IncidentStatus.OPEN)),

@@ -32,7 +32,7 @@ from monitoring.dashboard_forms import (
 from monitoring.incident_selectors import own_counts, windows_of
 from monitoring.models import DeploymentStateChange, DeploymentStatus
 from monitoring.stats import deployment_stats, request_stats
-from monitoring.uptime import EffectiveUptime, ProviderUptime, effective_uptime, provider_uptime
+from monitoring.uptime import EffectiveUptime, ProviderUptime, effective_uptime, provider_uptime, provider_uptimes
 
 STATE_CHANGES_SHOWN = 50
 INCIDENTS_SHOWN = 100
@@ -125,6 +125,9 @@ def model_dashboard(request: HttpRequest, org_id: int, model: str) -> HttpRespon
         return render(request, "monitoring/dashboard_model.html", context, status=400)
     deployments = dashboard.deployments_by_model([model])[model]
     names = [d for d, _ in deployments]
+    states = dashboard.deployment_states(names)
+    span = [(period.start, period.end)]
+    own = provider_uptimes(deployments=names, periods=span, now=now, organization_id=org_pk) if names else {}
     incidents = list(
         dashboard.incidents_between(organization_id=org_pk, start=period.start, end=period.end).prefetch_related(None)
     )
@@ -143,16 +146,7 @@ def model_dashboard(request: HttpRequest, org_id: int, model: str) -> HttpRespon
         bar=day_bars.effective_days(
             organization_id=org_pk, first=first, last=last, tz=period.tz, now=now, model=model, deployments=names
         ),
-        provider_bars=[
-            (
-                deployment,
-                provider,
-                day_bars.provider_days(
-                    deployment=deployment, first=first, last=last, tz=period.tz, now=now, organization_id=org_pk
-                ),
-            )
-            for deployment, provider in deployments
-        ],
+        deployments=[(d, provider, states.get(d), own[d][0]) for d, provider in deployments],
         charts=charts.traffic_charts(
             traffic,
             period.tz,

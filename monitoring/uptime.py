@@ -70,16 +70,24 @@ def _merge(spans: Sequence[Span]) -> list[Span]:
     return merged
 
 
-def _maintenance(*, organization_id: int | None, deployment: str, start: datetime, end: datetime) -> list[Span]:
-    """The merged maintenance spans in scope: the operator's and (given one) the organisation's, for every
-    deployment or (given one) for this deployment."""
+def _maintenance_of(
+    *, organization_id: int | None, deployments: Sequence[str], start: datetime, end: datetime
+) -> dict[str, list[Span]]:
+    """Per deployment, the merged maintenance spans in scope: the operator's and (given one) the
+    organisation's, for every deployment or for that one ("" : for every deployment only). One query."""
     scope = Q(organization__isnull=True)
     if organization_id is not None:
         scope |= Q(organization_id=organization_id)
-    windows = MaintenanceWindow.objects.filter(
-        scope, deployment__in={"", deployment}, starts_at__lt=end, ends_at__gt=start
+    windows = list(
+        MaintenanceWindow.objects.filter(
+            scope, deployment__in={"", *deployments}, starts_at__lt=end, ends_at__gt=start
+        ).values_list("deployment", "starts_at", "ends_at")
     )
-    return _merge(list(windows.values_list("starts_at", "ends_at")))
+    return {d: _merge([(s, e) for scoped, s, e in windows if scoped in ("", d)]) for d in deployments}
+
+
+def _maintenance(*, organization_id: int | None, deployment: str, start: datetime, end: datetime) -> list[Span]:
+    return _maintenance_of(organization_id=organization_id, deployments=[deployment], start=start, end=end)[deployment]
 
 
 # Effective uptime ---------------------------------------------------------------------------------
@@ -211,15 +219,19 @@ def weights() -> dict[str, Fraction]:
     }
 
 
-def _states(*, deployment: str, start: datetime, end: datetime) -> tuple[list[datetime], list[str]]:
-    """When each state began, from the last change before ``start`` on; unknown before the first record."""
-    changes = DeploymentStateChange.objects.filter(deployment=deployment)
-    before = changes.filter(at__lte=start).order_by("-at", "-id").values("pk")[:1]
-    rows = list(
-        changes.filter(Q(at__gt=start, at__lt=end) | Q(pk__in=before)).order_by("at", "id").values_list("at", "new")
-    )
-    times = [_EPOCH.replace(year=1)] + [at for at, _ in rows]
-    return times, [DeploymentState.UNKNOWN.value] + [new for _, new in rows]
+def _states(
+    *, deployments: Sequence[str], start: datetime, end: datetime
+) -> dict[str, tuple[list[datetime], list[str]]]:
+    """Per deployment, when each state began, from the last change before ``start`` on; unknown before the
+    first record. One query."""
+    changes = DeploymentStateChange.objects.filter(deployment__in=list(deployments))
+    before = changes.filter(at__lte=start).order_by("deployment", "-at", "-id").distinct("deployment").values("pk")
+    rows = changes.filter(Q(at__gt=start, at__lt=end) | Q(pk__in=before)).order_by("at", "id")
+    timelines = {d: ([_EPOCH.replace(year=1)], [DeploymentState.UNKNOWN.value]) for d in deployments}
+    for deployment, at, new in rows.values_list("deployment", "at", "new"):
+        timelines[deployment][0].append(at)
+        timelines[deployment][1].append(new)
+    return timelines
 
 
 def _seconds(span: Span) -> int:
@@ -257,14 +269,14 @@ def _provider(
 
 
 def _providers(
-    *, deployment: str, periods: Sequence[Span], now: datetime, organization_id: int | None
-) -> list[ProviderUptime]:
+    *, deployments: Sequence[str], periods: Sequence[Span], now: datetime, organization_id: int | None
+) -> dict[str, list[ProviderUptime]]:
     spans = [(start, max(start, min(end, now))) for start, end in periods]
     lower, upper = min(s for s, _ in spans), max(e for _, e in spans)
-    states = _states(deployment=deployment, start=lower, end=upper)
-    off = _maintenance(organization_id=organization_id, deployment=deployment, start=lower, end=upper)
+    states = _states(deployments=deployments, start=lower, end=upper)
+    off = _maintenance_of(organization_id=organization_id, deployments=deployments, start=lower, end=upper)
     weight = weights()
-    return [_provider(span, states, off, weight) for span in spans]
+    return {d: [_provider(span, states[d], off[d], weight) for span in spans] for d in deployments}
 
 
 def provider_uptime(
@@ -272,14 +284,16 @@ def provider_uptime(
 ) -> ProviderUptime:
     """The deployment's own uptime from its state intervals (maintenance of the operator's, and of the
     organisation when given, left out)."""
-    return _providers(deployment=deployment, periods=[(start, end)], now=now, organization_id=organization_id)[0]
+    return _providers(deployments=[deployment], periods=[(start, end)], now=now, organization_id=organization_id)[
+        deployment
+    ][0]
 
 
 def provider_uptimes(
-    *, deployment: str, periods: Sequence[Span], now: datetime, organization_id: int | None = None
-) -> list[ProviderUptime]:
-    """``provider_uptime`` of several periods at once: two queries."""
-    return _providers(deployment=deployment, periods=periods, now=now, organization_id=organization_id)
+    *, deployments: Sequence[str], periods: Sequence[Span], now: datetime, organization_id: int | None = None
+) -> dict[str, list[ProviderUptime]]:
+    """``provider_uptime`` of several deployments and periods at once (the dashboard's): two queries."""
+    return _providers(deployments=deployments, periods=periods, now=now, organization_id=organization_id)
 
 
 def daily_provider_uptime(
@@ -287,5 +301,7 @@ def daily_provider_uptime(
 ) -> list[tuple[date, ProviderUptime]]:
     days = day_spans(first=first, last=last, tz=tz)
     periods = [(start, end) for _, start, end in days]
-    results = _providers(deployment=deployment, periods=periods, now=now, organization_id=organization_id)
+    results = _providers(deployments=[deployment], periods=periods, now=now, organization_id=organization_id)[
+        deployment
+    ]
     return [(day, result) for (day, _, _), result in zip(days, results, strict=True)]

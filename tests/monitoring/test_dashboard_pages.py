@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import plotly.graph_objects as go
 import pytest
 from django.contrib.staticfiles import finders
 
 from accounts.models import Organization
 from monitoring.charts import figure_data
+from monitoring.uptime import truncate_percent
 from monitoring.models import Incident, IncidentImpact, IncidentScope, IncidentUpdate, MaintenanceWindow
 from tests.accounts.helpers import assert_login_required, assert_not_found_for, client_for
 from tests.conftest import Accounts
@@ -120,7 +122,8 @@ def test_model_page_shows_range_figures_bars_and_charts(busy: Accounts) -> None:
     page = response.content.decode()
     assert response.context["stats"].requests == 720
     assert len(response.context["bar"]) == 90
-    assert [d for d, _, _ in response.context["provider_bars"]] == [PRIMARY, BACKUP]
+    deployments = response.context["deployments"]
+    assert [(d, truncate_percent(u.percent)) for d, _, _, u in deployments] == [(PRIMARY, "94.44"), (BACKUP, "100.00")]
     titles = [c.title for c in response.context["charts"]]
     assert titles == [
         "Error rate by failure class",
@@ -137,6 +140,10 @@ def test_model_page_shows_range_figures_bars_and_charts(busy: Accounts) -> None:
         assert layout["xaxis"]["title"]["text"] == "Time (Europe/Berlin)"
         assert layout["yaxis"]["title"]["text"] in {"% of requests", "milliseconds", "requests / min"}
         assert layout["legend"]["orientation"] == "h"
+        go.Figure(figure_data(chart))  # a valid plotly figure: graph objects validate every property
+    latency = figure_data(response.context["charts"][1])
+    assert [t["name"] for t in latency["data"]] == ["p50", "p95", "p99", "Incident"]
+    assert len(latency["layout"]["shapes"]) == 1  # the incident, shaded
 
 
 def test_deployment_page_shows_its_states_incidents_and_hides_volume_from_members(busy: Accounts) -> None:
@@ -224,7 +231,7 @@ def test_a_model_or_deployment_the_organisation_does_not_use_is_404(busy: Accoun
 
 @pytest.mark.parametrize(
     ("page", "queries"),
-    [(0, 31), (1, 23), (2, 17), (3, 9)],
+    [(0, 25), (1, 20), (2, 17), (3, 9)],
 )
 def test_each_page_renders_in_a_pinned_number_of_queries(
     busy: Accounts, django_assert_num_queries: Any, page: int, queries: int
