@@ -23,6 +23,7 @@ from accounts.access import get_membership_for_user, org_context, user_of
 from accounts.models import Membership
 from monitoring import charts, dashboard, day_bars, series
 from monitoring.dashboard_forms import (
+    DEFAULT_RANGE,
     DashboardControlsForm,
     DashboardRange,
     fallback_range,
@@ -62,7 +63,12 @@ def _get_deployment_for_user(
 def _controls(
     request: HttpRequest, membership: Membership, now: datetime
 ) -> tuple[DashboardControlsForm, DashboardRange | None]:
-    form = DashboardControlsForm(request.GET, default_tz=timezone_or_utc(membership.organization.timezone).key)
+    default_tz = timezone_or_utc(membership.organization.timezone).key
+    data = request.GET.copy()
+    # Shown in the fields: what an address without them means.
+    data.setdefault("range", DEFAULT_RANGE)
+    data.setdefault("tz", default_tz)
+    form = DashboardControlsForm(data, default_tz=default_tz)
     return form, form.dashboard_range(now=now) if form.is_valid() else None
 
 
@@ -176,12 +182,14 @@ def deployment_dashboard(request: HttpRequest, org_id: int, deployment: str) -> 
     # Attempts of every organisation go through a shared deployment: its volume is the operator's to see.
     staff = user_of(request).is_staff
     uptime = provider_uptime(deployment=deployment, start=period.start, end=period.end, now=now, organization_id=org_pk)
+    stats = deployment_stats(deployment=deployment, start=period.start, end=period.end)
     traffic = series.deployment_series(deployment=deployment, start=period.start, end=period.end, tz=period.tz, now=now)
     context.update(
         status=status,
         uptime=uptime,
         downtime_text=_provider_downtime(uptime),
-        stats=deployment_stats(deployment=deployment, start=period.start, end=period.end),
+        stats=stats,
+        rescued_share=dashboard.Rescue("", stats).share,
         charts_step=_step_text(traffic.step),
         changes=list(changes.order_by("-at", "-id")[:STATE_CHANGES_SHOWN]),
         bar=day_bars.provider_days(
