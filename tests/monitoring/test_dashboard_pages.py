@@ -247,3 +247,9 @@ def test_plotly_js_is_served_from_the_plotly_package() -> None:
     found = finders.find("vendor/plotly.min.js")
     assert found and Path(found).stat().st_size > 1_000_000
     assert "plotly" in Path(found).parts[-3]
+
+
+def test_incidents_timeline_reads_in_the_chosen_timezone(busy: Accounts) -> None:
+    page = _page(busy, f"/orgs/{busy.org.pk}/dashboard/incidents/", range="24h", tz="Europe/Berlin").content.decode()
+    # Opened 10:00 UTC on 31 March 2026: 12:00 in Berlin (summer time since the 29th).
+    assert "2026-03-31 12:00 → 2026-03-31 12:10 (Europe/Berlin)" in page
