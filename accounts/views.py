@@ -18,12 +18,9 @@ from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import selectors, services
-from monitoring import dashboard, day_bars
-from monitoring.dashboard_forms import timezone_or_utc
 from accounts.access import (
     CURRENT_ORG,
     gateway_base_url,
@@ -207,35 +204,6 @@ def create_organization(request: HttpRequest) -> HttpResponse:
         return redirect("org_home", org.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/organization_new.html", {"form": form}, status=status)
-
-
-@login_required
-@require_safe
-def org_home(request: HttpRequest, org_id: int) -> HttpResponse:
-    """The dashboard's headline (monitoring.dashboard), or how to get started before any traffic."""
-    membership = get_membership_for_user(request, org_id)
-    org = membership.organization
-    now = timezone.now()
-    models = dashboard.models_of(organization_id=org.pk)
-    context = org_context(
-        membership,
-        "overview",
-        active_keys=selectors.active_key_count(organization=org),
-        member_count=selectors.members_of(organization=org).count(),
-        base_url=gateway_base_url(),
-        dash_tab="overview",
-        dash_models=models,
-        periods=[label for _, label, _ in dashboard.PERIODS],
-    )
-    if models:
-        tz = timezone_or_utc(org.timezone)
-        first, last = day_bars.last_days(tz=tz, now=now)
-        context.update(
-            headline=dashboard.headline(organization_id=org.pk, models=models, now=now),
-            bar=day_bars.effective_days(organization_id=org.pk, first=first, last=last, tz=tz, now=now),
-            timezone_name=org.timezone,
-        )
-    return render(request, "accounts/org_home.html", context)
 
 
 def _render_members(

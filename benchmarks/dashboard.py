@@ -91,12 +91,12 @@ def _fill(now: datetime, minute_days: int) -> None:
         ("day", timedelta(days=DAYS), "1 day", 1440),
     ]
     columns = (
-        "requests, successes, {f}, downtime_failures, failovers, rescued, prompt_tokens, completion_tokens, cost_usd"
-    ).format(f=_FAILURES)
+        f"requests, successes, {_FAILURES}, downtime_failures, failovers, rescued, "
+        "prompt_tokens, completion_tokens, cost_usd"
+    )
     with connection.cursor() as cursor:
         for level, span, step, scale in levels:
-            unit = level if level != "minute" else "minute"
-            top = f"date_trunc('{unit}', %(end)s::timestamptz, 'UTC')"
+            top = f"date_trunc('{level}', %(end)s::timestamptz, 'UTC')"
             cursor.execute(
                 f"""INSERT INTO monitoring_request{level} (bucket, org_id, model, key_id, {columns}, local_requests,
                     latency_hist, ttft_hist)
@@ -208,7 +208,7 @@ def main() -> None:
     print(f"rollups written in {time.perf_counter() - started:.1f} s")
     client = Client(SERVER_NAME="localhost")
     client.force_login(user)
-    print(f"\n| page | median ms | p95 ms | renders |\n|---|---:|---:|---:|")
+    print("\n| page | median ms | p95 ms | renders |\n|---|---:|---:|---:|")
     if args.profile:
         import cProfile
         import pstats

@@ -254,12 +254,6 @@ REST_FRAMEWORK = {
 
 # Accounts UI
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATICFILES_FINDERS = [
-    "django.contrib.staticfiles.finders.FileSystemFinder",
-    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    # The dashboard's plotly.js, from the plotly package (no CDN): static/vendor/plotly.min.js.
-    "monitoring.staticfinders.PlotlyFinder",
-]
 LOGIN_URL = "login"
 # Who may create an account: "open" (anyone), "invite" (only through an invitation link), "closed"
 # (no sign-up page; the operator creates accounts). Production should choose invite or closed.

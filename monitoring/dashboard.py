@@ -66,9 +66,10 @@ class Headline:
 
 
 def models_of(*, organization_id: int) -> list[str]:
-    """The models the organisation's clients asked for, as long as rollups keep them (one query)."""
+    """The models the organisation's clients asked for, as long as rollups keep them (one query). A name a
+    client made up with control characters has no page (no URL can carry it) and is left out."""
     models = RequestDay.objects.filter(org_id=organization_id).exclude(model="").values_list("model", flat=True)
-    return sorted(set(models.distinct()))
+    return sorted(name for name in set(models.distinct()) if name.isprintable())
 
 
 def deployments_by_model(models: list[str]) -> dict[str, list[tuple[str, str]]]:

@@ -1,5 +1,5 @@
-"""The uptime dashboard's detail pages: one per model, one per deployment, and the incidents timeline.
-The overview (the headline) is the organisation's home page, accounts.views.org_home.
+"""The uptime dashboard: its headline (the organisation's home page, URL name ``org_home``), one page per
+model, one per deployment, and the incidents timeline.
 
 Every page reads rollups, uptime windows and state changes only, for the range and timezone of the
 query string (monitoring.dashboard_forms), so that each view has a shareable URL. Members see them;
@@ -19,9 +19,10 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from accounts.access import get_membership_for_user, org_context, user_of
+from accounts import selectors
+from accounts.access import gateway_base_url, get_membership_for_user, org_context, user_of
 from accounts.models import Membership
-from monitoring import charts, dashboard, day_bars, series
+from monitoring import charts, dashboard, day_bars, plotly_asset, series
 from monitoring.dashboard_forms import (
     DEFAULT_RANGE,
     DashboardControlsForm,
@@ -91,6 +92,7 @@ def _context(
         form=form,
         period=period,
         timezones=sorted(known_timezones()),
+        plotly_js_url=plotly_asset.url(),
         **extra,
     )
 
@@ -118,6 +120,34 @@ def _provider_downtime(uptime: ProviderUptime) -> str:
     if uptime.percent is None:
         return "No state recorded in this range"
     return f"{math.ceil(uptime.downtime_seconds / 60)} min of weighted downtime"
+
+
+@login_required
+@require_safe
+def overview(request: HttpRequest, org_id: int) -> HttpResponse:
+    """The headline (monitoring.dashboard), or how to get started before any traffic."""
+    membership = get_membership_for_user(request, org_id)
+    org, now = membership.organization, timezone.now()
+    models = dashboard.models_of(organization_id=org.pk)
+    context = org_context(
+        membership,
+        "overview",
+        active_keys=selectors.active_key_count(organization=org),
+        member_count=selectors.members_of(organization=org).count(),
+        base_url=gateway_base_url(),
+        dash_tab="overview",
+        dash_models=models,
+        periods=[label for _, label, _ in dashboard.PERIODS],
+    )
+    if models:
+        tz = timezone_or_utc(org.timezone)
+        first, last = day_bars.last_days(tz=tz, now=now)
+        context.update(
+            headline=dashboard.headline(organization_id=org.pk, models=models, now=now),
+            bar=day_bars.effective_days(organization_id=org.pk, first=first, last=last, tz=tz, now=now),
+            timezone_name=tz.key,
+        )
+    return render(request, "accounts/org_home.html", context)
 
 
 @login_required
