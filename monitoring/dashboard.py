@@ -97,6 +97,7 @@ def headline(*, organization_id: int, models: list[str], now: datetime) -> Headl
     used = sorted({d for pairs in by_model.values() for d, _ in pairs})
     states = deployment_states(used)
     own = provider_uptimes(deployments=used, periods=periods, now=now, organization_id=organization_id) if used else {}
+    effective = effective_uptimes(organization_id=organization_id, models=["", *models], periods=periods, now=now)
     rows = []
     for model in models:
         deployment_rows = []
@@ -111,10 +112,9 @@ def headline(*, organization_id: int, models: list[str], now: datetime) -> Headl
                     status.since if status else None,
                 )
             )
-        uptimes = effective_uptimes(organization_id=organization_id, periods=periods, now=now, model=model)
-        rows.append(ModelRow(model, uptimes, deployment_rows))
+        rows.append(ModelRow(model, effective[model], deployment_rows))
     return Headline(
-        overall=effective_uptimes(organization_id=organization_id, periods=periods, now=now),
+        overall=effective[""],
         models=rows,
         rescues=[
             Rescue(label, request_stats(organization_id=organization_id, start=start, end=end, quantiles=False))
