@@ -29,6 +29,7 @@ from accounts.models import (
     ProviderCredential,
     User,
 )
+from accounts.selectors import memberships_for_user
 from accounts.throttle import INVITATIONS_PER_ORGANIZATION
 from accounts.tokens import generate_key, hash_key
 
@@ -180,9 +181,12 @@ def delete_organization(*, organization: Organization) -> None:
         organization.delete()
 
 
+LOCAL_OPERATOR_EMAIL = "admin@localhost"
+
+
 def bootstrap_local_operator(*, data_dir: Path) -> dict[str, str]:
     """First run of ./gw up: an admin login and a first API key, each shown once."""
-    email = "admin@localhost"
+    email = LOCAL_OPERATOR_EMAIL
     password_file = data_dir / "admin-password.txt"
     welcome = {"email": email, "password_file": str(password_file)}
     if User.objects.filter(email=email).exists():
@@ -202,8 +206,15 @@ DEMO_TRAFFIC_KEY_NAME = "demo traffic"
 
 
 def issue_demo_traffic_key() -> str:
-    """A fresh key for demo mode's traffic generator; the previous run's key is revoked."""
-    org = Organization.objects.order_by("pk").first() or create_organization(name="Local", by_operator=True)
+    """A fresh key for demo mode's traffic generator; the previous run's key is revoked. The traffic goes to
+    the organisation ./gw up's admin lands on (its first), so that its dashboard is the one that fills."""
+    admin = User.objects.filter(email=LOCAL_OPERATOR_EMAIL).first()
+    landing = memberships_for_user(user=admin).first() if admin is not None else None
+    org = (
+        landing.organization
+        if landing is not None
+        else Organization.objects.order_by("pk").first() or create_organization(name="Local", by_operator=True)
+    )
     with transaction.atomic():
         for old in ApiKey.objects.filter(organization=org, name__startswith=DEMO_TRAFFIC_KEY_NAME):
             revoke_api_key(api_key=old)

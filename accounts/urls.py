@@ -19,7 +19,7 @@ urlpatterns = [
     path("password-reset/done/", views.password_reset_complete, name="password_reset_complete"),
     path("invite/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("orgs/new/", views.create_organization, name="create_organization"),
-    path("orgs/<int:org_id>/", views.org_home, name="org_home"),
+    # orgs/<id>/ (org_home), the organisation's overview, is the uptime dashboard's headline: monitoring.urls.
     path("orgs/<int:org_id>/members/", views.members, name="members"),
     path("orgs/<int:org_id>/members/invite/", views.invite_member, name="invite_member"),
     path(

@@ -234,21 +234,6 @@ def create_organization(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/organization_new.html", {"form": form}, status=status)
 
 
-@login_required
-@require_safe
-def org_home(request: HttpRequest, org_id: int) -> HttpResponse:
-    membership = get_membership_for_user(request, org_id)
-    org = membership.organization
-    context = org_context(
-        membership,
-        "overview",
-        active_keys=selectors.active_key_count(organization=org),
-        member_count=selectors.members_of(organization=org).count(),
-        base_url=gateway_base_url(),
-    )
-    return render(request, "accounts/org_home.html", context)
-
-
 def _render_members(
     request: HttpRequest, membership: Membership, form: InviteForm | None = None, status: int = 200
 ) -> HttpResponse:

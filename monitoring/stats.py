@@ -64,7 +64,9 @@ def cover(start: datetime, end: datetime) -> list[tuple[int, datetime, datetime]
     return [(0, start, end)]
 
 
-def _stats(tables: Sequence[str], where: str, values: list[Any], start: datetime, end: datetime) -> TrafficStats:
+def _stats(
+    tables: Sequence[str], where: str, values: list[Any], start: datetime, end: datetime, *, quantiles: bool = True
+) -> TrafficStats:
     pieces = cover(start, end)
     if not pieces:
         return _empty()
@@ -80,16 +82,17 @@ def _stats(tables: Sequence[str], where: str, values: list[Any], start: datetime
     with connection.cursor() as cursor:
         cursor.execute(f"WITH r AS ({union}) SELECT {sums} FROM r", params)
         totals = dict(zip(_SUMS, cursor.fetchone() or (), strict=True))
-        cursor.execute(
-            f"""WITH r AS ({union})
-            SELECT 'latency', e.key, sum(e.value::bigint) FROM r, jsonb_each_text(r.latency_hist) e GROUP BY e.key
-            UNION ALL
-            SELECT 'ttft', e.key, sum(e.value::bigint) FROM r, jsonb_each_text(r.ttft_hist) e GROUP BY e.key""",
-            params,
-        )
         hists: dict[str, dict[str, int]] = {"latency": {}, "ttft": {}}
-        for name, key, count in cursor.fetchall():
-            hists[name][key] = int(count)
+        if quantiles:
+            cursor.execute(
+                f"""WITH r AS ({union})
+                SELECT 'latency', e.key, sum(e.value::bigint) FROM r, jsonb_each_text(r.latency_hist) e GROUP BY e.key
+                UNION ALL
+                SELECT 'ttft', e.key, sum(e.value::bigint) FROM r, jsonb_each_text(r.ttft_hist) e GROUP BY e.key""",
+                params,
+            )
+            for name, key, count in cursor.fetchall():
+                hists[name][key] = int(count)
     return TrafficStats(
         requests=int(totals["requests"]),
         successes=int(totals["successes"]),
@@ -111,9 +114,16 @@ def _empty() -> TrafficStats:
 
 
 def request_stats(
-    *, organization_id: int, start: datetime, end: datetime, model: str | None = None, key_id: int | None = None
+    *,
+    organization_id: int,
+    start: datetime,
+    end: datetime,
+    model: str | None = None,
+    key_id: int | None = None,
+    quantiles: bool = True,
 ) -> TrafficStats:
-    """An organisation's traffic (or one model's, or one key's) over [start, end): two queries."""
+    """An organisation's traffic (or one model's, or one key's) over [start, end): two queries, or one
+    without ``quantiles`` (totals only; every quantile is then None)."""
     where = ["org_id = %s"]
     values: list[Any] = [organization_id]
     if model is not None:
@@ -122,7 +132,7 @@ def request_stats(
     if key_id is not None:
         where.append("key_id = %s")
         values.append(key_id)
-    return _stats(_REQUEST_TABLES, " AND ".join(where), values, start, end)
+    return _stats(_REQUEST_TABLES, " AND ".join(where), values, start, end, quantiles=quantiles)
 
 
 def deployment_stats(*, deployment: str, start: datetime, end: datetime) -> TrafficStats:

@@ -70,16 +70,24 @@ def _merge(spans: Sequence[Span]) -> list[Span]:
     return merged
 
 
-def _maintenance(*, organization_id: int | None, deployment: str, start: datetime, end: datetime) -> list[Span]:
-    """The merged maintenance spans in scope: the operator's and (given one) the organisation's, for every
-    deployment or (given one) for this deployment."""
+def _maintenance_of(
+    *, organization_id: int | None, deployments: Sequence[str], start: datetime, end: datetime
+) -> dict[str, list[Span]]:
+    """Per deployment, the merged maintenance spans in scope: the operator's and (given one) the
+    organisation's, for every deployment or for that one ("" : for every deployment only). One query."""
     scope = Q(organization__isnull=True)
     if organization_id is not None:
         scope |= Q(organization_id=organization_id)
-    windows = MaintenanceWindow.objects.filter(
-        scope, deployment__in={"", deployment}, starts_at__lt=end, ends_at__gt=start
+    windows = list(
+        MaintenanceWindow.objects.filter(
+            scope, deployment__in={"", *deployments}, starts_at__lt=end, ends_at__gt=start
+        ).values_list("deployment", "starts_at", "ends_at")
     )
-    return _merge(list(windows.values_list("starts_at", "ends_at")))
+    return {d: _merge([(s, e) for scoped, s, e in windows if scoped in ("", d)]) for d in deployments}
+
+
+def _maintenance(*, organization_id: int | None, deployment: str, start: datetime, end: datetime) -> list[Span]:
+    return _maintenance_of(organization_id=organization_id, deployments=[deployment], start=start, end=end)[deployment]
 
 
 # Effective uptime ---------------------------------------------------------------------------------
@@ -111,21 +119,24 @@ def _windows(span: Span) -> int:
 
 
 _TOTALS_SQL = """
-    SELECT p.i, sum(w.requests), sum(w.downtime_failures), sum(w.downtime_minutes)
+    SELECT w.model, p.i, sum(w.requests), sum(w.downtime_failures), sum(w.downtime_minutes)
     FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) WITH ORDINALITY p(s, e, i)
     JOIN monitoring_uptimewindow w ON w.window_start >= p.s AND w.window_start < p.e
-    WHERE w.org_id = %(org)s AND w.model = %(model)s AND NOT EXISTS (
+    WHERE w.org_id = %(org)s AND w.model = ANY(%(models)s) AND NOT EXISTS (
         SELECT 1 FROM unnest(%(off_starts)s::timestamptz[], %(off_ends)s::timestamptz[]) m(s, e)
         WHERE w.window_start >= m.s AND w.window_start < m.e)
-    GROUP BY p.i"""
+    GROUP BY w.model, p.i"""
 # Error rates summed exactly: windows with failures, grouped by their request count.
 _RATES_SQL = _TOTALS_SQL.replace(
-    "SELECT p.i, sum(w.requests), sum(w.downtime_failures), sum(w.downtime_minutes)",
-    "SELECT p.i, w.requests, sum(w.downtime_failures)",
-).replace("GROUP BY p.i", "AND w.downtime_failures > 0 GROUP BY p.i, w.requests")
+    "SELECT w.model, p.i, sum(w.requests), sum(w.downtime_failures), sum(w.downtime_minutes)",
+    "SELECT w.model, p.i, w.requests, sum(w.downtime_failures)",
+).replace("GROUP BY w.model, p.i", "AND w.downtime_failures > 0 GROUP BY w.model, p.i, w.requests")
 
 
-def _effective(*, organization_id: int, model: str, periods: Sequence[Span], now: datetime) -> list[EffectiveUptime]:
+def _effective(
+    *, organization_id: int, models: Sequence[str], periods: Sequence[Span], now: datetime
+) -> dict[str, list[EffectiveUptime]]:
+    """Per model ("": all models), the effective uptime of each period: three queries, whatever their number."""
     spans = [(_floor(start), _ceil(min(end, now))) for start, end in periods]
     lower, upper = min(s for s, _ in spans), max(e for _, e in spans)
     # A window any part of which is under maintenance is left out whole.
@@ -137,27 +148,29 @@ def _effective(*, organization_id: int, model: str, periods: Sequence[Span], now
         "starts": [s for s, _ in spans],
         "ends": [e for _, e in spans],
         "org": organization_id,
-        "model": model,
+        "models": list(models),
         "off_starts": [s for s, _ in off],
         "off_ends": [e for _, e in off],
     }
     with connection.cursor() as cursor:
         cursor.execute(_TOTALS_SQL, params)
-        totals = {i: (int(r), int(f), int(m)) for i, r, f, m in cursor.fetchall()}
+        totals = {(model, i): (int(r), int(f), int(m)) for model, i, r, f, m in cursor.fetchall()}
         cursor.execute(_RATES_SQL, params)
-        rates: dict[int, Fraction] = {}
-        for i, requests, failures in cursor.fetchall():
-            rates[i] = rates.get(i, Fraction(0)) + Fraction(int(failures), int(requests))
-    results = []
+        rates: dict[tuple[str, int], Fraction] = {}
+        for model, i, requests, failures in cursor.fetchall():
+            rates[model, i] = rates.get((model, i), Fraction(0)) + Fraction(int(failures), int(requests))
+    results: dict[str, list[EffectiveUptime]] = {model: [] for model in models}
     for i, (start, end) in enumerate(spans, start=1):
         skipped = sum(_windows((max(s, start), min(e, end))) for s, e in off)
         counted = _windows((start, end)) - skipped
-        requests, failures, minutes = totals.get(i, (0, 0, 0))
-        percent = _percent(1 - rates.get(i, Fraction(0)) / counted) if counted and requests else None
         shown_end = min(periods[i - 1][1], now)
-        results.append(
-            EffectiveUptime(start, shown_end, percent, max(counted, 0), skipped, requests, failures, minutes)
-        )
+        for model in models:
+            requests, failures, minutes = totals.get((model, i), (0, 0, 0))
+            rate = rates.get((model, i), Fraction(0))
+            percent = _percent(1 - rate / counted) if counted and requests else None
+            results[model].append(
+                EffectiveUptime(start, shown_end, percent, max(counted, 0), skipped, requests, failures, minutes)
+            )
     return results
 
 
@@ -166,7 +179,17 @@ def effective_uptime(
 ) -> EffectiveUptime:
     """100 % minus the mean error rate of the period's 5-minute windows, for the organisation (or one of
     its models); see docs/uptime.md for every rule."""
-    return _effective(organization_id=organization_id, model=model or "", periods=[(start, end)], now=now)[0]
+    return _effective(organization_id=organization_id, models=[model or ""], periods=[(start, end)], now=now)[
+        model or ""
+    ][0]
+
+
+def effective_uptimes(
+    *, organization_id: int, models: Sequence[str], periods: Sequence[Span], now: datetime
+) -> dict[str, list[EffectiveUptime]]:
+    """``effective_uptime`` of several models ("": all of them) and periods at once (the dashboard's 24 h,
+    7 d, 30 d, 90 d): three queries."""
+    return _effective(organization_id=organization_id, models=models, periods=periods, now=now)
 
 
 def daily_effective_uptime(
@@ -175,7 +198,7 @@ def daily_effective_uptime(
     """Effective uptime of each day of ``tz`` (two queries, whatever the number of days)."""
     days = day_spans(first=first, last=last, tz=tz)
     periods = [(start, end) for _, start, end in days]
-    results = _effective(organization_id=organization_id, model=model or "", periods=periods, now=now)
+    results = _effective(organization_id=organization_id, models=[model or ""], periods=periods, now=now)[model or ""]
     return [(day, result) for (day, _, _), result in zip(days, results, strict=True)]
 
 
@@ -204,15 +227,19 @@ def weights() -> dict[str, Fraction]:
     }
 
 
-def _states(*, deployment: str, start: datetime, end: datetime) -> tuple[list[datetime], list[str]]:
-    """When each state began, from the last change before ``start`` on; unknown before the first record."""
-    changes = DeploymentStateChange.objects.filter(deployment=deployment)
-    before = changes.filter(at__lte=start).order_by("-at", "-id").values("pk")[:1]
-    rows = list(
-        changes.filter(Q(at__gt=start, at__lt=end) | Q(pk__in=before)).order_by("at", "id").values_list("at", "new")
-    )
-    times = [_EPOCH.replace(year=1)] + [at for at, _ in rows]
-    return times, [DeploymentState.UNKNOWN.value] + [new for _, new in rows]
+def _states(
+    *, deployments: Sequence[str], start: datetime, end: datetime
+) -> dict[str, tuple[list[datetime], list[str]]]:
+    """Per deployment, when each state began, from the last change before ``start`` on; unknown before the
+    first record. One query."""
+    changes = DeploymentStateChange.objects.filter(deployment__in=list(deployments))
+    before = changes.filter(at__lte=start).order_by("deployment", "-at", "-id").distinct("deployment").values("pk")
+    rows = changes.filter(Q(at__gt=start, at__lt=end) | Q(pk__in=before)).order_by("at", "id")
+    timelines = {d: ([_EPOCH.replace(year=1)], [DeploymentState.UNKNOWN.value]) for d in deployments}
+    for deployment, at, new in rows.values_list("deployment", "at", "new"):
+        timelines[deployment][0].append(at)
+        timelines[deployment][1].append(new)
+    return timelines
 
 
 def _seconds(span: Span) -> int:
@@ -250,14 +277,14 @@ def _provider(
 
 
 def _providers(
-    *, deployment: str, periods: Sequence[Span], now: datetime, organization_id: int | None
-) -> list[ProviderUptime]:
+    *, deployments: Sequence[str], periods: Sequence[Span], now: datetime, organization_id: int | None
+) -> dict[str, list[ProviderUptime]]:
     spans = [(start, max(start, min(end, now))) for start, end in periods]
     lower, upper = min(s for s, _ in spans), max(e for _, e in spans)
-    states = _states(deployment=deployment, start=lower, end=upper)
-    off = _maintenance(organization_id=organization_id, deployment=deployment, start=lower, end=upper)
+    states = _states(deployments=deployments, start=lower, end=upper)
+    off = _maintenance_of(organization_id=organization_id, deployments=deployments, start=lower, end=upper)
     weight = weights()
-    return [_provider(span, states, off, weight) for span in spans]
+    return {d: [_provider(span, states[d], off[d], weight) for span in spans] for d in deployments}
 
 
 def provider_uptime(
@@ -265,7 +292,16 @@ def provider_uptime(
 ) -> ProviderUptime:
     """The deployment's own uptime from its state intervals (maintenance of the operator's, and of the
     organisation when given, left out)."""
-    return _providers(deployment=deployment, periods=[(start, end)], now=now, organization_id=organization_id)[0]
+    return _providers(deployments=[deployment], periods=[(start, end)], now=now, organization_id=organization_id)[
+        deployment
+    ][0]
+
+
+def provider_uptimes(
+    *, deployments: Sequence[str], periods: Sequence[Span], now: datetime, organization_id: int | None = None
+) -> dict[str, list[ProviderUptime]]:
+    """``provider_uptime`` of several deployments and periods at once (the dashboard's): two queries."""
+    return _providers(deployments=deployments, periods=periods, now=now, organization_id=organization_id)
 
 
 def daily_provider_uptime(
@@ -273,5 +309,7 @@ def daily_provider_uptime(
 ) -> list[tuple[date, ProviderUptime]]:
     days = day_spans(first=first, last=last, tz=tz)
     periods = [(start, end) for _, start, end in days]
-    results = _providers(deployment=deployment, periods=periods, now=now, organization_id=organization_id)
+    results = _providers(deployments=[deployment], periods=periods, now=now, organization_id=organization_id)[
+        deployment
+    ]
     return [(day, result) for (day, _, _), result in zip(days, results, strict=True)]

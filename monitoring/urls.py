@@ -1,9 +1,19 @@
 from django.urls import path
 
-from monitoring import incident_views, key_views, requests_views, views
+from monitoring import dashboard_views, incident_views, key_views, plotly_asset, requests_views, views
 
 urlpatterns = [
     path("orgs/<int:org_id>/usage/", views.usage_report, name="usage"),
+    # The uptime dashboard; its headline is the organisation's home page (accounts links to it by name).
+    path("orgs/<int:org_id>/", dashboard_views.overview, name="org_home"),
+    path("orgs/<int:org_id>/dashboard/models/<path:model>/", dashboard_views.model_dashboard, name="dashboard_model"),
+    path(
+        "orgs/<int:org_id>/dashboard/deployments/<path:deployment>/",
+        dashboard_views.deployment_dashboard,
+        name="dashboard_deployment",
+    ),
+    path("orgs/<int:org_id>/dashboard/incidents/", dashboard_views.incident_timeline, name="dashboard_incidents"),
+    path("assets/plotly-<str:version>.min.js", plotly_asset.plotly_js, name="plotly_js"),
     # Incidents, maintenance windows and alerts
     path("orgs/<int:org_id>/incidents/", incident_views.incident_list, name="incident_list"),
     path("orgs/<int:org_id>/incidents/<int:incident_id>/", incident_views.incident_detail, name="incident_detail"),
