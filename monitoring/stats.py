@@ -53,8 +53,10 @@ def _ceil(moment: datetime, step: timedelta) -> datetime:
 
 
 def cover(start: datetime, end: datetime) -> list[tuple[int, datetime, datetime]]:
-    """[start, end) (cut to minutes) as (level, start, end) pieces: days inside, hours, then minutes at the edges."""
-    start, end = _floor(start, _LEVELS[0]), _floor(end, _LEVELS[0])
+    """The minutes whose start lies in [start, end) (the first one rounded down: the rule of effective uptime's
+    windows, so that a range ending now counts the current minute as far as it is rolled up), as
+    (level, start, end) pieces: days inside, hours, then minutes at the edges."""
+    start, end = _floor(start, _LEVELS[0]), _ceil(end, _LEVELS[0])
     if start >= end:
         return []
     for level in (2, 1):
