@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.db import connections
+from django.db.models import Sum
 from django.utils import timezone
 from playwright.sync_api import Page, expect, sync_playwright
 from pypdf import PdfReader
@@ -30,7 +31,7 @@ from gateway.asgi import GatewayApp
 from gateway.conf.loader import parse_config
 from gateway.runtime import build_runtime
 from monitoring import incidents, probes, rollups
-from monitoring.models import Request
+from monitoring.models import Request, RequestMinute
 from simulator.harness import SimulatorServer
 from tests.browser.test_signup_to_revoked_key import CHROMIUM, CHROMIUM_ARGS, PASSWORD, DjangoAndGateway, ask
 from tests.live import LiveServer
@@ -111,10 +112,18 @@ def detect_the_outage(config: Any) -> None:
 
 
 def count_the_traffic() -> None:
-    """Beat's next rounds: the incident's requests of each organisation, and the rollup."""
-    now = timezone.now()
-    incidents.refresh_open_impacts(now=now)
-    rollups.roll_up(now=now)
+    """Beat's next rounds: the incident's requests of each organisation, and the rollup, which beat runs
+    every minute over the last 15 (here until it holds every recorded request, or 5 s)."""
+    deadline = time.monotonic() + 5
+    while True:
+        now = timezone.now()
+        incidents.refresh_open_impacts(now=now)
+        rollups.roll_up(now=now)
+        rolled = RequestMinute.objects.aggregate(total=Sum("requests"))["total"] or 0
+        if rolled == REQUESTS:
+            return
+        assert time.monotonic() < deadline, f"the rollups hold {rolled} of {REQUESTS} recorded requests"
+        time.sleep(0.5)
 
 
 @pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators")
