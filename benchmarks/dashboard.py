@@ -18,25 +18,18 @@ import argparse
 import math
 import os
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import django
 
-_TEMP = tempfile.TemporaryDirectory(prefix="bench-dashboard-")
-if not os.environ.get("DATABASE_URL"):
-    from config.embedded import start_postgres, start_redis
+from benchmarks.services import Services
 
-    _POSTGRES = start_postgres(Path(_TEMP.name) / "pg", throwaway=False)
-    _REDIS = start_redis(Path(_TEMP.name) / "redis", throwaway=False)
-    os.environ["DATABASE_URL"] = _POSTGRES.url
-    os.environ["REDIS_URL"] = _REDIS.url
+_SERVICES = Services("bench-dashboard-", redis=True)
 MODELS = [f"model-{n}" for n in range(10)]
 PROVIDERS = ["alpha", "beta", "gamma"]
-_CONFIG = Path(_TEMP.name) / "gateway.yaml"
+_CONFIG = _SERVICES.directory / "gateway.yaml"
 _CONFIG.write_text(
     "providers:\n"
     + "".join(
@@ -49,9 +42,6 @@ _CONFIG.write_text(
     )
 )
 os.environ["GATEWAY_CONFIG"] = str(_CONFIG)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "benchmark")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
@@ -60,6 +50,7 @@ from django.test import Client  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from accounts.services import create_organization  # noqa: E402
+from monitoring.rollups import roll_uptime_sums  # noqa: E402
 from monitoring.models import DeploymentStatus, Incident, IncidentImpact, IncidentUpdate  # noqa: E402
 from monitoring.models.rollups import FAILURE_COLUMNS  # noqa: E402
 
@@ -126,6 +117,7 @@ def _fill(now: datetime, minute_days: int) -> None:
                 %(end)s::timestamptz, interval '5 minutes') w, unnest(%(models)s::text[]) m""",
             {"end": end, "org": ORG_ID, "models": ["", *MODELS]},
         )
+    roll_uptime_sums(start=end - timedelta(days=91), end=end)
 
 
 def _states(now: datetime) -> None:
@@ -249,7 +241,4 @@ if __name__ == "__main__":
     try:
         main()
     finally:
-        if "_POSTGRES" in globals():
-            _POSTGRES.stop()
-            _REDIS.stop()
-        _TEMP.cleanup()
+        _SERVICES.close()

@@ -18,24 +18,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 import django
 
-_TEMP = tempfile.TemporaryDirectory(prefix="bench-ingest-")
-if not os.environ.get("DATABASE_URL"):
-    from config.embedded import start_postgres
+from benchmarks.services import Services
 
-    _POSTGRES = start_postgres(Path(_TEMP.name) / "pg", throwaway=False)
-    os.environ["DATABASE_URL"] = _POSTGRES.url
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "benchmark")
-os.environ.setdefault("REDIS_URL", "redis://localhost")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+_SERVICES = Services("bench-ingest-")
 django.setup()
 
 from django.conf import settings  # noqa: E402
@@ -100,7 +91,7 @@ def main() -> None:
     Request.objects.all().delete()
     Attempt.objects.all().delete()
 
-    sent, elapsed, backlog = asyncio.run(_writer(args.seconds, args.rate, Path(_TEMP.name) / "spool-writer"))
+    sent, elapsed, backlog = asyncio.run(_writer(args.seconds, args.rate, _SERVICES.directory / "spool-writer"))
     requests, attempts = Request.objects.count(), Attempt.objects.count()
     assert requests == sent, (requests, sent)
     print(f"writer: {sent:,} requests ({attempts:,} attempts) offered at {args.rate:,}/s for {args.seconds:g} s")
@@ -109,7 +100,7 @@ def main() -> None:
 
     Request.objects.all().delete()
     Attempt.objects.all().delete()
-    loaded, took = _loader(args.loader_requests, Path(_TEMP.name) / "spool-loader")
+    loaded, took = _loader(args.loader_requests, _SERVICES.directory / "spool-loader")
     rows = Request.objects.count() + Attempt.objects.count()
     assert rows == loaded, (rows, loaded)
     print(f"loader: {args.loader_requests:,} requests ({loaded:,} rows) from segment files in {took:.1f} s")
@@ -120,6 +111,4 @@ if __name__ == "__main__":
     try:
         main()
     finally:
-        if "_POSTGRES" in globals():
-            _POSTGRES.stop()
-        _TEMP.cleanup()
+        _SERVICES.close()

@@ -18,7 +18,6 @@ import io
 import os
 import random
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -26,18 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import django
+
+from benchmarks.services import Services
 from pypdf import PdfReader
 
-_TEMP = tempfile.TemporaryDirectory(prefix="bench-report-")
-if not os.environ.get("DATABASE_URL"):
-    from config.embedded import start_postgres
-
-    _POSTGRES = start_postgres(Path(_TEMP.name) / "pg", throwaway=True)
-    os.environ["DATABASE_URL"] = _POSTGRES.url
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("SECRET_KEY", "benchmark")
-os.environ.setdefault("REDIS_URL", "redis://localhost")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+_SERVICES = Services("bench-report-", throwaway=True)
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
@@ -45,6 +37,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import Organization  # noqa: E402
 from monitoring import sketch  # noqa: E402
+from monitoring.rollups import roll_uptime_sums  # noqa: E402
 from monitoring.models import DeploymentStateChange, Incident, IncidentScope, IncidentStatus  # noqa: E402
 from monitoring.models.rollups import (  # noqa: E402
     DeploymentDay,
@@ -146,6 +139,7 @@ def seed(*, deployments: int, days: int, now: datetime) -> Organization:
             )
         window += timedelta(minutes=5)
     _bulk(UptimeWindow, windows)
+    roll_uptime_sums(start=first_hour, end=now)
     changes, incidents = [], []
     for name in names:
         changes.append(DeploymentStateChange(deployment=name, provider="p", at=first_hour, old="unknown", new="up"))

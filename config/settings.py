@@ -203,6 +203,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "monitoring.tasks.probe_deployments",
         "schedule": 5.0,
     },
+    "prune-probes": {
+        "task": "monitoring.tasks.prune_probes",
+        "schedule": 3600.0,
+    },
     # Incidents, burn-rate alerts and their deliveries (the burn rate's shortest window is 5 minutes).
     "evaluate-incidents": {
         "task": "monitoring.tasks.evaluate_incidents",

@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from gateway.conf.domain import resolve_model
 from monitoring.incident_selectors import incidents_of
 from monitoring.models import DeploymentState, DeploymentStatus, Incident, IncidentScope, IncidentStatus, RequestDay
-from monitoring.stats import TrafficStats, request_stats
+from monitoring.stats import TrafficStats, request_stats_by_period
 from monitoring.uptime import EffectiveUptime, ProviderUptime, effective_uptimes, provider_uptimes
 from providers.configured import gateway_config
 
@@ -117,8 +117,12 @@ def headline(*, organization_id: int, models: list[str], now: datetime) -> Headl
         overall=effective[""],
         models=rows,
         rescues=[
-            Rescue(label, request_stats(organization_id=organization_id, start=start, end=end, quantiles=False))
-            for (_, label, _), (start, end) in zip(PERIODS, periods, strict=True)
+            Rescue(label, stats)
+            for (_, label, _), stats in zip(
+                PERIODS,
+                request_stats_by_period(organization_id=organization_id, periods=periods, quantiles=False),
+                strict=True,
+            )
         ],
         open_incidents=list(incidents_of(organization_id=organization_id).filter(status=IncidentStatus.OPEN)),
     )

@@ -85,7 +85,7 @@ def _context(
     shown = period or fallback_range(now=now, tz_name=membership.organization.timezone)
     return org_context(
         membership,
-        "overview",
+        "incidents" if tab == "incidents" else "overview",
         dash_tab=tab,
         dash_models=models,
         dash_query=shown.query() if period else "",

@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from monitoring.incident_selectors import incidents_of
 from monitoring.models import Incident, IncidentScope
-from monitoring.uptime import day_spans, daily_effective_uptime, daily_provider_uptime, truncate_percent
+from monitoring.uptime import day_spans, daily_effective_uptimes, daily_provider_uptimes, truncate_percent
 
 BAR_DAYS = 90
 _MINOR_FLOOR = Decimal(99)  # under 100 % down to here: a minor day; below: a major one
@@ -76,6 +76,40 @@ def _window(first: date, last: date, tz: ZoneInfo) -> Q:
     return Q(opened_at__lt=end) & (Q(resolved_at__isnull=True) | Q(resolved_at__gt=start))
 
 
+def effective_bars(
+    *,
+    organization_id: int,
+    bars: Sequence[tuple[str | None, Sequence[str] | None]],
+    first: date,
+    last: date,
+    tz: ZoneInfo,
+    now: datetime,
+) -> list[list[DayCell]]:
+    """Several bars of what the organisation's clients saw each day, one per (model or None for all
+    models, deployments or None), in four queries whatever their number. A bar's incidents are those the
+    organisation sees (its own, and those of deployments it uses), or only those of its deployments."""
+    models = sorted({model or "" for model, _ in bars})
+    daily = daily_effective_uptimes(
+        organization_id=organization_id, models=models, first=first, last=last, tz=tz, now=now
+    )
+    incidents = list(
+        incidents_of(organization_id=organization_id).filter(_window(first, last, tz)).prefetch_related(None)
+    )
+    cells = []
+    for model, deployments in bars:
+        chosen = incidents
+        if deployments is not None:
+            chosen = [i for i in incidents if i.scope == IncidentScope.DEPLOYMENT and i.deployment in deployments]
+        titles = _by_day(chosen, first=first, last=last, tz=tz, now=now)
+        cells.append(
+            [
+                DayCell(day, r.percent, r.downtime_minutes if r.percent is not None else None, titles.get(day, ()))
+                for day, r in daily[model or ""]
+            ]
+        )
+    return cells
+
+
 def effective_days(
     *,
     organization_id: int,
@@ -86,37 +120,48 @@ def effective_days(
     model: str | None = None,
     deployments: Sequence[str] | None = None,
 ) -> list[DayCell]:
-    """What the organisation's clients saw each day (all models, or ``model``). Its incidents are those it
-    sees (its own, and those of deployments it uses), or only those of ``deployments`` when given."""
-    daily = daily_effective_uptime(organization_id=organization_id, first=first, last=last, tz=tz, now=now, model=model)
-    incidents = incidents_of(organization_id=organization_id).filter(_window(first, last, tz))
-    if deployments is not None:
-        incidents = incidents.filter(scope=IncidentScope.DEPLOYMENT, deployment__in=list(deployments))
-    titles = _by_day(incidents.prefetch_related(None), first=first, last=last, tz=tz, now=now)
-    return [
-        DayCell(
-            day, result.percent, result.downtime_minutes if result.percent is not None else None, titles.get(day, ())
-        )
-        for day, result in daily
-    ]
+    """One bar of ``effective_bars``."""
+    return effective_bars(
+        organization_id=organization_id, bars=[(model, deployments)], first=first, last=last, tz=tz, now=now
+    )[0]
+
+
+def provider_bars(
+    *,
+    deployments: Sequence[str],
+    first: date,
+    last: date,
+    tz: ZoneInfo,
+    now: datetime,
+    organization_id: int | None = None,
+) -> dict[str, list[DayCell]]:
+    """Each deployment's own uptime each day, in three queries whatever their number; downtime minutes are
+    its weighted downtime, rounded up to the minute (30 s down shows as 1 min, never as 0)."""
+    daily = daily_provider_uptimes(
+        deployments=deployments, first=first, last=last, tz=tz, now=now, organization_id=organization_id
+    )
+    incidents = list(
+        Incident.objects.filter(_window(first, last, tz), scope=IncidentScope.DEPLOYMENT, deployment__in=deployments)
+    )
+    bars = {}
+    for deployment, days in daily.items():
+        titles = _by_day([i for i in incidents if i.deployment == deployment], first=first, last=last, tz=tz, now=now)
+        bars[deployment] = [
+            DayCell(
+                day,
+                r.percent,
+                math.ceil(r.downtime_seconds / 60) if r.percent is not None else None,
+                titles.get(day, ()),
+            )
+            for day, r in days
+        ]
+    return bars
 
 
 def provider_days(
     *, deployment: str, first: date, last: date, tz: ZoneInfo, now: datetime, organization_id: int | None = None
 ) -> list[DayCell]:
-    """A deployment's own uptime each day; its downtime minutes are its weighted downtime, rounded up to
-    the minute (30 s down shows as 1 min, never as 0)."""
-    daily = daily_provider_uptime(
-        deployment=deployment, first=first, last=last, tz=tz, now=now, organization_id=organization_id
-    )
-    incidents = Incident.objects.filter(_window(first, last, tz), scope=IncidentScope.DEPLOYMENT, deployment=deployment)
-    titles = _by_day(incidents, first=first, last=last, tz=tz, now=now)
-    return [
-        DayCell(
-            day,
-            result.percent,
-            math.ceil(result.downtime_seconds / 60) if result.percent is not None else None,
-            titles.get(day, ()),
-        )
-        for day, result in daily
-    ]
+    """One bar of ``provider_bars``."""
+    return provider_bars(
+        deployments=[deployment], first=first, last=last, tz=tz, now=now, organization_id=organization_id
+    )[deployment]

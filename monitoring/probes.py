@@ -214,6 +214,14 @@ def _close_breaker(deployment_id: str, now: float) -> None:
         shared.publish(_redis(), _prefix(), closed)
 
 
+def prune_probes(*, now: datetime) -> int:
+    """Delete probe rows older than RAW_RETENTION_DAYS, but each deployment's last one (the operator's status
+    page shows it, however old). Returns the rows deleted."""
+    latest = Probe.objects.order_by("deployment", "-at", "-id").distinct("deployment").values("pk")
+    cutoff = now - timedelta(days=settings.RAW_RETENTION_DAYS)
+    return Probe.objects.filter(at__lt=cutoff).exclude(pk__in=latest).delete()[0]
+
+
 # States
 
 

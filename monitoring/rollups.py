@@ -34,6 +34,8 @@ from monitoring.models import (
     RequestHour,
     RequestMinute,
     RollupBacklog,
+    UptimeDay,
+    UptimeHour,
     UptimeWindow,
 )
 from monitoring.models.rollups import COUNT_COLUMNS, FAILURE_COLUMNS
@@ -76,7 +78,8 @@ _REQUEST = _Dimension(
 )
 _DIMENSIONS = (_DEPLOYMENT, _REQUEST)
 # Advisory lock class per table: a lock is (class, chunk number).
-_LOCK_CLASS = {table: 7100 + n for n, table in enumerate([*_DEPLOYMENT.tables, *_REQUEST.tables, "uptimewindow"])}
+_LOCKED = [*_DEPLOYMENT.tables, *_REQUEST.tables, "uptimewindow", "uptimehour", "uptimeday"]
+_LOCK_CLASS = {table: 7100 + n for n, table in enumerate(_LOCKED)}
 
 
 def _outcomes(cls: FailureClass) -> list[str]:
@@ -165,6 +168,26 @@ _WINDOWS_SQL = _upsert(
 )
 
 
+_HOURS_SQL = _upsert(
+    "monitoring_uptimehour",
+    ("org_id", "model", "hour"),
+    ["org_id", "model", "hour", "requests", "downtime_failures", "downtime_minutes"],
+    """SELECT org_id, model, date_trunc('hour', window_start, 'UTC'), sum(requests), sum(downtime_failures),
+        sum(downtime_minutes)
+    FROM monitoring_uptimewindow WHERE window_start >= %(start)s AND window_start < %(end)s GROUP BY 1, 2, 3""",
+)
+
+
+_DAYS_SQL = _upsert(
+    "monitoring_uptimeday",
+    ("org_id", "model", "day"),
+    ["org_id", "model", "day", "requests", "downtime_failures", "downtime_minutes"],
+    """SELECT org_id, model, date_trunc('day', hour, 'UTC'), sum(requests), sum(downtime_failures),
+        sum(downtime_minutes)
+    FROM monitoring_uptimehour WHERE hour >= %(start)s AND hour < %(end)s GROUP BY 1, 2, 3""",
+)
+
+
 def _floor(moment: datetime, step: timedelta) -> datetime:
     return moment - (moment - _EPOCH) % step
 
@@ -199,6 +222,13 @@ def roll_span(*, start: datetime, end: datetime) -> None:
         _run(dim.tables[1], _rollup_sql(dim, 1), _floor(start, HOUR), _ceil(end, HOUR), DAY)
         _run(dim.tables[2], _rollup_sql(dim, 2), _floor(start, DAY), _ceil(end, DAY), DAY)
     _run("uptimewindow", _WINDOWS_SQL, _floor(start, WINDOW), _ceil(end, WINDOW), HOUR)
+    roll_uptime_sums(start=start, end=end)
+
+
+def roll_uptime_sums(*, start: datetime, end: datetime) -> None:
+    """Re-sum the hours and days of uptime windows over [start, end) (after windows were written)."""
+    _run("uptimehour", _HOURS_SQL, _floor(start, HOUR), _ceil(end, HOUR), DAY)
+    _run("uptimeday", _DAYS_SQL, _floor(start, DAY), _ceil(end, DAY), DAY)
 
 
 def rerollable_since(*, now: datetime) -> datetime:
@@ -234,5 +264,7 @@ def prune_rollups(*, now: datetime) -> int:
     for model in (DeploymentHour, DeploymentDay, RequestHour, RequestDay):
         deleted += model.objects.filter(bucket__lt=kept).delete()[0]
     deleted += UptimeWindow.objects.filter(window_start__lt=kept).delete()[0]
+    deleted += UptimeHour.objects.filter(hour__lt=kept).delete()[0]
+    deleted += UptimeDay.objects.filter(day__lt=kept).delete()[0]
     deleted += RollupBacklog.objects.filter(ends_at__lt=minutes).delete()[0]
     return deleted

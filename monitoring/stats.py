@@ -95,6 +95,64 @@ def _stats(
             )
             for name, key, count in cursor.fetchall():
                 hists[name][key] = int(count)
+    return _from_rows(totals, hists)
+
+
+def _batched(
+    tables: Sequence[str],
+    column: str,
+    keys: Sequence[Any],
+    periods: Sequence[tuple[datetime, datetime]],
+    *,
+    quantiles: bool = True,
+) -> dict[Any, list[TrafficStats]]:
+    """``_stats`` of each key of ``column`` over each period, in two queries (one without ``quantiles``)
+    whatever their number."""
+    params: dict[str, Any] = {"keys": list(keys)}
+    for level in range(len(tables)):
+        params |= {f"s{level}": [], f"e{level}": [], f"i{level}": []}
+    for i, (start, end) in enumerate(periods):
+        for level, piece_start, piece_end in cover(start, end):
+            params[f"s{level}"].append(piece_start)
+            params[f"e{level}"].append(piece_end)
+            params[f"i{level}"].append(i)
+    union = " UNION ALL ".join(
+        f"""SELECT t.{column} AS key, p.i, {", ".join(f"t.{c}" for c in _SUMS)}, t.latency_hist, t.ttft_hist
+        FROM unnest(%(s{n})s::timestamptz[], %(e{n})s::timestamptz[], %(i{n})s::int[]) p(s, e, i)
+        JOIN {table} t ON t.bucket >= p.s AND t.bucket < p.e WHERE t.{column} = ANY(%(keys)s)"""
+        for n, table in enumerate(tables)
+    )
+    sums = ", ".join(f"sum({c})" for c in _SUMS)
+    totals: dict[tuple[Any, int], dict[str, Any]] = {}
+    hists: dict[tuple[Any, int], dict[str, dict[str, int]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH r AS ({union}) SELECT key, i, {sums} FROM r GROUP BY key, i", params)
+        for key, i, *values in cursor.fetchall():
+            totals[key, i] = dict(zip(_SUMS, values, strict=True))
+        if quantiles:
+            cursor.execute(
+                f"""WITH r AS ({union})
+                SELECT key, i, 'latency', e.key, sum(e.value::bigint) FROM r, jsonb_each_text(r.latency_hist) e
+                GROUP BY key, i, e.key
+                UNION ALL
+                SELECT key, i, 'ttft', e.key, sum(e.value::bigint) FROM r, jsonb_each_text(r.ttft_hist) e
+                GROUP BY key, i, e.key""",
+                params,
+            )
+            for key, i, name, bucket, count in cursor.fetchall():
+                hists.setdefault((key, i), {"latency": {}, "ttft": {}})[name][bucket] = int(count)
+    return {
+        key: [
+            _from_rows(totals[key, i], hists.get((key, i), {"latency": {}, "ttft": {}}))
+            if (key, i) in totals
+            else _empty()
+            for i in range(len(periods))
+        ]
+        for key in keys
+    }
+
+
+def _from_rows(totals: dict[str, Any], hists: dict[str, dict[str, int]]) -> TrafficStats:
     return TrafficStats(
         requests=int(totals["requests"]),
         successes=int(totals["successes"]),
@@ -140,3 +198,18 @@ def request_stats(
 def deployment_stats(*, deployment: str, start: datetime, end: datetime) -> TrafficStats:
     """A deployment's attempts over [start, end): ``requests`` counts attempts. Two queries."""
     return _stats(_DEPLOYMENT_TABLES, "deployment = %s", [deployment], start, end)
+
+
+def request_stats_by_period(
+    *, organization_id: int, periods: Sequence[tuple[datetime, datetime]], quantiles: bool = True
+) -> list[TrafficStats]:
+    """``request_stats`` of the organisation over each period: two queries (one without ``quantiles``),
+    whatever their number."""
+    return _batched(_REQUEST_TABLES, "org_id", [organization_id], periods, quantiles=quantiles)[organization_id]
+
+
+def deployment_stats_by_period(
+    *, deployments: Sequence[str], periods: Sequence[tuple[datetime, datetime]]
+) -> dict[str, list[TrafficStats]]:
+    """``deployment_stats`` of each deployment over each period: two queries, whatever their number."""
+    return _batched(_DEPLOYMENT_TABLES, "deployment", deployments, periods)

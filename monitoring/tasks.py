@@ -47,6 +47,11 @@ def probe_deployments() -> int:
     return probes.evaluate_states(config=config, now=timezone.now())
 
 
+@shared_task
+def prune_probes() -> int:
+    return probes.prune_probes(now=timezone.now())
+
+
 # Incidents and alerts
 
 

@@ -118,19 +118,76 @@ def _windows(span: Span) -> int:
     return max(0, (span[1] - span[0]) // WINDOW)
 
 
-_TOTALS_SQL = """
-    SELECT w.model, p.i, sum(w.requests), sum(w.downtime_failures), sum(w.downtime_minutes)
+# Totals read the coarsest sums that fit: whole UTC days, then hours, clear of maintenance, then windows.
+_LEVELS = (
+    (timedelta(days=1), "monitoring_uptimeday", "day"),
+    (timedelta(hours=1), "monitoring_uptimehour", "hour"),
+    (WINDOW, "monitoring_uptimewindow", "window_start"),
+)
+_LEVEL_SQL = """
+    SELECT t.model, p.i, sum(t.requests) r, sum(t.downtime_failures) f, sum(t.downtime_minutes) m
+    FROM unnest(%(s{n})s::timestamptz[], %(e{n})s::timestamptz[], %(i{n})s::int[]) p(s, e, i)
+    JOIN {table} t ON t.{column} >= p.s AND t.{column} < p.e
+    WHERE t.org_id = %(org)s AND t.model = ANY(%(models)s) {maintenance}
+    GROUP BY t.model, p.i"""
+# Error rates summed exactly: failing windows (a partial index holds them), grouped by their request count.
+_RATES_SQL = """
+    SELECT t.model, p.i, t.requests, sum(t.downtime_failures)
     FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) WITH ORDINALITY p(s, e, i)
-    JOIN monitoring_uptimewindow w ON w.window_start >= p.s AND w.window_start < p.e
-    WHERE w.org_id = %(org)s AND w.model = ANY(%(models)s) AND NOT EXISTS (
-        SELECT 1 FROM unnest(%(off_starts)s::timestamptz[], %(off_ends)s::timestamptz[]) m(s, e)
-        WHERE w.window_start >= m.s AND w.window_start < m.e)
-    GROUP BY w.model, p.i"""
-# Error rates summed exactly: windows with failures, grouped by their request count.
-_RATES_SQL = _TOTALS_SQL.replace(
-    "SELECT w.model, p.i, sum(w.requests), sum(w.downtime_failures), sum(w.downtime_minutes)",
-    "SELECT w.model, p.i, w.requests, sum(w.downtime_failures)",
-).replace("GROUP BY w.model, p.i", "AND w.downtime_failures > 0 GROUP BY w.model, p.i, w.requests")
+    JOIN monitoring_uptimewindow t ON t.window_start >= p.s AND t.window_start < p.e
+    WHERE t.org_id = %(org)s AND t.model = ANY(%(models)s) AND t.downtime_failures > 0 {maintenance}
+    GROUP BY t.model, p.i, t.requests"""
+# A window any part of which is under maintenance is left out whole.
+_NOT_MAINTENANCE = """AND NOT EXISTS (
+    SELECT 1 FROM unnest(%(off_starts)s::timestamptz[], %(off_ends)s::timestamptz[]) o(s, e)
+    WHERE t.window_start >= o.s AND t.window_start < o.e)"""
+
+
+def _totals_sql(maintenance: str) -> str:
+    branches = [
+        _LEVEL_SQL.format(n=n, table=table, column=column, maintenance=maintenance if step == WINDOW else "")
+        for n, (step, table, column) in enumerate(_LEVELS)
+    ]
+    return f"SELECT model, i, sum(r), sum(f), sum(m) FROM ({' UNION ALL '.join(branches)}) x GROUP BY model, i"
+
+
+def _cut(moment: datetime, step: timedelta, *, up: bool) -> datetime:
+    floor = moment - (moment - _EPOCH) % step
+    return floor + step if up and floor != moment else floor
+
+
+def _pieces(start: datetime, end: datetime, off: Sequence[Span], level: int = 0) -> list[tuple[int, Span]]:
+    """A window-aligned span as (level, piece)s of _LEVELS covering the same windows: no piece but a window
+    one touches maintenance."""
+    if start >= end:
+        return []
+    step = _LEVELS[level][0]
+    if step == WINDOW:
+        return [(level, (start, end))]
+    first, last = _cut(start, step, up=True), _cut(end, step, up=False)
+    if first >= last:
+        return _pieces(start, end, off, level + 1)
+    pieces = _pieces(start, first, off, level + 1)
+    unit = first
+    while unit < last:
+        if any(s < unit + step and e > unit for s, e in off):
+            pieces += _pieces(unit, unit + step, off, level + 1)
+        elif pieces and pieces[-1][0] == level and pieces[-1][1][1] == unit:
+            pieces[-1] = (level, (pieces[-1][1][0], unit + step))
+        else:
+            pieces.append((level, (unit, unit + step)))
+        unit += step
+    return pieces + _pieces(last, end, off, level + 1)
+
+
+def _totals_params(spans: Sequence[Span], off: Sequence[Span]) -> dict[str, list[Any]]:
+    params: dict[str, list[Any]] = {f"{k}{n}": [] for n in range(len(_LEVELS)) for k in "sei"}
+    for i, (start, end) in enumerate(spans, start=1):
+        for level, (piece_start, piece_end) in _pieces(start, end, off):
+            params[f"s{level}"].append(piece_start)
+            params[f"e{level}"].append(piece_end)
+            params[f"i{level}"].append(i)
+    return params
 
 
 def _effective(
@@ -139,11 +196,13 @@ def _effective(
     """Per model ("": all models), the effective uptime of each period: three queries, whatever their number."""
     spans = [(_floor(start), _ceil(min(end, now))) for start, end in periods]
     lower, upper = min(s for s, _ in spans), max(e for _, e in spans)
-    # A window any part of which is under maintenance is left out whole.
-    off = [
-        (_floor(s), _ceil(e))
-        for s, e in _maintenance(organization_id=organization_id, deployment="", start=lower, end=upper)
-    ]
+    # Rounded out to whole windows, two maintenance spans may share one: merged again, it counts once.
+    off = _merge(
+        [
+            (_floor(s), _ceil(e))
+            for s, e in _maintenance(organization_id=organization_id, deployment="", start=lower, end=upper)
+        ]
+    )
     params: dict[str, Any] = {
         "starts": [s for s, _ in spans],
         "ends": [e for _, e in spans],
@@ -151,11 +210,13 @@ def _effective(
         "models": list(models),
         "off_starts": [s for s, _ in off],
         "off_ends": [e for _, e in off],
+        **_totals_params(spans, off),
     }
+    maintenance = _NOT_MAINTENANCE if off else ""
     with connection.cursor() as cursor:
-        cursor.execute(_TOTALS_SQL, params)
+        cursor.execute(_totals_sql(maintenance), params)
         totals = {(model, i): (int(r), int(f), int(m)) for model, i, r, f, m in cursor.fetchall()}
-        cursor.execute(_RATES_SQL, params)
+        cursor.execute(_RATES_SQL.format(maintenance=maintenance), params)
         rates: dict[tuple[str, int], Fraction] = {}
         for model, i, requests, failures in cursor.fetchall():
             rates[model, i] = rates.get((model, i), Fraction(0)) + Fraction(int(failures), int(requests))
@@ -192,14 +253,27 @@ def effective_uptimes(
     return _effective(organization_id=organization_id, models=models, periods=periods, now=now)
 
 
+def daily_effective_uptimes(
+    *, organization_id: int, models: Sequence[str], first: date, last: date, tz: ZoneInfo, now: datetime
+) -> dict[str, list[tuple[date, EffectiveUptime]]]:
+    """Effective uptime of each day of ``tz``, per model ("": all models): three queries, whatever the
+    number of days and models."""
+    days = day_spans(first=first, last=last, tz=tz)
+    periods = [(start, end) for _, start, end in days]
+    results = _effective(organization_id=organization_id, models=models, periods=periods, now=now)
+    return {
+        model: [(day, result) for (day, _, _), result in zip(days, daily, strict=True)]
+        for model, daily in results.items()
+    }
+
+
 def daily_effective_uptime(
     *, organization_id: int, first: date, last: date, tz: ZoneInfo, now: datetime, model: str | None = None
 ) -> list[tuple[date, EffectiveUptime]]:
-    """Effective uptime of each day of ``tz`` (two queries, whatever the number of days)."""
-    days = day_spans(first=first, last=last, tz=tz)
-    periods = [(start, end) for _, start, end in days]
-    results = _effective(organization_id=organization_id, models=[model or ""], periods=periods, now=now)[model or ""]
-    return [(day, result) for (day, _, _), result in zip(days, results, strict=True)]
+    """Effective uptime of each day of ``tz`` for the organisation, or one of its models."""
+    return daily_effective_uptimes(
+        organization_id=organization_id, models=[model or ""], first=first, last=last, tz=tz, now=now
+    )[model or ""]
 
 
 # Provider uptime ----------------------------------------------------------------------------------
@@ -304,12 +378,28 @@ def provider_uptimes(
     return _providers(deployments=deployments, periods=periods, now=now, organization_id=organization_id)
 
 
+def daily_provider_uptimes(
+    *,
+    deployments: Sequence[str],
+    first: date,
+    last: date,
+    tz: ZoneInfo,
+    now: datetime,
+    organization_id: int | None = None,
+) -> dict[str, list[tuple[date, ProviderUptime]]]:
+    """Each deployment's own uptime for each day of ``tz``: two queries, whatever their number."""
+    days = day_spans(first=first, last=last, tz=tz)
+    periods = [(start, end) for _, start, end in days]
+    results = _providers(deployments=deployments, periods=periods, now=now, organization_id=organization_id)
+    return {
+        deployment: [(day, result) for (day, _, _), result in zip(days, daily, strict=True)]
+        for deployment, daily in results.items()
+    }
+
+
 def daily_provider_uptime(
     *, deployment: str, first: date, last: date, tz: ZoneInfo, now: datetime, organization_id: int | None = None
 ) -> list[tuple[date, ProviderUptime]]:
-    days = day_spans(first=first, last=last, tz=tz)
-    periods = [(start, end) for _, start, end in days]
-    results = _providers(deployments=[deployment], periods=periods, now=now, organization_id=organization_id)[
-        deployment
-    ]
-    return [(day, result) for (day, _, _), result in zip(days, results, strict=True)]
+    return daily_provider_uptimes(
+        deployments=[deployment], first=first, last=last, tz=tz, now=now, organization_id=organization_id
+    )[deployment]

@@ -13,18 +13,18 @@ from decimal import ROUND_DOWN, Decimal
 from django.db.models import Q
 
 from accounts.models import Organization
-from monitoring.day_bars import DayCell, effective_days, provider_days
+from monitoring.day_bars import DayCell, effective_days, provider_bars
 from monitoring.incident_selectors import duration, incidents_of, own_counts
 from monitoring.models import DeploymentStateChange
 from monitoring.models.rollups import DeploymentHour
-from monitoring.stats import TrafficStats, deployment_stats, request_stats
+from monitoring.stats import TrafficStats, deployment_stats_by_period, request_stats, request_stats_by_period
 from monitoring.uptime import (
     WINDOW,
     EffectiveUptime,
     ProviderUptime,
     day_spans,
     effective_uptime,
-    provider_uptime,
+    provider_uptimes,
 )
 from providers.configured import gateway_config
 from reports.models import DEFAULT_TARGET, ReportSettings, default_tiers
@@ -85,7 +85,7 @@ class IncidentSummary:
 @dataclass(frozen=True)
 class Day:
     cell: DayCell  # uptime, downtime minutes and incident titles (monitoring.day_bars)
-    traffic: TrafficStats | None  # None for a deployment's days: 2 queries a day each would be 5,400 for 30
+    traffic: TrafficStats
 
 
 @dataclass(frozen=True)
@@ -218,40 +218,42 @@ def report_deployments(*, period: Period, now: datetime) -> list[str]:
     return sorted(names)
 
 
-def _traffic_days(cells: list[DayCell], period: Period, now: datetime, read: ReadStats) -> list[Day]:
+def _day_periods(cells: list[DayCell], period: Period, now: datetime) -> list[tuple[datetime, datetime]]:
     spans = {day: (start, end) for day, start, end in day_spans(first=period.first, last=period.last, tz=period.tz)}
-    return [Day(cell, read(spans[cell.day][0], min(spans[cell.day][1], now))) for cell in cells]
+    return [(spans[cell.day][0], min(spans[cell.day][1], now)) for cell in cells]
 
 
-class ReadStats:
-    """Traffic of one component over a span: an organisation's requests or a deployment's attempts."""
-
-    def __init__(self, *, organization_id: int | None = None, deployment: str | None = None) -> None:
-        self.organization_id = organization_id
-        self.deployment = deployment
-
-    def __call__(self, start: datetime, end: datetime) -> TrafficStats:
-        if self.deployment is not None:
-            return deployment_stats(deployment=self.deployment, start=start, end=end)
-        assert self.organization_id is not None
-        return request_stats(organization_id=self.organization_id, start=start, end=end)
-
-
-def provider_figures(*, deployment: str, organization_id: int, period: Period, now: datetime) -> ProviderFigures:
-    last = period.last_counted_day(now)
-    cells = provider_days(
-        deployment=deployment, first=period.first, last=last, tz=period.tz, now=now, organization_id=organization_id
+def providers_figures(
+    *, deployments: list[str], organization_id: int, period: Period, now: datetime
+) -> list[ProviderFigures]:
+    """Each deployment's figures and days, their traffic included: a fixed number of queries, whatever the
+    number of deployments and days."""
+    if not deployments:
+        return []
+    bars = provider_bars(
+        deployments=deployments,
+        first=period.first,
+        last=period.last_counted_day(now),
+        tz=period.tz,
+        now=now,
+        organization_id=organization_id,
     )
-    read = ReadStats(deployment=deployment)
-    days = [Day(cell, None) for cell in cells]
-    return ProviderFigures(
-        deployment=deployment,
-        uptime=provider_uptime(
-            deployment=deployment, start=period.start, end=period.end, now=now, organization_id=organization_id
-        ),
-        traffic=read(period.start, period.counted_end(now)),
-        days=days,
+    spans = _day_periods(bars[deployments[0]], period, now)
+    traffic = deployment_stats_by_period(
+        deployments=deployments, periods=[*spans, (period.start, period.counted_end(now))]
     )
+    uptimes = provider_uptimes(
+        deployments=deployments, periods=[(period.start, period.end)], now=now, organization_id=organization_id
+    )
+    return [
+        ProviderFigures(
+            deployment=name,
+            uptime=uptimes[name][0],
+            traffic=traffic[name][-1],
+            days=[Day(cell, stats) for cell, stats in zip(bars[name], traffic[name], strict=False)],
+        )
+        for name in deployments
+    ]
 
 
 def sla_report(*, organization: Organization, period: Period, now: datetime) -> SlaReport:
@@ -280,11 +282,17 @@ def sla_report(*, organization: Organization, period: Period, now: datetime) -> 
         traffic=request_stats(organization_id=org_id, start=period.start, end=period.counted_end(now)),
         incidents=incidents,
         incident_summary=summarize_incidents(incidents),
-        days=_traffic_days(cells, period, now, ReadStats(organization_id=org_id)),
-        providers=[
-            provider_figures(deployment=name, organization_id=org_id, period=period, now=now)
-            for name in report_deployments(period=period, now=now)
+        days=[
+            Day(cell, stats)
+            for cell, stats in zip(
+                cells,
+                request_stats_by_period(organization_id=org_id, periods=_day_periods(cells, period, now)),
+                strict=True,
+            )
         ],
+        providers=providers_figures(
+            deployments=report_deployments(period=period, now=now), organization_id=org_id, period=period, now=now
+        ),
     )
 
 

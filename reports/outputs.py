@@ -127,11 +127,10 @@ def _day(day: Day, component: str, kind: str) -> dict[str, Any]:
         "downtime_minutes": day.cell.downtime_minutes,
         "incidents": len(day.cell.incidents),
     }
-    if day.traffic is not None:
-        traffic = _traffic(day.traffic)
-        row.update({k: v for k, v in traffic.items() if k in DAY_COLUMNS})
-        for name in ("latency", "ttft"):
-            row.update({f"{name}_{p}_ms": v for p, v in traffic[f"{name}_ms"].items()})
+    traffic = _traffic(day.traffic)
+    row.update({k: v for k, v in traffic.items() if k in DAY_COLUMNS})
+    for name in ("latency", "ttft"):
+        row.update({f"{name}_{p}_ms": v for p, v in traffic[f"{name}_ms"].items()})
     return row
 
 
@@ -242,7 +241,7 @@ def chart_uris(report: SlaReport) -> dict[str, str]:
             charts.Series(
                 _PERCENTILES[q],
                 styles[q][0],
-                [day.traffic.latency_ms.get(q) if day.traffic else None for day in report.days],
+                [day.traffic.latency_ms.get(q) for day in report.days],
                 dash=styles[q][1],
             )
             for q in QUANTILES

@@ -51,10 +51,12 @@ def providers(*, now: datetime) -> list[ProviderRow]:
     reports = states.deployment_reports(
         deployments=known_deployments(), now=now, shared_state=probes.shared_view(now=time.time())
     )
+    bars = day_bars.provider_bars(
+        deployments=[r.deployment for r in reports], first=first, last=last, tz=UTC_ZONE, now=now
+    )
     by_provider: dict[str, list[DeploymentRow]] = {}
     for report in reports:
-        cells = day_bars.provider_days(deployment=report.deployment, first=first, last=last, tz=UTC_ZONE, now=now)
-        row = DeploymentRow(report, status.deployment_status(report.state), cells)
+        row = DeploymentRow(report, status.deployment_status(report.state), bars[report.deployment])
         by_provider.setdefault(report.provider, []).append(row)
     return [
         ProviderRow(

@@ -90,8 +90,8 @@ def build(*, page: StatusPage, now: datetime) -> PublicView:
     )
     titles = {i.title: _public_title(i, context) for i in incidents}
     shown = []
-    for position, component in enumerate(context.components):
-        cells = _cells(component, context, first=first, last=last, tz=tz, now=now)
+    bars = _bars(context, first=first, last=last, tz=tz, now=now)
+    for position, (component, cells) in enumerate(zip(context.components, bars, strict=True)):
         shown.append(
             PublicComponent(
                 name=component.name,
@@ -139,25 +139,32 @@ def _status(component: StatusComponent, context: _Context, *, open_org_incident:
     return status.effective_status([_model_status(m, context) for m in models], open_org_incident=open_org_incident)
 
 
-def _cells(
-    component: StatusComponent, context: _Context, *, first: date, last: date, tz: ZoneInfo, now: datetime
-) -> list[DayCell]:
-    org_id = context.organization_id
-    if component.kind == Kind.DEPLOYMENT:
-        return day_bars.provider_days(
-            deployment=component.target, first=first, last=last, tz=tz, now=now, organization_id=org_id
+def _bars(context: _Context, *, first: date, last: date, tz: ZoneInfo, now: datetime) -> list[list[DayCell]]:
+    """Each component's cells, in order: every bar of a kind computed in one batch."""
+    components = context.components
+    targets = sorted({c.target for c in components if c.kind == Kind.DEPLOYMENT})
+    own = (
+        day_bars.provider_bars(
+            deployments=targets, first=first, last=last, tz=tz, now=now, organization_id=context.organization_id
         )
-    if component.kind == Kind.MODEL:
-        return day_bars.effective_days(
-            organization_id=org_id,
+        if targets
+        else {}
+    )
+    seen = [c for c in components if c.kind != Kind.DEPLOYMENT]
+    effective = (
+        day_bars.effective_bars(
+            organization_id=context.organization_id,
+            bars=[(c.target, context.models.get(c.target)) if c.kind == Kind.MODEL else (None, None) for c in seen],
             first=first,
             last=last,
             tz=tz,
             now=now,
-            model=component.target,
-            deployments=context.models.get(component.target),
         )
-    return day_bars.effective_days(organization_id=org_id, first=first, last=last, tz=tz, now=now)
+        if seen
+        else []
+    )
+    by_component = dict(zip(map(id, seen), effective, strict=True))
+    return [own[c.target] if c.kind == Kind.DEPLOYMENT else by_component[id(c)] for c in components]
 
 
 def _public_cells(cells: list[DayCell], component: StatusComponent, titles: dict[str, str]) -> list[DayCell]:

@@ -21,6 +21,8 @@ from monitoring.models.rollups import (
     RequestHour,
     RequestMinute,
     RollupBacklog,
+    UptimeDay,
+    UptimeHour,
     UptimeWindow,
 )
 from monitoring.models.probes import DeploymentStatus, Probe
@@ -52,6 +54,8 @@ __all__ = [
     "RequestMinute",
     "RollupBacklog",
     "StateChangeCursor",
+    "UptimeDay",
+    "UptimeHour",
     "UptimeWindow",
     "__all__ = [",
     "from monitoring.models.maintenance_audit import MaintenanceChange",

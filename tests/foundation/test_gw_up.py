@@ -116,7 +116,7 @@ def _assert_no_debug_pages_and_plain_http_login_works(base: str, banner: list[st
         home = browser.get("/", follow_redirects=True)
         assert home.url.path.startswith("/orgs/")
         # The pages explain the demo's outages, and point snippets at the PORT really served.
-        assert "Demo mode." in home.text and "sim-openai answers 503" in home.text
+        assert "Demo mode:" in home.text and "sim-openai answers 503" in home.text
         assert f"{base}/v1" in home.text
 
 

@@ -20,13 +20,25 @@ from monitoring.models import (
     RequestHour,
     RequestMinute,
     RollupBacklog,
+    UptimeDay,
+    UptimeHour,
     UptimeWindow,
 )
 from monitoring.models.rollups import FAILURE_COLUMNS
 from tests.monitoring.traffic import attempt, request, save
 
 T0 = datetime(2026, 3, 31, 23, 58, 10, tzinfo=UTC)  # a month end: the rows span two days
-TABLES = (DeploymentMinute, DeploymentHour, DeploymentDay, RequestMinute, RequestHour, RequestDay, UptimeWindow)
+TABLES = (
+    DeploymentMinute,
+    DeploymentHour,
+    DeploymentDay,
+    RequestMinute,
+    RequestHour,
+    RequestDay,
+    UptimeWindow,
+    UptimeHour,
+    UptimeDay,
+)
 
 
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:

@@ -4,6 +4,7 @@ Time is frozen by passing ``now`` to every selector."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -216,3 +217,40 @@ def test_days_across_a_month_end_and_dst_changes_have_their_own_length(accounts:
     )
     assert [(d, r.windows) for d, r in month] == [(date(2026, 3, 31), 288), (date(2026, 4, 1), 144)]
     assert all(r.percent is None for _, r in month)  # no traffic: no data
+
+
+@pytest.mark.django_db
+def test_long_ranges_read_day_and_hour_sums_and_agree_with_the_windows(accounts: Any) -> None:
+    raw = build_traffic(accounts.org)
+    next_day = [Raw(DAY + timedelta(days=1, hours=3, seconds=n), Outcome.OK) for n in range(20)]
+    next_day += [Raw(DAY + timedelta(days=1, hours=9), Outcome.SERVER_ERROR)]
+    save(*(request(r.at, org_id=accounts.org.pk, outcome=r.outcome) for r in next_day))
+    rollups.roll_span(start=DAY + timedelta(days=1), end=DAY + timedelta(days=2))
+    start, end = DAY - timedelta(hours=1, minutes=5), DAY + timedelta(days=2, minutes=10)
+    assert {level for level, _ in uptime._pieces(start, end, [])} == {0, 1, 2}  # days, hours and windows
+    result = uptime.effective_uptime(organization_id=accounts.org.pk, start=start, end=end, now=end)
+    percent, minutes, requests, failures, windows = expected_effective(
+        raw + next_day, start, end, [(at(4, 0), at(4, 30)), (at(5, 0), at(5, 5))]
+    )
+    assert (result.downtime_minutes, result.requests, result.failures, result.windows) == (
+        minutes,
+        requests,
+        failures,
+        windows,
+    )
+    assert result.percent == Decimal(uptime.truncate_percent(percent, 12))
+
+
+def test_pieces_cover_the_span_and_leave_every_maintenance_window_to_window_rows() -> None:
+    start, end = DAY - timedelta(days=3, minutes=55), DAY + timedelta(days=4, hours=2, minutes=5)
+    off = [(at(4, 0), at(4, 30)), (at(5, 0), at(5, 5)), (DAY + timedelta(days=2, hours=23, minutes=55), at(72, 5))]
+    pieces = uptime._pieces(start, end, off)
+    spans = [span for _, span in pieces]
+    assert spans[0][0] == start and spans[-1][1] == end
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))  # no gap, no overlap
+    for level, (s, e) in pieces:
+        step = uptime._LEVELS[level][0]
+        assert (s - uptime._EPOCH) % step == (e - uptime._EPOCH) % step == timedelta(0)
+        if step != uptime.WINDOW:
+            assert not any(os < e and oe > s for os, oe in off)
+    assert len(pieces) < 20  # whole days and hours, not 2,200 windows

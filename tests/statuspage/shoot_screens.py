@@ -21,6 +21,7 @@ from accounts.models import Membership, Organization, User
 from accounts.services import create_api_key, create_organization
 from monitoring import incidents
 from monitoring.models import DeploymentStatus, IncidentUpdate, Incident, RequestDay, UptimeWindow
+from monitoring.rollups import roll_uptime_sums
 from statuspage.models import StatusComponent, StatusPage
 from tests.live import LiveServer
 from tests.monitoring.incident_helpers import routed, state_change
@@ -72,6 +73,7 @@ def _traffic(org: Organization, now: datetime) -> None:
                                    downtime_failures=0, failovers=0, rescued=0, prompt_tokens=0, completion_tokens=0,
                                    cost_usd=0, latency_hist={}, ttft_hist={}, local_requests=0))  # fmt: skip
     UptimeWindow.objects.bulk_create(rows)
+    roll_uptime_sums(start=today - timedelta(days=90), end=now)
     RequestDay.objects.bulk_create(days)
 
 
