@@ -117,7 +117,7 @@ def _batched(
             params[f"e{level}"].append(piece_end)
             params[f"i{level}"].append(i)
     union = " UNION ALL ".join(
-        f"""SELECT t.{column} AS key, p.i, {", ".join(f"t.{c}" for c in _SUMS)}, t.latency_hist, t.ttft_hist
+        f"""SELECT t.{column} AS dim, p.i, {", ".join(f"t.{c}" for c in _SUMS)}, t.latency_hist, t.ttft_hist
         FROM unnest(%(s{n})s::timestamptz[], %(e{n})s::timestamptz[], %(i{n})s::int[]) p(s, e, i)
         JOIN {table} t ON t.bucket >= p.s AND t.bucket < p.e WHERE t.{column} = ANY(%(keys)s)"""
         for n, table in enumerate(tables)
@@ -126,17 +126,17 @@ def _batched(
     totals: dict[tuple[Any, int], dict[str, Any]] = {}
     hists: dict[tuple[Any, int], dict[str, dict[str, int]]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(f"WITH r AS ({union}) SELECT key, i, {sums} FROM r GROUP BY key, i", params)
+        cursor.execute(f"WITH r AS ({union}) SELECT dim, i, {sums} FROM r GROUP BY dim, i", params)
         for key, i, *values in cursor.fetchall():
             totals[key, i] = dict(zip(_SUMS, values, strict=True))
         if quantiles:
             cursor.execute(
                 f"""WITH r AS ({union})
-                SELECT key, i, 'latency', e.key, sum(e.value::bigint) FROM r, jsonb_each_text(r.latency_hist) e
-                GROUP BY key, i, e.key
+                SELECT dim, i, 'latency', e.key, sum(e.value::bigint) FROM r, jsonb_each_text(r.latency_hist) e
+                GROUP BY dim, i, e.key
                 UNION ALL
-                SELECT key, i, 'ttft', e.key, sum(e.value::bigint) FROM r, jsonb_each_text(r.ttft_hist) e
-                GROUP BY key, i, e.key""",
+                SELECT dim, i, 'ttft', e.key, sum(e.value::bigint) FROM r, jsonb_each_text(r.ttft_hist) e
+                GROUP BY dim, i, e.key""",
                 params,
             )
             for key, i, name, bucket, count in cursor.fetchall():

@@ -231,7 +231,7 @@ def test_a_model_or_deployment_the_organisation_does_not_use_is_404(busy: Accoun
 
 @pytest.mark.parametrize(
     ("page", "queries"),
-    [(0, 22), (1, 20), (2, 17), (3, 9)],
+    [(0, 19), (1, 20), (2, 17), (3, 9)],
 )
 def test_each_page_renders_in_a_pinned_number_of_queries(
     busy: Accounts, django_assert_num_queries: Any, page: int, queries: int

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -163,7 +165,8 @@ def live(transactional_db: None, settings: Any, tmp_path: Path, monkeypatch: pyt
 
 
 @pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous iterators")
-def test_shoot(live: str) -> None:
+def test_shoot(live: str, settings: Any) -> None:
+    settings.DEMO_MODE = "--demo" in sys.argv or bool(os.environ.get("SHOOT_DEMO"))  # the banner, on every page
     OUT.mkdir(parents=True, exist_ok=True)
     owner, staff = _seed(timezone.now().astimezone(UTC))
     org_id = Organization.objects.get().pk
@@ -186,6 +189,9 @@ def test_shoot(live: str) -> None:
         ("public", None, f"/status/{SLUG}/"),
         ("settings", owner, f"/orgs/{org_id}/status-page/"),
         ("operator", staff, "/operator/status/"),
+        ("overview", owner, f"/orgs/{org_id}/"),
+        ("timeline", owner, f"/orgs/{org_id}/dashboard/incidents/?range=30d"),
+        ("model", owner, f"/orgs/{org_id}/dashboard/models/gpt-4o/?range=30d"),
     ]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
