@@ -15,6 +15,7 @@ import orjson
 
 from gateway.ids import random_hex
 
+ARGUMENTS_DELTA = b"response.function_call_arguments.delta"
 INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
 
@@ -80,8 +81,14 @@ def message_item(item_id: str, status: str, content: list[dict[str, Any]]) -> di
 
 
 def call_item(item_id: str, status: str, call_id: str, name: str, arguments: str) -> dict[str, Any]:
-    return {"id": item_id, "type": "function_call", "status": status, "call_id": call_id, "name": name,
-            "arguments": arguments}  # fmt: skip
+    return {
+        "id": item_id,
+        "type": "function_call",
+        "status": status,
+        "call_id": call_id,
+        "name": name,
+        "arguments": arguments,
+    }
 
 
 def to_response(envelope: Envelope, completion: dict[str, Any]) -> dict[str, Any]:
@@ -184,17 +191,33 @@ class ResponseEvents:
             if item.parts:
                 self._part_done(item, out)
             item.parts.append(_Part(kind))
-            out.append(self.event({"type": "response.content_part.added", "item_id": item.id,
-                                   "output_index": item.index, "content_index": len(item.parts) - 1,
-                                   "part": _Part(kind).done()}))  # fmt: skip
+            out.append(
+                self.event(
+                    {
+                        "type": "response.content_part.added",
+                        "item_id": item.id,
+                        "output_index": item.index,
+                        "content_index": len(item.parts) - 1,
+                        "part": _Part(kind).done(),
+                    }
+                )
+            )
         item.parts[-1].pieces.append(text)
         name = b"response.output_text.delta" if kind == "output_text" else b"response.refusal.delta"
         out.append(
             b'event: %b\ndata: {"type":"%b","item_id":"%b","output_index":%d,"content_index":%d,"delta":%b,%b'
             b'"sequence_number":%d}\n\n'
-            % (name, name, item.id.encode(), item.index, len(item.parts) - 1, orjson.dumps(text),
-               b'"logprobs":[],' if kind == "output_text" else b"", self.seq)
-        )  # fmt: skip
+            % (
+                name,
+                name,
+                item.id.encode(),
+                item.index,
+                len(item.parts) - 1,
+                orjson.dumps(text),
+                b'"logprobs":[],' if kind == "output_text" else b"",
+                self.seq,
+            )
+        )
         self.seq += 1
 
     def _call(self, call: dict[str, Any], out: list[bytes]) -> None:
@@ -211,9 +234,8 @@ class ResponseEvents:
         if arguments:
             item.arguments.append(arguments)
             out.append(
-                b'event: response.function_call_arguments.delta\ndata: {"type":"response.function_call_arguments.delta",'
-                b'"item_id":"%b","output_index":%d,"delta":%b,"sequence_number":%d}\n\n'
-                % (item.id.encode(), item.index, orjson.dumps(arguments), self.seq)
+                b'event: %b\ndata: {"type":"%b","item_id":"%b","output_index":%d,"delta":%b,"sequence_number":%d}\n\n'
+                % (ARGUMENTS_DELTA, ARGUMENTS_DELTA, item.id.encode(), item.index, orjson.dumps(arguments), self.seq)
             )
             self.seq += 1
 
@@ -241,14 +263,19 @@ class ResponseEvents:
         for item in self.items:
             is_call = item.id.startswith("fc_")
             if is_call:
-                done = {"type": "response.function_call_arguments.done", "item_id": item.id,
-                        "output_index": item.index, "arguments": "".join(item.arguments)}  # fmt: skip
+                done = {
+                    "type": "response.function_call_arguments.done",
+                    "item_id": item.id,
+                    "output_index": item.index,
+                    "arguments": "".join(item.arguments),
+                }
                 out.append(self.event(done))
             else:
                 self._part_done(item, out)
             done_items.append(item.as_json("completed" if is_call else status))
-            out.append(self.event({"type": "response.output_item.done", "output_index": item.index,
-                                   "item": done_items[-1]}))  # fmt: skip
+            out.append(
+                self.event({"type": "response.output_item.done", "output_index": item.index, "item": done_items[-1]})
+            )
         response = self.envelope.finished(self.model, self.finish, done_items, usage)
         kind = "response.completed" if response["status"] == "completed" else "response.incomplete"
         out.append(self.event({"type": kind, "response": response}))

@@ -252,13 +252,19 @@ def _item(item: Any, param: str, messages: list[dict[str, Any]]) -> None:
     elif kind == "function_call":
         _function_call(item, param, messages)
     elif kind == "function_call_output":
-        messages.append({"role": "tool", "tool_call_id": _text(item.get("call_id"), f"{param}.call_id"),
-                         "content": _tool_output(item.get("output"), f"{param}.output")})  # fmt: skip
+        messages.append(
+            {
+                "role": "tool",
+                "tool_call_id": _text(item.get("call_id"), f"{param}.call_id"),
+                "content": _tool_output(item.get("output"), f"{param}.output"),
+            }
+        )
     elif kind == "item_reference":
         raise invalid(
-            "'item_reference' input items are not supported: this gateway stores no responses.", param,
+            "'item_reference' input items are not supported: this gateway stores no responses.",
+            param,
             "unsupported_parameter",
-        )  # fmt: skip
+        )
     elif kind != "reasoning":
         raise invalid(f"Input item type {str(kind)[:64]!r} is not supported by this gateway.", f"{param}.type")
 
@@ -270,7 +276,8 @@ def _text(value: Any, param: str) -> str:
 
 
 def _message(item: dict[str, Any], param: str, messages: list[dict[str, Any]]) -> None:
-    role = ROLES.get(item.get("role"))  # type: ignore[arg-type]
+    role = item.get("role")
+    role = ROLES.get(role) if isinstance(role, str) else None
     if role is None:
         raise invalid(
             f"Invalid value for '{param}.role': expected one of assistant, developer, system, user.", f"{param}.role"
@@ -304,7 +311,7 @@ def _part(part: Any, param: str) -> dict[str, Any]:
                 f"{param}.image_url",
             )
         image: dict[str, Any] = {"url": url}
-        if part.get("detail") in IMAGE_DETAILS:
+        if isinstance(part.get("detail"), str) and part["detail"] in IMAGE_DETAILS:
             image["detail"] = part["detail"]
         return {"type": "image_url", "image_url": image}
     raise invalid(f"Content part type {str(kind)[:64]!r} is not supported by this gateway.", f"{param}.type")
@@ -315,9 +322,11 @@ def _function_call(item: dict[str, Any], param: str, messages: list[dict[str, An
     call = {
         "id": _text(item.get("call_id"), f"{param}.call_id"),
         "type": "function",
-        "function": {"name": _text(item.get("name"), f"{param}.name"),
-                     "arguments": _text(item.get("arguments"), f"{param}.arguments")},
-    }  # fmt: skip
+        "function": {
+            "name": _text(item.get("name"), f"{param}.name"),
+            "arguments": _text(item.get("arguments"), f"{param}.arguments"),
+        },
+    }
     last = messages[-1] if messages else None
     if last is not None and last["role"] == "assistant":
         last.setdefault("tool_calls", []).append(call)

@@ -56,13 +56,17 @@ def test_an_anthropic_deployment_serves_a_responses_request_with_a_tool_round_tr
     anth: AnthropicGateway, stream: bool
 ) -> None:
     client = anth.openai()
-    provider, text, first = ask(client, stream, model="claude", input="Weather?", instructions="Be brief.",
-                                tools=[WEATHER])  # fmt: skip
+    provider, text, first = ask(
+        client, stream, model="claude", input="Weather?", instructions="Be brief.", tools=[WEATHER]
+    )
     assert provider == "anth-a"
     [call] = [item for item in first.output if item.type == "function_call"]
     assert anth.sent("anth-a")["system"] in ("Be brief.", [{"type": "text", "text": "Be brief."}])
-    conversation = [{"role": "user", "content": "Weather?"}, *[i.model_dump(exclude_none=True) for i in first.output],
-                    {"type": "function_call_output", "call_id": call.call_id, "output": "rain"}]  # fmt: skip
+    conversation = [
+        {"role": "user", "content": "Weather?"},
+        *[i.model_dump(exclude_none=True) for i in first.output],
+        {"type": "function_call_output", "call_id": call.call_id, "output": "rain"},
+    ]
     provider, text, second = ask(client, stream, model="claude", input=conversation, tools=[WEATHER])
     assert (provider, text) == ("anth-a", "Tool said: rain")
     assert second.usage.input_tokens > 0 and second.usage.output_tokens > 0

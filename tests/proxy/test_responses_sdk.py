@@ -74,8 +74,10 @@ def test_text_format_json_schema_gets_json_back(gw: LiveGateway) -> None:
 
 
 def test_an_image_as_a_data_url_reaches_the_provider(gw: LiveGateway) -> None:
-    content = [{"type": "input_text", "text": "what is it?"},
-               {"type": "input_image", "image_url": "data:image/png;base64,iVBORw0KGgo=", "detail": "auto"}]  # fmt: skip
+    content = [
+        {"type": "input_text", "text": "what is it?"},
+        {"type": "input_image", "image_url": "data:image/png;base64,iVBORw0KGgo=", "detail": "auto"},
+    ]
     response = gw.client().responses.create(model="chat", input=[{"role": "user", "content": content}])
     assert "(1 image)" in response.output_text
 
@@ -100,9 +102,12 @@ def test_the_request_is_recorded_as_a_responses_request(gw: LiveGateway) -> None
 def test_a_stream_cut_after_content_ends_with_response_failed(gw: LiveGateway) -> None:
     gw.sim.set_fault("sim-a", kind="cut_after", after=3)
     with httpx.stream(
-        "POST", f"{gw.url}/v1/responses", json={"model": "chat", "input": "hi", "stream": True},
-        headers={"authorization": f"Bearer {gw.key}"}, timeout=20,
-    ) as response:  # fmt: skip
+        "POST",
+        f"{gw.url}/v1/responses",
+        json={"model": "chat", "input": "hi", "stream": True},
+        headers={"authorization": f"Bearer {gw.key}"},
+        timeout=20,
+    ) as response:
         raw = response.read().decode()
     kinds = [line.removeprefix("event: ") for line in raw.splitlines() if line.startswith("event: ")]
     assert kinds[-1] == "response.failed"

@@ -13,14 +13,19 @@ from gateway.inbound.responses_request import to_chat
 
 AGENT_LOOP: list[dict[str, Any]] = [
     {"role": "user", "content": "What's the weather in Paris?"},
-    {"type": "message", "role": "assistant", "id": "msg_1", "status": "completed",
-     "content": [{"type": "output_text", "text": "Let me look.", "annotations": []}]},
+    {
+        "type": "message",
+        "role": "assistant",
+        "id": "msg_1",
+        "status": "completed",
+        "content": [{"type": "output_text", "text": "Let me look.", "annotations": []}],
+    },
     {"type": "function_call", "id": "fc_1", "call_id": "call_a", "name": "weather", "arguments": '{"city":"Paris"}'},
     {"type": "function_call", "id": "fc_2", "call_id": "call_b", "name": "time", "arguments": "{}"},
     {"type": "reasoning", "id": "rs_1", "summary": []},
     {"type": "function_call_output", "call_id": "call_a", "output": "sunny"},
     {"type": "function_call_output", "call_id": "call_b", "output": [{"type": "input_text", "text": "noon"}]},
-]  # fmt: skip
+]
 
 
 def chat_of(**body: Any) -> dict[str, Any]:
@@ -65,16 +70,25 @@ def test_an_agent_loop_becomes_one_assistant_turn_with_its_calls_then_tool_messa
 
 
 def test_flat_function_tools_and_tool_choice_become_chat_tools() -> None:
-    tool = {"type": "function", "name": "weather", "description": "Weather now", "strict": True,
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}  # fmt: skip
+    tool = {
+        "type": "function",
+        "name": "weather",
+        "description": "Weather now",
+        "strict": True,
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    }
     chat = chat_of(input="hi", tools=[tool], tool_choice={"type": "function", "name": "weather"})
     assert chat["tools"] == [
         {
             "type": "function",
-            "function": {"name": "weather", "description": "Weather now", "parameters": tool["parameters"],
-                         "strict": True},
+            "function": {
+                "name": "weather",
+                "description": "Weather now",
+                "parameters": tool["parameters"],
+                "strict": True,
+            },
         }
-    ]  # fmt: skip
+    ]
     assert chat["tool_choice"] == {"type": "function", "function": {"name": "weather"}}
     assert chat_of(input="hi", tools=[tool], tool_choice="required")["tool_choice"] == "required"
 
@@ -82,21 +96,36 @@ def test_flat_function_tools_and_tool_choice_become_chat_tools() -> None:
 @pytest.mark.parametrize(
     ("fmt", "expected"),
     [
-        ({"type": "json_schema", "name": "city", "schema": {"type": "object"}, "strict": True},
-         {"type": "json_schema", "json_schema": {"name": "city", "schema": {"type": "object"}, "strict": True}}),
+        (
+            {"type": "json_schema", "name": "city", "schema": {"type": "object"}, "strict": True},
+            {"type": "json_schema", "json_schema": {"name": "city", "schema": {"type": "object"}, "strict": True}},
+        ),
         ({"type": "json_object"}, {"type": "json_object"}),
         ({"type": "text"}, None),
     ],
-)  # fmt: skip
+)
 def test_text_format_becomes_response_format(fmt: dict[str, Any], expected: dict[str, Any] | None) -> None:
     assert chat_of(input="hi", text={"format": fmt}).get("response_format") == expected
 
 
 def test_sampling_limits_and_reasoning_carry_over_and_unknown_effort_is_ignored() -> None:
-    chat = chat_of(input="hi", max_output_tokens=50, temperature=0.2, top_p=0.9, parallel_tool_calls=False,
-                   user="u-1", reasoning={"effort": "low", "summary": "auto"}, stream=True)  # fmt: skip
+    chat = chat_of(
+        input="hi",
+        max_output_tokens=50,
+        temperature=0.2,
+        top_p=0.9,
+        parallel_tool_calls=False,
+        user="u-1",
+        reasoning={"effort": "low", "summary": "auto"},
+        stream=True,
+    )
     assert {k: chat[k] for k in ("max_tokens", "temperature", "top_p", "parallel_tool_calls", "user")} == {
-        "max_tokens": 50, "temperature": 0.2, "top_p": 0.9, "parallel_tool_calls": False, "user": "u-1"}  # fmt: skip
+        "max_tokens": 50,
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "parallel_tool_calls": False,
+        "user": "u-1",
+    }
     assert chat["reasoning_effort"] == "low"
     assert chat["stream_options"] == {"include_usage": True}
     assert "reasoning_effort" not in chat_of(input="hi", reasoning={"effort": "maximum-please"})
@@ -118,11 +147,19 @@ def test_store_include_and_metadata_are_accepted_and_never_sent_upstream() -> No
         ({"tools": [{"type": "file_search", "vector_store_ids": ["v"]}]}, "tools[0].type"),
         ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "input[0]"),
         ({"input": [{"type": "computer_call_output", "call_id": "c"}]}, "input[0].type"),
-        ({"input": [{"role": "user", "content": [{"type": "input_image", "file_id": "file_1"}]}]},
-         "input[0].content[0].image_url"),
-        ({"input": [{"role": "user", "content": [{"type": "input_file", "file_id": "f"}]}]},
-         "input[0].content[0].type"),
+        (
+            {"input": [{"role": "user", "content": [{"type": "input_image", "file_id": "file_1"}]}]},
+            "input[0].content[0].image_url",
+        ),
+        (
+            {"input": [{"role": "user", "content": [{"type": "input_file", "file_id": "f"}]}]},
+            "input[0].content[0].type",
+        ),
         ({"input": [{"role": "robot", "content": "x"}]}, "input[0].role"),
+        ({"input": [{"role": ["user"], "content": "x"}]}, "input[0].role"),
+        ({"input": [{"role": "user", "content": [{"type": ["input_text"]}]}]}, "input[0].content[0].type"),
+        ({"input": [{"type": {"a": 1}}]}, "input[0].type"),
+        ({"tools": [{"type": ["function"]}]}, "tools[0].type"),
         ({"input": [1]}, "input[0]"),
         ({"input": []}, "input"),
         ({"input": None}, "input"),
@@ -135,7 +172,7 @@ def test_store_include_and_metadata_are_accepted_and_never_sent_upstream() -> No
         ({"metadata": {str(i): "v" for i in range(17)}}, "metadata"),
         ({"input": [{"role": "user", "content": [{"type": "input_text", "text": "x"}] * 1001}]}, "input[0].content"),
     ],
-)  # fmt: skip
+)
 def test_what_the_gateway_cannot_serve_is_a_400_naming_the_parameter(body: dict[str, Any], param: str) -> None:
     with pytest.raises(GatewayError) as raised:
         to_chat({"model": "chat", "input": "hi", **body})
@@ -146,10 +183,19 @@ def test_what_the_gateway_cannot_serve_is_a_400_naming_the_parameter(body: dict[
 
 
 def completion(message: dict[str, Any], finish: str = "stop") -> dict[str, Any]:
-    usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15,
-             "prompt_tokens_details": {"cached_tokens": 4}, "completion_tokens_details": {"reasoning_tokens": 2}}  # fmt: skip
-    return {"id": "chatcmpl-1", "model": "chat", "usage": usage,
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}]}  # fmt: skip
+    usage = {
+        "prompt_tokens": 10,
+        "completion_tokens": 5,
+        "total_tokens": 15,
+        "prompt_tokens_details": {"cached_tokens": 4},
+        "completion_tokens_details": {"reasoning_tokens": 2},
+    }
+    return {
+        "id": "chatcmpl-1",
+        "model": "chat",
+        "usage": usage,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+    }
 
 
 def envelope(**body: Any) -> Envelope:
@@ -160,7 +206,11 @@ def test_a_text_answer_is_a_completed_response_with_one_message_and_usage() -> N
     response = to_response(envelope(temperature=0.5), completion({"role": "assistant", "content": "Hello"}))
     assert response["id"].startswith("resp_")
     assert (response["object"], response["status"], response["model"], response["store"]) == (
-        "response", "completed", "chat", False)  # fmt: skip
+        "response",
+        "completed",
+        "chat",
+        False,
+    )
     [item] = response["output"]
     assert (item["type"], item["role"], item["status"], item["id"][:4]) == ("message", "assistant", "completed", "msg_")
     assert item["content"] == [{"type": "output_text", "text": "Hello", "annotations": [], "logprobs": []}]
@@ -179,8 +229,12 @@ def test_tool_calls_are_function_call_items() -> None:
     response = to_response(envelope(), completion({"content": None, "tool_calls": [call]}, "tool_calls"))
     [item] = response["output"]
     assert {k: item[k] for k in ("type", "call_id", "name", "arguments", "status")} == {
-        "type": "function_call", "call_id": "call_1", "name": "weather", "arguments": '{"city":"Paris"}',
-        "status": "completed"}  # fmt: skip
+        "type": "function_call",
+        "call_id": "call_1",
+        "name": "weather",
+        "arguments": '{"city":"Paris"}',
+        "status": "completed",
+    }
     assert item["id"].startswith("fc_")
 
 
@@ -216,12 +270,25 @@ def stream(chunks: list[dict[str, Any]], finish: bool = True) -> list[dict[str, 
 
 
 def test_a_text_stream_is_the_documented_event_sequence_numbered_from_zero() -> None:
-    seen = stream([{"delta": {"role": "assistant", "content": "Hel"}}, {"delta": {"content": "lo"}},
-                   {"delta": {}, "finish_reason": "stop"}])  # fmt: skip
+    seen = stream(
+        [
+            {"delta": {"role": "assistant", "content": "Hel"}},
+            {"delta": {"content": "lo"}},
+            {"delta": {}, "finish_reason": "stop"},
+        ]
+    )
     assert [e["type"] for e in seen] == [
-        "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
-        "response.output_text.delta", "response.output_text.delta", "response.output_text.done",
-        "response.content_part.done", "response.output_item.done", "response.completed"]  # fmt: skip
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
     assert [e["sequence_number"] for e in seen] == list(range(len(seen)))
     item_id = seen[2]["item"]["id"]
     for event in seen[3:8]:
@@ -230,7 +297,10 @@ def test_a_text_stream_is_the_documented_event_sequence_numbered_from_zero() -> 
     assert seen[6]["text"] == "Hello" and seen[4]["content_index"] == 0
     done = seen[-1]["response"]
     assert (done["status"], done["output"][0]["content"][0]["text"], done["usage"]["total_tokens"]) == (
-        "completed", "Hello", 5)  # fmt: skip
+        "completed",
+        "Hello",
+        5,
+    )
     assert seen[0]["response"]["status"] == "in_progress" and seen[0]["response"]["id"] == done["id"]
 
 
@@ -239,11 +309,23 @@ def test_a_tool_call_stream_has_function_call_argument_events() -> None:
     more = [{"delta": {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}} for piece in ('{"c"', ":1}")]
     seen = stream([first, *more, {"delta": {}, "finish_reason": "tool_calls"}])
     assert [e["type"] for e in seen] == [
-        "response.created", "response.in_progress", "response.output_item.added",
-        "response.function_call_arguments.delta", "response.function_call_arguments.delta",
-        "response.function_call_arguments.done", "response.output_item.done", "response.completed"]  # fmt: skip
-    assert seen[2]["item"] == {"id": seen[2]["item"]["id"], "type": "function_call", "status": "in_progress",
-                               "call_id": "call_9", "name": "weather", "arguments": ""}  # fmt: skip
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert seen[2]["item"] == {
+        "id": seen[2]["item"]["id"],
+        "type": "function_call",
+        "status": "in_progress",
+        "call_id": "call_9",
+        "name": "weather",
+        "arguments": "",
+    }
     assert seen[5]["arguments"] == '{"c":1}'
     assert seen[-1]["response"]["output"][0]["arguments"] == '{"c":1}'
 
