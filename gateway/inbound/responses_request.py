@@ -12,7 +12,9 @@ refusing it would refuse nearly every client; what a client could expect from st
 Dropped as having no chat counterpart that every provider takes: ``include``, ``truncation``,
 ``text.verbosity``, ``service_tier``, ``prompt_cache_key``, ``safety_identifier``, ``top_logprobs``,
 ``max_tool_calls``, ``stream_options``, ``reasoning.summary`` and reasoning items in ``input``
-(another model's reasoning cannot be replayed to this one).
+(another model's reasoning cannot be replayed to this one). ``truncation: auto`` is not performed
+(the response says ``disabled``): a conversation too long for the model goes to a fallback with a
+larger context window, or gets the provider's context-length error.
 """
 
 from __future__ import annotations
@@ -118,8 +120,6 @@ def _sampling(body: dict[str, Any], out: dict[str, Any], echo: dict[str, Any]) -
         if not isinstance(value, kind):
             raise _type_error(name, described)
         out[name] = echo[name] = value
-    if body.get("truncation") in ("auto", "disabled"):
-        echo["truncation"] = body["truncation"]
 
 
 def _metadata(metadata: Any, echo: dict[str, Any]) -> None:

@@ -88,24 +88,29 @@ def test_max_output_tokens_cut_is_an_incomplete_response(gw: LiveGateway) -> Non
     assert response.incomplete_details is not None and response.incomplete_details.reason == "max_output_tokens"
 
 
-def test_the_request_is_recorded_as_a_responses_request(gw: LiveGateway) -> None:
-    request_id = f"resp-{uuid.uuid4().hex[:12]}"
-    gw.client().responses.create(model="solo", input="hi", extra_headers={"x-request-id": request_id})
+def the_row(request_id: str) -> Request:
     deadline = time.monotonic() + 5
     while not Request.objects.filter(request_id=request_id).exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    row = Request.objects.get(request_id=request_id)
+    return Request.objects.get(request_id=request_id)
+
+
+def test_the_request_is_recorded_as_a_responses_request(gw: LiveGateway) -> None:
+    request_id = f"resp-{uuid.uuid4().hex[:12]}"
+    gw.client().responses.create(model="solo", input="hi", extra_headers={"x-request-id": request_id})
+    row = the_row(request_id)
     assert (row.inbound, row.status, row.outcome, row.provider) == ("openai.responses", 200, "ok", "sim-d")
     assert row.prompt_tokens and row.completion_tokens and row.cost_usd
 
 
 def test_a_stream_cut_after_content_ends_with_response_failed(gw: LiveGateway) -> None:
     gw.sim.set_fault("sim-a", kind="cut_after", after=3)
+    request_id = f"resp-{uuid.uuid4().hex[:12]}"
     with httpx.stream(
         "POST",
         f"{gw.url}/v1/responses",
         json={"model": "chat", "input": "hi", "stream": True},
-        headers={"authorization": f"Bearer {gw.key}"},
+        headers={"authorization": f"Bearer {gw.key}", "x-request-id": request_id},
         timeout=20,
     ) as response:
         raw = response.read().decode()
@@ -113,3 +118,10 @@ def test_a_stream_cut_after_content_ends_with_response_failed(gw: LiveGateway) -
     assert kinds[-1] == "response.failed"
     assert "response.completed" not in kinds
     assert "sim-a" in raw and "sk-test" not in raw
+    row = the_row(request_id)
+    assert (row.inbound, row.status, row.error_code, row.provider) == (
+        "openai.responses",
+        200,
+        "stream_interrupted",
+        "sim-a",
+    )
