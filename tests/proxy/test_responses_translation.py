@@ -6,6 +6,8 @@ from typing import Any
 
 import orjson
 import pytest
+from openai.types.responses import Response, ResponseStreamEvent
+from pydantic import TypeAdapter
 
 from gateway.errors import GatewayError
 from gateway.inbound.responses_output import Envelope, ResponseEvents, to_response
@@ -26,6 +28,9 @@ AGENT_LOOP: list[dict[str, Any]] = [
     {"type": "function_call_output", "call_id": "call_a", "output": "sunny"},
     {"type": "function_call_output", "call_id": "call_b", "output": [{"type": "input_text", "text": "noon"}]},
 ]
+
+
+SPEC_EVENT: TypeAdapter[Any] = TypeAdapter(ResponseStreamEvent)
 
 
 def chat_of(**body: Any) -> dict[str, Any]:
@@ -202,8 +207,14 @@ def envelope(**body: Any) -> Envelope:
     return Envelope(to_chat({"model": "chat", "input": "hi", **body})[1], 1_700_000_000)
 
 
+def answer(envelope: Envelope, completion: dict[str, Any]) -> dict[str, Any]:
+    response = to_response(envelope, completion)
+    Response.model_validate(response)  # as the openai SDK's own model requires
+    return response
+
+
 def test_a_text_answer_is_a_completed_response_with_one_message_and_usage() -> None:
-    response = to_response(envelope(temperature=0.5), completion({"role": "assistant", "content": "Hello"}))
+    response = answer(envelope(temperature=0.5), completion({"role": "assistant", "content": "Hello"}))
     assert response["id"].startswith("resp_")
     assert (response["object"], response["status"], response["model"], response["store"]) == (
         "response",
@@ -226,7 +237,7 @@ def test_a_text_answer_is_a_completed_response_with_one_message_and_usage() -> N
 
 def test_tool_calls_are_function_call_items() -> None:
     call = {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"city":"Paris"}'}}
-    response = to_response(envelope(), completion({"content": None, "tool_calls": [call]}, "tool_calls"))
+    response = answer(envelope(), completion({"content": None, "tool_calls": [call]}, "tool_calls"))
     [item] = response["output"]
     assert {k: item[k] for k in ("type", "call_id", "name", "arguments", "status")} == {
         "type": "function_call",
@@ -239,7 +250,7 @@ def test_tool_calls_are_function_call_items() -> None:
 
 
 def test_a_truncated_answer_is_incomplete_for_max_output_tokens() -> None:
-    response = to_response(envelope(max_output_tokens=5), completion({"content": "Hel"}, "length"))
+    response = answer(envelope(max_output_tokens=5), completion({"content": "Hel"}, "length"))
     assert (response["status"], response["incomplete_details"]) == ("incomplete", {"reason": "max_output_tokens"})
     assert response["max_output_tokens"] == 5
 
@@ -253,6 +264,7 @@ def events(raw: bytes) -> list[dict[str, Any]]:
         name, data = block.split("\n")
         event = orjson.loads(data.removeprefix("data: "))
         assert name == f"event: {event['type']}"
+        SPEC_EVENT.validate_python(event)  # every field the openai SDK's own model requires, rightly typed
         out.append(event)
     return out
 
@@ -343,3 +355,19 @@ def test_a_stream_that_hits_max_output_tokens_ends_incomplete() -> None:
     seen = stream([{"delta": {"content": "Hel"}}, {"delta": {}, "finish_reason": "length"}])
     assert seen[-1]["type"] == "response.incomplete"
     assert seen[-1]["response"]["incomplete_details"] == {"reason": "max_output_tokens"}
+
+
+def test_a_refusal_after_text_is_a_second_content_part() -> None:
+    seen = stream(
+        [{"delta": {"content": "I"}}, {"delta": {"refusal": "can't"}}, {"delta": {}, "finish_reason": "stop"}]
+    )
+    kinds = [e["type"] for e in seen]
+    assert kinds[kinds.index("response.refusal.delta") - 3 :][:4] == [
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.content_part.added",
+        "response.refusal.delta",
+    ]
+    content = seen[-1]["response"]["output"][0]["content"]
+    assert [part["type"] for part in content] == ["output_text", "refusal"]
+    assert seen[kinds.index("response.refusal.delta")]["content_index"] == 1
