@@ -291,7 +291,7 @@ def _message(item: dict[str, Any], param: str, messages: list[dict[str, Any]]) -
     parts = [_part(part, f"{param}.content[{index}]") for index, part in enumerate(content)]
     if role != "user" or all(part["type"] == "text" for part in parts):
         if role != "user" and any(part["type"] != "text" for part in parts):
-            raise invalid(f"Images are only accepted in user messages ('{param}').", f"{param}.content")
+            raise invalid(f"Images and files are only accepted in user messages ('{param}').", f"{param}.content")
         messages.append({"role": role, "content": "".join(part["text"] for part in parts)})
         return
     messages.append({"role": role, "content": parts})
@@ -314,6 +314,16 @@ def _part(part: Any, param: str) -> dict[str, Any]:
         if isinstance(part.get("detail"), str) and part["detail"] in IMAGE_DETAILS:
             image["detail"] = part["detail"]
         return {"type": "image_url", "image_url": image}
+    if kind == "input_file" and isinstance(part.get("file_data"), str):
+        file = {"file_data": part["file_data"]}
+        if isinstance(part.get("filename"), str):
+            file["filename"] = part["filename"]
+        return {"type": "file", "file": file}
+    if kind == "input_file":
+        raise invalid(
+            f"'{param}' needs 'file_data' (a data: URL); file ids and URLs need OpenAI's file store.",
+            f"{param}.file_data",
+        )
     raise invalid(f"Content part type {str(kind)[:64]!r} is not supported by this gateway.", f"{param}.type")
 
 

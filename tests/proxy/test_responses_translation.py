@@ -57,6 +57,15 @@ def test_text_and_image_parts_become_chat_parts() -> None:
     ]
 
 
+def test_a_file_as_file_data_becomes_a_chat_file_part() -> None:
+    part = {"type": "input_file", "filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBERi0="}
+    chat = chat_of(input=[{"role": "user", "content": [{"type": "input_text", "text": "sum up"}, part]}])
+    assert chat["messages"][0]["content"][1] == {
+        "type": "file",
+        "file": {"file_data": "data:application/pdf;base64,JVBERi0=", "filename": "a.pdf"},
+    }
+
+
 def test_an_agent_loop_becomes_one_assistant_turn_with_its_calls_then_tool_messages() -> None:
     chat = chat_of(input=AGENT_LOOP)
     assert chat["messages"] == [
@@ -158,7 +167,7 @@ def test_store_include_and_metadata_are_accepted_and_never_sent_upstream() -> No
         ),
         (
             {"input": [{"role": "user", "content": [{"type": "input_file", "file_id": "f"}]}]},
-            "input[0].content[0].type",
+            "input[0].content[0].file_data",
         ),
         ({"input": [{"role": "robot", "content": "x"}]}, "input[0].role"),
         ({"input": [{"role": ["user"], "content": "x"}]}, "input[0].role"),
