@@ -34,7 +34,7 @@ def run(gw: LiveGateway, stream: bool) -> tuple[Any, OpenAIResponsesModel]:
     config = RunConfig(model_provider=provider, tracing_disabled=True)
     # The first turn forces the tool; then the agent must answer with the tool's result.
     agent = Agent(
-        name="forecaster", instructions="Use the weather tool.", model="chat", tools=[weather], reset_tool_choice=True
+        name="forecaster", instructions="Use the weather tool.", model="solo", tools=[weather], reset_tool_choice=True
     )
 
     async def go() -> Any:
@@ -45,7 +45,7 @@ def run(gw: LiveGateway, stream: bool) -> tuple[Any, OpenAIResponsesModel]:
             pass
         return result
 
-    return asyncio.run(go()), provider.get_model("chat")  # type: ignore[return-value]
+    return asyncio.run(go()), provider.get_model("solo")  # type: ignore[return-value]
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -55,7 +55,7 @@ def test_an_agent_with_the_default_model_completes_a_tool_using_run(gw: LiveGate
     assert isinstance(model, OpenAIResponsesModel)
     assert len(CALLS) == 1
     assert result.final_output.startswith("Tool said: sunny in ")
-    sent = gw.sim.last_request("sim-a")["body"]
+    sent = gw.sim.last_request("sim-d")["body"]
     assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "tool"]
     usage = result.context_wrapper.usage
     assert usage.requests == 2 and usage.input_tokens > 0 and usage.output_tokens > 0

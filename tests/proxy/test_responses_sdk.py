@@ -33,7 +33,7 @@ def test_a_text_answer_comes_back_as_a_response_with_usage(gw: LiveGateway, stre
     else:
         response = client.responses.create(model="chat", input="hi", instructions="Be brief.")
     assert response.status == "completed"
-    assert response.output_text.startswith("Hello from sim-a/chat")
+    assert response.output_text.startswith("Hello from sim-")
     assert response.instructions == "Be brief."
     assert response.store is False
     usage = response.usage
@@ -57,9 +57,9 @@ def test_a_tool_round_trip_with_function_call_output(gw: LiveGateway, stream: bo
     json.loads(call.arguments)
     conversation += [item.model_dump(exclude_none=True) for item in first.output]
     conversation.append({"type": "function_call_output", "call_id": call.call_id, "output": "sunny, 21C"})
-    second = client.responses.create(model="chat", input=conversation, tools=[WEATHER], stream=False)
-    assert second.output_text == "Tool said: sunny, 21C"
-    sent = gw.sim.last_request("sim-a")["body"]
+    raw = client.responses.with_raw_response.create(model="chat", input=conversation, tools=[WEATHER])
+    assert raw.parse().output_text == "Tool said: sunny, 21C"
+    sent = gw.sim.last_request(raw.headers["x-gateway-provider"])["body"]
     assert [m["role"] for m in sent["messages"]] == ["user", "assistant", "tool"]
     assert sent["messages"][1]["tool_calls"][0]["id"] == call.call_id
 
@@ -69,7 +69,7 @@ def test_text_format_json_schema_gets_json_back(gw: LiveGateway) -> None:
     response = gw.client().responses.create(
         model="chat", input="hi", text={"format": {"type": "json_schema", "name": "reply", "schema": schema}}
     )
-    assert json.loads(response.output_text)["answer"] == "hello"
+    assert isinstance(json.loads(response.output_text)["answer"], str)
     assert gw.sim.last_request("sim-a")["body"]["response_format"]["json_schema"]["name"] == "reply"
 
 
