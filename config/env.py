@@ -74,6 +74,37 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+_ORIGIN_SCHEMES = {"http": 80, "https": 443}
+MAX_ORIGIN_LENGTH = 200
+
+
+def parse_origin(text: str) -> str:
+    """A browser origin as browsers send it in ``Origin`` (lower case, no default port); ValueError if not one."""
+    value = text.strip()
+    problem = f"{value[:80]!r} is not an origin: expected scheme://host[:port], like https://app.example.com"
+    if not value.isascii() or len(value) > MAX_ORIGIN_LENGTH or "*" in value:
+        raise ValueError(problem)
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(problem) from None
+    extras = parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc
+    if scheme not in _ORIGIN_SCHEMES or not parts.hostname or extras or value.endswith(("?", "#")):
+        raise ValueError(problem)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{scheme}://{host}" if port in (None, _ORIGIN_SCHEMES[scheme]) else f"{scheme}://{host}:{port}"
+
+
+def env_origins(name: str) -> list[str]:
+    """Comma-separated browser origins; a value that is not one stops start-up, naming it."""
+    try:
+        return [parse_origin(item) for item in env_list(name, [])]
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = _raw(name)
     if value is None:
