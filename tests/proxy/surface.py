@@ -4,6 +4,7 @@ model lookups, CORS, the order of errors."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -68,6 +69,16 @@ def committed(work: Callable[[], Any]) -> Any:
     thread.start()
     thread.join()
     return result[0] if result else None
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """True once ``condition`` holds (the gateway's caches poll the database), False at the timeout."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 @contextmanager
