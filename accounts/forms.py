@@ -282,10 +282,11 @@ class OrganizationCorsForm(forms.Form):
         required=False,
         max_length=MAX_CORS_ORIGINS * 210,
         label="Allowed browser origins",
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off"}),
+        # One origin a line: soft-wrapping a long one at its hyphens would read as two.
+        widget=forms.Textarea(attrs={"rows": 4, "wrap": "off", "spellcheck": "false", "autocomplete": "off"}),
         help_text=(
-            "One origin per line, like <code>https://app.example.com</code>: web pages there may call the API "
-            "from the browser with this organisation's keys. Empty: none may."
+            "One per line: scheme, host and port if not the default, like <code>https://app.example.com</code>. "
+            "No wildcards. Empty: no page may."
         ),
     )
 

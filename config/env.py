@@ -81,7 +81,7 @@ MAX_ORIGIN_LENGTH = 200
 def parse_origin(text: str) -> str:
     """A browser origin as browsers send it in ``Origin`` (lower case, no default port); ValueError if not one."""
     value = text.strip()
-    problem = f"{value[:80]!r} is not an origin: expected scheme://host[:port], like https://app.example.com"
+    problem = f"“{value[:80]}” is not an origin: expected scheme://host[:port], like https://app.example.com"
     if not value.isascii() or len(value) > MAX_ORIGIN_LENGTH or "*" in value:
         raise ValueError(problem)
     parts = urlsplit(value)

@@ -36,7 +36,9 @@ def surface(django_db_setup: None, django_db_blocker: Any, simulator: SimulatorS
         yield live
 
 
-def preflight(surface: Surface, origin: str, path: str = "/v1/chat/completions", method: str = "POST") -> httpx.Response:
+def preflight(
+    surface: Surface, origin: str, path: str = "/v1/chat/completions", method: str = "POST"
+) -> httpx.Response:
     headers = {"origin": origin, "access-control-request-method": method, "access-control-request-headers": SDK_HEADERS}
     return surface.request("OPTIONS", path, **headers)
 
@@ -60,7 +62,14 @@ def test_a_browser_preflight_from_a_listed_origin_is_a_204_that_allows_the_sdks_
     assert response.headers["access-control-allow-origin"] == origin
     assert set(response.headers["access-control-allow-methods"].split(", ")) == {"GET", "POST", "OPTIONS"}
     allowed = set(response.headers["access-control-allow-headers"].split(", "))
-    assert {"authorization", "x-api-key", "content-type", "anthropic-version", "anthropic-beta", "openai-beta"} <= allowed
+    assert {
+        "authorization",
+        "x-api-key",
+        "content-type",
+        "anthropic-version",
+        "anthropic-beta",
+        "openai-beta",
+    } <= allowed
     assert {"x-stainless-os", "x-stainless-retry-count", "x-stainless-timeout"} <= allowed
     assert int(response.headers["access-control-max-age"]) > 0
     assert "Origin" in response.headers["vary"]
@@ -123,7 +132,11 @@ def test_a_new_origin_reaches_the_gateway_within_a_second_and_a_removed_one_leav
     newcomer = "http://localhost:5173"
 
     def set_origins(origins: list[str]) -> None:
-        committed(lambda: Organization.objects.filter(pk=org.pk).update(cors_allowed_origins=origins, updated_at=timezone.now()))
+        committed(
+            lambda: Organization.objects.filter(pk=org.pk).update(
+                cors_allowed_origins=origins, updated_at=timezone.now()
+            )
+        )
 
     set_origins([newcomer])
     try:

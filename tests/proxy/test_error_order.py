@@ -65,7 +65,9 @@ def test_anthropic_callers_get_anthropics_shape(gw: LiveGateway) -> None:
     ("method", "path", "allow"),
     [("GET", "/v1/chat/completions", "POST"), ("DELETE", "/v1/models", "GET"), ("PUT", "/v1/messages", "POST")],
 )
-def test_a_known_path_with_the_wrong_method_is_a_405_after_auth(gw: LiveGateway, method: str, path: str, allow: str) -> None:
+def test_a_known_path_with_the_wrong_method_is_a_405_after_auth(
+    gw: LiveGateway, method: str, path: str, allow: str
+) -> None:
     assert call(gw, method, path).status_code == 401
     response = call(gw, method, path, authorization=f"Bearer {gw.key}")
     assert response.status_code == 405

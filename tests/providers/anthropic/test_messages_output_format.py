@@ -23,7 +23,9 @@ def test_output_format_is_answered_as_json_like_output_config(gw: AnthropicGatew
         extra_body={"output_format": {"type": "json_schema", "schema": SCHEMA}},
     )
     assert json.loads(message.content[0].text)["provider"] == "anth-a"
-    assert gw.sent("anth-a")["system"].endswith('JSON Schema: {"type":"object","properties":{"answer":{"type":"string"}}}')
+    assert gw.sent("anth-a")["system"].endswith(
+        'JSON Schema: {"type":"object","properties":{"answer":{"type":"string"}}}'
+    )
 
 
 def test_output_format_reaches_a_native_structured_outputs_deployment(gw: AnthropicGateway) -> None:
@@ -48,7 +50,9 @@ def test_output_format_reaches_a_native_structured_outputs_deployment(gw: Anthro
         ({"output_config": {"format": {"type": "json_schema", "schema": []}}}, "output_config.format"),
     ],
 )  # fmt: skip
-def test_a_malformed_output_format_is_a_400_naming_it(gw: AnthropicGateway, extra: dict[str, object], names: str) -> None:
+def test_a_malformed_output_format_is_a_400_naming_it(
+    gw: AnthropicGateway, extra: dict[str, object], names: str
+) -> None:
     response = gw.messages({"model": "claude", "max_tokens": 10, "messages": HI, **extra})
     assert response.status_code == 400
     body = response.json()
