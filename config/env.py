@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -75,6 +76,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 _ORIGIN_SCHEMES = {"http": 80, "https": 443}
+_ORIGIN_HOST = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]+")  # a name (punycode for IDNs), IPv4, or IPv6 unbracketed
 MAX_ORIGIN_LENGTH = 200
 
 
@@ -91,7 +93,9 @@ def parse_origin(text: str) -> str:
     except ValueError:
         raise ValueError(problem) from None
     extras = parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc
-    if scheme not in _ORIGIN_SCHEMES or not parts.hostname or extras or value.endswith(("?", "#")):
+    if scheme not in _ORIGIN_SCHEMES or extras or value.endswith(("?", "#")):
+        raise ValueError(problem)
+    if not parts.hostname or not _ORIGIN_HOST.fullmatch(parts.hostname):
         raise ValueError(problem)
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{scheme}://{host}" if port in (None, _ORIGIN_SCHEMES[scheme]) else f"{scheme}://{host}:{port}"

@@ -49,7 +49,8 @@ def test_an_admin_may_set_them_and_clearing_them_turns_them_off(accounts: Accoun
     "value",
     ["*", "https://*.example.com", "example.com", "ftp://example.com", "https://example.com/path",
      "https://example.com?x=1", "https://user:pw@example.com", "https://example.com:99999", "https://exämple.com",
-     "javascript:alert(1)", "null", "https://" + "a" * 300 + ".com", "x" * 10_000,
+     "javascript:alert(1)", "null", "https://a.example\\evil.example", "https://a b.example",
+     "https://" + "a" * 300 + ".com", "x" * 10_000,
      "\n".join(f"https://a{i}.example" for i in range(21))],
 )  # fmt: skip
 def test_what_is_not_an_origin_is_a_form_error(accounts: Accounts, value: str) -> None:
