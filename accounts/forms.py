@@ -16,11 +16,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import services
+from config.env import parse_origin
 from accounts.models import SCOPE_MANAGEMENT, ApiKey, Membership, Organization, User
 from accounts.services import limits_over_ceiling
 from accounts.throttle import LOGIN_FAILURES, PASSWORD_RESETS, client_ip, login_blocked, record_login_failure
 
 MAX_ALLOWED_MODELS = 50
+MAX_CORS_ORIGINS = 20
 # The model names of the operator's gateway config, None when none is readable. Passed in by the
 # app that reads that config: accounts is the base app and does not.
 ModelNames = Callable[[], list[str] | None]
@@ -273,3 +275,27 @@ class OrganizationTimezoneForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["timezone"].choices = [(name, name) for name in timezone_names()]  # type: ignore[attr-defined]
+
+
+class OrganizationCorsForm(forms.Form):
+    cors_allowed_origins = forms.CharField(
+        required=False,
+        max_length=MAX_CORS_ORIGINS * 210,
+        label="Allowed browser origins",
+        # One origin a line: soft-wrapping a long one at its hyphens would read as two.
+        widget=forms.Textarea(attrs={"rows": 4, "wrap": "off", "spellcheck": "false", "autocomplete": "off"}),
+        help_text=(
+            "One per line: scheme, host and port if not the default, like <code>https://app.example.com</code>. "
+            "No wildcards. Empty: no page may."
+        ),
+    )
+
+    def clean_cors_allowed_origins(self) -> list[str]:
+        lines = [line for line in (self.cleaned_data.get("cors_allowed_origins") or "").splitlines() if line.strip()]
+        if len(lines) > MAX_CORS_ORIGINS:
+            raise ValidationError(f"Up to {MAX_CORS_ORIGINS} origins.")
+        try:
+            origins = [parse_origin(line) for line in lines]
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        return list(dict.fromkeys(origins))

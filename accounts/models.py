@@ -50,6 +50,8 @@ class Organization(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # An IANA name: the days of the dashboard's bars and of SLA reports are this zone's days.
     timezone = models.CharField(max_length=64, default="UTC")
+    # Browser origins (scheme://host[:port]) whose pages may call /v1/ with this organisation's keys.
+    cors_allowed_origins = models.JSONField(default=list, blank=True)
     # Limits for all of the organisation's keys together; empty means none.
     rpm_limit = models.PositiveIntegerField(null=True, blank=True)
     tpm_limit = models.PositiveIntegerField(null=True, blank=True)

@@ -17,17 +17,17 @@ from accounts.tokens import KEY_PREFIX as KEY_PREFIX
 from accounts.tokens import hash_key as hash_key
 
 # The key, then its organisation's limits, then its lineage (the first key of its rotation chain,
-# which its limiter counters are named after). A change to the key or its organisation counts as a
-# change of the key. The organisation's limits are capped by the operator's ceiling here, so no row
-# stored before a ceiling was set (or written around the forms) can exceed it; LEAST ignores NULLs
-# and 0 means "none" for every limit.
+# which its limiter counters are named after), then its organisation's CORS origins. A change to the
+# key or its organisation counts as a change of the key. The organisation's limits are capped by the
+# operator's ceiling here, so no row stored before a ceiling was set (or written around the forms)
+# can exceed it; LEAST ignores NULLs and 0 means "none" for every limit.
 _KEY_QUERY = (
     "SELECT k.id, k.organization_id, k.hashed, k.prefix, k.allowed_models, k.expires_at, k.revoked_at,"
     " GREATEST(k.updated_at, o.updated_at), k.rpm_limit, k.tpm_limit, k.monthly_budget_usd,"
     " LEAST(NULLIF(o.rpm_limit, 0), NULLIF(o.max_rpm, 0)),"
     " LEAST(NULLIF(o.tpm_limit, 0), NULLIF(o.max_tpm, 0)),"
     " LEAST(NULLIF(o.monthly_budget_usd, 0), NULLIF(o.max_monthly_budget_usd, 0)),"
-    " COALESCE(k.lineage_id, k.id)"
+    " COALESCE(k.lineage_id, k.id), o.cors_allowed_origins"
     " FROM accounts_apikey k JOIN accounts_organization o ON o.id = k.organization_id"
 )
 

@@ -460,3 +460,10 @@ def update_organization_timezone(*, organization: Organization, timezone_name: s
     """The timezone whose days the dashboard and SLA reports count in (an IANA name, checked by the form)."""
     organization.timezone = timezone_name
     organization.save(update_fields=["timezone", "updated_at"])
+
+
+def update_organization_cors(*, organization: Organization, origins: list[str]) -> None:
+    """Browser origins allowed to call /v1/ with the organisation's keys (checked by the form); workers
+    pick them up with the keys, within a second."""
+    organization.cors_allowed_origins = origins
+    organization.save(update_fields=["cors_allowed_origins", "updated_at"])

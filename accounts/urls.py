@@ -36,4 +36,5 @@ urlpatterns = [
     path("orgs/<int:org_id>/keys/<int:key_id>/revoke/", views.key_revoke, name="key_revoke"),
     path("orgs/<int:org_id>/limits/", views.organization_limits, name="organization_limits"),
     path("orgs/<int:org_id>/limits/timezone/", views.organization_timezone, name="organization_timezone"),
+    path("orgs/<int:org_id>/limits/cors/", views.organization_cors, name="organization_cors"),
 ]

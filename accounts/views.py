@@ -38,6 +38,7 @@ from accounts.forms import (
     ModelNames,
     OrganizationLimitsForm,
     OrganizationTimezoneForm,
+    OrganizationCorsForm,
     InviteForm,
     LoginForm,
     OrganizationForm,
@@ -493,9 +494,11 @@ def _render_settings(
     *,
     form: OrganizationLimitsForm | None = None,
     timezone_form: OrganizationTimezoneForm | None = None,
+    cors_form: OrganizationCorsForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     org = membership.organization
+    origins = "\n".join(org.cors_allowed_origins)
     initial = {
         "rpm_limit": org.rpm_limit,
         "tpm_limit": org.tpm_limit,
@@ -507,6 +510,7 @@ def _render_settings(
         "limits",
         form=form or OrganizationLimitsForm(initial=initial, organization=org),
         timezone_form=timezone_form or OrganizationTimezoneForm(initial={"timezone": org.timezone}),
+        cors_form=cors_form or OrganizationCorsForm(initial={"cors_allowed_origins": origins}),
     )
     return render(request, "accounts/organization_limits.html", context, status=status)
 
@@ -536,4 +540,18 @@ def organization_timezone(request: HttpRequest, org_id: int) -> HttpResponse:
     org = membership.organization
     services.update_organization_timezone(organization=org, timezone_name=form.cleaned_data["timezone"])
     messages.success(request, f"Timezone set to {org.timezone}.")
+    return redirect("organization_limits", org.pk)
+
+
+@login_required
+@post_only("organization_limits", "org_id")
+def organization_cors(request: HttpRequest, org_id: int) -> HttpResponse:
+    membership = _get_manager_for_user(request, org_id)
+    form = OrganizationCorsForm(request.POST)
+    if not form.is_valid():
+        return _render_settings(request, membership, cors_form=form, status=400)
+    org = membership.organization
+    services.update_organization_cors(organization=org, origins=form.cleaned_data["cors_allowed_origins"])
+    count = len(org.cors_allowed_origins)
+    messages.success(request, f"Browser origins saved ({count}). Every gateway worker applies them within a second.")
     return redirect("organization_limits", org.pk)

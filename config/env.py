@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -72,6 +73,40 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_ORIGIN_SCHEMES = {"http": 80, "https": 443}
+_ORIGIN_HOST = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]+")  # a name (punycode for IDNs), IPv4, or IPv6 unbracketed
+MAX_ORIGIN_LENGTH = 200
+
+
+def parse_origin(text: str) -> str:
+    """A browser origin as browsers send it in ``Origin`` (lower case, no default port); ValueError if not one."""
+    value = text.strip()
+    problem = f"“{value[:80]}” is not an origin: expected scheme://host[:port], like https://app.example.com"
+    if not value.isascii() or len(value) > MAX_ORIGIN_LENGTH or "*" in value:
+        raise ValueError(problem)
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(problem) from None
+    extras = parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc
+    if scheme not in _ORIGIN_SCHEMES or extras or value.endswith(("?", "#")):
+        raise ValueError(problem)
+    if not parts.hostname or not _ORIGIN_HOST.fullmatch(parts.hostname):
+        raise ValueError(problem)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{scheme}://{host}" if port in (None, _ORIGIN_SCHEMES[scheme]) else f"{scheme}://{host}:{port}"
+
+
+def env_origins(name: str) -> list[str]:
+    """Comma-separated browser origins; a value that is not one stops start-up, naming it."""
+    try:
+        return [parse_origin(item) for item in env_list(name, [])]
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

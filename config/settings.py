@@ -16,6 +16,7 @@ from config.env import (
     env_int,
     env_list,
     env_networks,
+    env_origins,
     env_str,
     parse_database_url,
 )
@@ -228,6 +229,9 @@ GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 16 * 1024 * 1024, min
 GATEWAY_BODY_TIMEOUT = env_float("GATEWAY_BODY_TIMEOUT", 30.0, minimum=0.1)
 GATEWAY_REQUEST_BUDGET = env_float("GATEWAY_REQUEST_BUDGET", 600.0, minimum=1.0)
 GATEWAY_MAX_RETRY_AFTER_WAIT = env_float("GATEWAY_MAX_RETRY_AFTER_WAIT", 5.0, minimum=0.0)
+# Browser origins allowed to call /v1/ with any organisation's key (organisations add their own on their
+# settings page). Empty, with no organisation listing any: no CORS headers at all.
+CORS_ALLOWED_ORIGINS = env_origins("CORS_ALLOWED_ORIGINS")
 GATEWAY_KEY_REFRESH_SECONDS = env_float("GATEWAY_KEY_REFRESH_SECONDS", 0.5, minimum=0.05)
 # Small, frequent batches: formatting a batch for COPY blocks the event loop ~4 µs per event.
 GATEWAY_LOG_FLUSH_SECONDS = env_float("GATEWAY_LOG_FLUSH_SECONDS", 0.1, minimum=0.01)

@@ -45,6 +45,8 @@ class KeyInfo:
     revoked: bool
     # The key's and its organisation's limits, only those that are set (empty: no limiter call).
     scopes: tuple[Limits, ...] = ()
+    # Browser origins its organisation allows (docs/cors.md); empty for nearly every key.
+    cors_origins: frozenset[str] = frozenset()
 
     def usable(self, now: float) -> bool:
         return not self.revoked and (self.expires_at is None or now < self.expires_at)
@@ -64,8 +66,14 @@ def _scopes(lineage: int, org_id: int, limits: tuple[Any, ...]) -> tuple[Limits,
     return tuple(scope for scope in scopes if scope.active)
 
 
+def _origins(value: Any) -> frozenset[str]:
+    if not value or not isinstance(value, list):
+        return frozenset()
+    return frozenset(origin for origin in value if isinstance(origin, str))
+
+
 def _key_info(row: tuple[Any, ...]) -> tuple[str, KeyInfo, datetime]:
-    key_id, org_id, hashed, prefix, allowed, expires_at, revoked_at, updated_at, *limits, lineage = row
+    key_id, org_id, hashed, prefix, allowed, expires_at, revoked_at, updated_at, *limits, lineage, origins = row
     info = KeyInfo(
         id=key_id,
         org_id=org_id,
@@ -74,6 +82,7 @@ def _key_info(row: tuple[Any, ...]) -> tuple[str, KeyInfo, datetime]:
         expires_at=expires_at.timestamp() if expires_at else None,
         revoked=revoked_at is not None,
         scopes=_scopes(lineage, org_id, tuple(limits)),
+        cors_origins=_origins(origins),
     )
     return hashed, info, updated_at
 
@@ -84,6 +93,8 @@ class KeyCache(PolledTable):
     def __init__(self, refresh_seconds: float) -> None:
         super().__init__(self._fetch_keys, refresh_seconds)
         self._keys: dict[str, KeyInfo] = {}
+        # Every origin some organisation allows: what a preflight, which carries no key, can be told.
+        self.cors_origins: frozenset[str] = frozenset()
         self._deleted_seen = False
         self._misses: dict[str, float] = {}
         self._miss_window = (0.0, 0)
@@ -115,11 +126,16 @@ class KeyCache(PolledTable):
         full, self._deleted_seen = full or self._deleted_seen, False
         fresh = {} if full else self._keys
         newest = None
+        origins_moved = full
         for row in rows:
             hashed, info, updated_at = _key_info(row)
+            old = fresh.get(hashed)
+            origins_moved = origins_moved or info.cors_origins != (old.cors_origins if old else frozenset())
             fresh[hashed] = info
             newest = updated_at if newest is None or updated_at > newest else newest
         self._keys = fresh
+        if origins_moved:
+            self.cors_origins = frozenset().union(*(info.cors_origins for info in fresh.values()))
         return newest
 
     def lookup(self, key: str) -> tuple[str, KeyInfo | None]:
@@ -146,6 +162,7 @@ class KeyCache(PolledTable):
             return None
         hashed, info, _ = _key_info(row)
         self._keys[hashed] = info
+        self.cors_origins |= info.cors_origins
         return info
 
     def _allow_miss(self, now: float) -> bool:

@@ -20,6 +20,8 @@ from typing import Any, Protocol
 import orjson
 
 from gateway.conf.domain import resolve_model
+from gateway.cors import SCOPE_KEY as CORS_SCOPE_KEY
+from gateway.cors import CorsSend
 from gateway.deadlines import BodyDeadlines
 from gateway.errors import GatewayError, internal_error
 from gateway.events.outcomes import Outcome, after_content
@@ -47,9 +49,10 @@ Ending = tuple[int, Outcome, str]  # the status, outcome and error code the clie
 class RequestHeaders:
     """What the pipeline needs from the ASGI scope, read in one pass over the headers."""
 
-    __slots__ = ("api_key", "authorization", "content_length", "request_id")
+    __slots__ = ("api_key", "authorization", "content_length", "cors", "request_id")
 
     def __init__(self, scope: Scope) -> None:
+        self.cors: CorsSend | None = scope.get(CORS_SCOPE_KEY)
         self.authorization = b""
         self.api_key = b""
         self.request_id = ""
@@ -135,6 +138,8 @@ async def authenticate(runtime: Runtime, codec: Codec, request: RequestHeaders) 
     if not info.usable(time.time()):
         raise GatewayError(401, "This API key has expired.", code="expired_api_key")
     runtime.keys.mark_used(info)
+    if request.cors is not None:
+        request.cors.key = info
     return info
 
 

@@ -18,6 +18,7 @@ from gateway.routing.health import HealthRegistry
 from gateway.routing.shared import SharedHealth
 from gateway.conf.domain import ConfigFileError, GatewayConfig
 from gateway.conf.loader import load_config
+from gateway.cors import Cors
 from gateway.credentials import CredentialCache
 from gateway.deadlines import BodyDeadlines
 from gateway.keys import KeyCache
@@ -41,7 +42,11 @@ class Runtime:
     max_retry_after_wait: float
     body_deadlines: BodyDeadlines = field(default_factory=lambda: BodyDeadlines(30.0))
     shared: SharedHealth | None = None
+    cors: Cors = field(init=False)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.cors = Cors(frozenset(settings.CORS_ALLOWED_ORIGINS), self.keys)
 
     def background(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` beyond the request's own task, so that cancelling the request cannot skip it."""

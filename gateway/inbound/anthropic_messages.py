@@ -4,7 +4,8 @@ The Messages request becomes an OpenAI chat request, `Failover` serves it exactl
 the OpenAI endpoint (any provider of the model, any wire format), and the OpenAI answer is
 turned back into a Message, or into Messages SSE events chunk by chunk as they arrive.
 
-``output_config.format`` (structured outputs) becomes ``response_format`` json_schema.
+``output_config.format`` (structured outputs), or the older beta's top-level ``output_format``, becomes
+``response_format`` json_schema.
 Not carried over (OpenAI chat has no counterpart): ``top_k``, ``thinking``, ``cache_control``,
 ``output_config.effort``, ``service_tier``, ``container`` and ``mcp_servers`` are dropped; server tools, documents and
 images inside tool results are refused with a 400. OpenAI reports no matched stop sequence, so
@@ -73,17 +74,25 @@ def to_openai(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("stop_sequences"):
         out["stop"] = body["stop_sequences"]
     _tools(body, out)
-    _output_format(body.get("output_config"), out)
+    _output_format(body, out)
     metadata = body.get("metadata")
     if isinstance(metadata, dict) and metadata.get("user_id"):
         out["user"] = str(metadata["user_id"])
     return out
 
 
-def _output_format(config: Any, out: dict[str, Any]) -> None:
-    fmt = config.get("format") if isinstance(config, dict) else None
-    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
-        out["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": fmt.get("schema")}}
+def _output_format(body: dict[str, Any], out: dict[str, Any]) -> None:
+    config = body.get("output_config")
+    fmt, where = (config.get("format") if isinstance(config, dict) else None), "output_config.format"
+    if body.get("output_format") is not None:
+        if fmt is not None:
+            raise _invalid("output_format: give output_config.format or output_format, not both")
+        fmt, where = body["output_format"], "output_format"
+    if fmt is None:
+        return
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema" or not isinstance(fmt.get("schema"), dict):
+        raise _invalid(f'{where}: expected {{"type": "json_schema", "schema": {{...}}}}')
+    out["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": fmt["schema"]}}
 
 
 def _system(system: Any) -> list[dict[str, Any]]:
@@ -276,10 +285,10 @@ class MessageEvents:
         self._open: str | int | None = None  # "text", or the OpenAI index of the open tool call
         self.finish: str | None = None
 
-    def start(self, message_id: str, model: str) -> bytes:
+    def start(self, message_id: str, model: str, usage: dict[str, Any]) -> bytes:
         message: dict[str, Any] = {
             "id": message_id, "type": "message", "role": "assistant", "model": model, "content": [],
-            "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 0, "output_tokens": 0},
+            "stop_reason": None, "stop_sequence": None, "usage": usage,
         }  # fmt: skip
         return event(b"message_start", {"type": "message_start", "message": message})
 
@@ -398,12 +407,22 @@ class MessagesStream:
 
     def head(self, opened: OpenAttempt) -> bytes:
         first = self.state.first_chunk or {}
-        head = [self.events.start(message_id(first.get("id") or "", self.job.request_id), self.state.target_model)]
+        mid = message_id(first.get("id") or "", self.job.request_id)
+        head = [self.events.start(mid, self.state.target_model, self._start_usage())]
         head.append(self.batch(opened.head))
         return b"".join(head)
 
     def batch(self, batch: list[Chunk]) -> bytes:
         return b"".join(piece for _, chunk in batch for piece in self.events.chunk(chunk))
+
+    def _start_usage(self) -> dict[str, Any]:
+        """The upstream's prompt count when it came first (Anthropic's own does), else the estimate."""
+        known = self.state.usage
+        if known and known.get("prompt_tokens"):
+            return {**usage_of(known), "output_tokens": 0}
+        prompt = estimate_prompt_tokens(self.job.body)
+        return {"input_tokens": prompt, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
+                "output_tokens": 0}  # fmt: skip
 
     def tail(self) -> bytes:
         return self.events.end(self.state.usage or estimated_usage(self.job.body, self.state))

@@ -1,4 +1,4 @@
-"""OpenAI's chat completions API (``POST /v1/chat/completions``) and model list (``GET /v1/models``).
+"""OpenAI's chat completions API (``POST /v1/chat/completions``).
 
 The job body is the client's own body: the codec only encodes what comes back, passing the
 upstream's SSE events through untouched where they already are what the client expects.
@@ -12,16 +12,7 @@ from typing import Any
 import orjson
 
 from gateway.errors import GatewayError, error_body
-from gateway.pipeline import (
-    JSON,
-    Exchange,
-    Headers,
-    RequestHeaders,
-    Scope,
-    authenticate,
-    handle,
-    stream_interrupted,
-)
+from gateway.pipeline import Headers, RequestHeaders, Scope, handle, stream_interrupted
 from gateway.routing.failover import Job
 from gateway.runtime import Runtime
 from gateway.upstream.adapters.base import Chunk
@@ -109,29 +100,3 @@ CODEC = OpenAIChat()
 
 async def chat_completions(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
     await handle(runtime, CODEC, scope, receive, send)
-
-
-async def list_models(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
-    exchange = Exchange(runtime, CODEC, RequestHeaders(scope), receive, send)
-    try:
-        key = await authenticate(runtime, CODEC, exchange.request)
-    except GatewayError as error:
-        await exchange.send_error(error)
-        return
-    data = []
-    for model in runtime.config.models.values():
-        if key.allowed_models and model.name not in key.allowed_models:
-            continue
-        entry: dict[str, Any] = {"id": model.name, "object": "model", "created": 0, "owned_by": "gateway"}
-        if model.context_window:
-            entry["context_window"] = model.context_window
-        if model.max_output:
-            entry["max_output_tokens"] = model.max_output
-        # USD per million tokens, per provider serving the model (docs/providers.md).
-        pricing = [{"provider": d.provider.name, **d.price.as_json()} for d in model.deployments if d.price]
-        if pricing:
-            entry["pricing"] = pricing
-        data.append(entry)
-    headers = [(b"content-type", JSON), *CODEC.headers(exchange.request.request_id)]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": orjson.dumps({"object": "list", "data": data})})

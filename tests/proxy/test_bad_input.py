@@ -76,7 +76,8 @@ def test_body_over_the_limit_is_a_413(gw: LiveGateway) -> None:
 def test_unknown_route_or_method_is_an_openai_shaped_error(
     gw: LiveGateway, method: str, path: str, status: int
 ) -> None:
-    response = httpx.request(method, f"{gw.url}{path}", timeout=10)
+    # With a good key: without one, any path is a 401 first (tests/proxy/test_error_order.py).
+    response = httpx.request(method, f"{gw.url}{path}", headers={"authorization": f"Bearer {gw.key}"}, timeout=10)
     assert response.status_code == status
     assert set(response.json()["error"]) == {"message", "type", "param", "code"}
 
