@@ -6,7 +6,7 @@ import gc
 import logging
 from typing import Any
 
-from gateway.inbound import anthropic_messages, openai_chat
+from gateway.inbound import anthropic_messages, openai_chat, openai_completions, openai_embeddings
 from gateway.conf.domain import ConfigFileError
 from gateway.errors import GatewayError
 from gateway.runtime import Runtime, build_runtime
@@ -18,6 +18,8 @@ _ROUTES = {
     ("GET", "/v1/models"): openai_chat.list_models,
     ("POST", "/v1/messages"): anthropic_messages.messages,
     ("POST", "/v1/messages/count_tokens"): anthropic_messages.count_tokens,
+    ("POST", "/v1/embeddings"): openai_embeddings.embeddings,
+    ("POST", "/v1/completions"): openai_completions.completions,
 }
 _PATHS = {path for _, path in _ROUTES}
 
