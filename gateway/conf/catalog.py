@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -49,6 +49,12 @@ class Catalog:
     source: str
     models: dict[str, CatalogModel]
     by_upstream: dict[tuple[str, str], Offer]
+    # (kind, model id) -> the catalog model that lists it
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def model_of(self, kind: str, upstream_model: str) -> CatalogModel | None:
+        name = self.owners.get((kind, upstream_model))
+        return None if name is None else self.models[name]
 
     def suggest(self, name: str) -> str:
         close = difflib.get_close_matches(name, list(self.models), n=3)
@@ -88,7 +94,7 @@ def parse_catalog(text: str, *, source: str = "<catalog>") -> Catalog:
         model = _model(reader, key_node.value, value_node, f"models.{key_node.value}", owners)
         models[model.name] = model
         by_upstream.update({(kind, offer.model): offer for kind, offer in model.offers.items()})
-    return Catalog(source=source, models=models, by_upstream=by_upstream)
+    return Catalog(source=source, models=models, by_upstream=by_upstream, owners=owners)
 
 
 def entries(reader: Reader, node: yaml.Node, path: str) -> list[tuple[yaml.ScalarNode, yaml.Node]]:

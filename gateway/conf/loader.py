@@ -234,10 +234,14 @@ def _model(
         items = reader.sequence(fallbacks_node, f"{path}.fallbacks")
         fallbacks = tuple(reader.text(item, f"{path}.fallbacks[{i}]") for i, item in enumerate(items))
     context = fields.get("context_window")
+    # A model without `catalog:` is what the catalog says its first known deployment is.
+    known = entry or next(
+        (m for d in deployments if (m := catalog.model_of(d.provider.kind, d.upstream_model)) is not None), None
+    )
     if "mode" in fields or "dimensions" in fields:
         mode, dimensions = read_mode(reader, node, fields, path)
     else:
-        mode, dimensions = (entry.mode, entry.dimensions) if entry else (CHAT, None)
+        mode, dimensions = (known.mode, known.dimensions) if known else (CHAT, None)
     return (
         Model(
             name=name,
@@ -249,7 +253,7 @@ def _model(
             max_output=entry.max_output if entry else None,
             mode=mode,
             dimensions=dimensions,
-            shortens=entry is not None and "dimensions" in entry.capabilities,
+            shortens=known is not None and "dimensions" in known.capabilities,
         ),
         fallbacks_node,
     )
