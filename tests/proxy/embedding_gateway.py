@@ -31,7 +31,8 @@ COHERE = "cohere.embed-english-v3"
 
 def embedding_yaml(sim: SimulatorServer) -> str:
     def openai(name: str) -> str:
-        return f"  - {{name: {name}, kind: openai, base_url: '{sim.url_for(name)}', api_key: sk-{name}, timeout: {TIMEOUTS}}}\n"
+        url = sim.url_for(name)
+        return f"  - {{name: {name}, kind: openai, base_url: '{url}', api_key: sk-{name}, timeout: {TIMEOUTS}}}\n"
 
     base = sim.base_url
     providers = (
@@ -40,7 +41,8 @@ def embedding_yaml(sim: SimulatorServer) -> str:
         + openai("emb-c")
         + openai("cmp-a")
         + f"  - {{name: emb-az, kind: azure, base_url: '{base}/emb-az', api_key: az-key, timeout: {TIMEOUTS}}}\n"
-        + f"  - {{name: emb-gem, kind: gemini, base_url: '{base}/emb-gem/v1beta', api_key: AIza-emb, timeout: {TIMEOUTS}}}\n"
+        + f"  - {{name: emb-gem, kind: gemini, base_url: '{base}/emb-gem/v1beta', api_key: AIza-emb,"
+        f" timeout: {TIMEOUTS}}}\n"
         + f"  - {{name: emb-vtx, kind: vertex, base_url: '{base}/emb-vtx/v1', api_key: AQ-emb, timeout: {TIMEOUTS}}}\n"
         + f"  - {{name: emb-br, kind: bedrock, base_url: '{base}/emb-br', region: us-east-1, options: {CREDENTIALS},"
         f" timeout: {TIMEOUTS}}}\n"
@@ -88,9 +90,7 @@ def embedding_yaml(sim: SimulatorServer) -> str:
 
 
 @pytest.fixture(scope="module")
-def emb_gateway(
-    django_db_setup: None, django_db_blocker: Any, simulator: SimulatorServer
-) -> Iterator[LiveGateway]:
+def emb_gateway(django_db_setup: None, django_db_blocker: Any, simulator: SimulatorServer) -> Iterator[LiveGateway]:
     saved = {name: os.environ.get(name) for name in ENV}
     os.environ.update(ENV)
     with django_db_blocker.unblock():

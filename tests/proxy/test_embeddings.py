@@ -102,7 +102,10 @@ def test_vertex_gets_predict_with_its_token_counts(emb: LiveGateway) -> None:
     assert [len(item.embedding) for item in result.data] == [128, 128]
     assert result.usage.prompt_tokens == 3  # the simulator's token_count: 2 + 1
     sent = emb.sim.last_request("emb-vtx")["body"]
-    assert sent == {"instances": [{"content": "abcdefgh"}, {"content": "abcd"}], "parameters": {"outputDimensionality": 128}}
+    assert sent == {
+        "instances": [{"content": "abcdefgh"}, {"content": "abcd"}],
+        "parameters": {"outputDimensionality": 128},
+    }
 
 
 def test_bedrock_titan_gets_its_invoke_body_signed(emb: LiveGateway) -> None:
