@@ -34,7 +34,14 @@ def check_request(body: dict[str, Any]) -> None:
         raise invalid("Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter")
     if not isinstance(prompt, str | list) or (isinstance(prompt, list) and not all(_prompt_item(p) for p in prompt)):
         raise invalid(f"Invalid type for 'prompt': expected {_PROMPT_TYPES}.", "prompt", "invalid_type")
-    check_options(body)
+    logprobs = body.get("logprobs")
+    if logprobs is None:
+        check_options(body)
+        return
+    # Here `logprobs` is how many (0 to 5), where chat's is a boolean.
+    if not isinstance(logprobs, int) or isinstance(logprobs, bool) or not 0 <= logprobs <= 5:
+        raise invalid("Invalid value for 'logprobs': expected an integer from 0 to 5.", "logprobs", "invalid_value")
+    check_options({name: value for name, value in body.items() if name != "logprobs"})
 
 
 def _prompt_item(item: Any) -> bool:

@@ -85,3 +85,21 @@ def test_a_client_error_of_the_upstream_is_returned_without_failover(emb: LiveGa
     response = post(emb, "embeddings", {"model": "small", "input": "x"})
     assert response.status_code == 400
     assert emb.sim.attempts("emb-b") == 0
+
+
+@pytest.mark.parametrize("model", ["azure-small", "gemini-embed", "vertex-embed", "titan", "cohere"])
+def test_each_formats_server_error_gets_the_lone_deployments_retry(emb: LiveGateway, model: str) -> None:
+    provider = emb.runtime.config.models[model].deployments[0].provider.name
+    emb.sim.set_fault(provider, status=503, times=1)
+    response = post(emb, "embeddings", {"model": model, "input": "x"})
+    assert response.status_code == 200, response.text
+    assert response.headers["x-gateway-attempts"] == "2"
+
+
+@pytest.mark.parametrize("model", ["gemini-embed", "titan"])
+def test_each_formats_rate_limit_is_the_clients_429(emb: LiveGateway, model: str) -> None:
+    provider = emb.runtime.config.models[model].deployments[0].provider.name
+    emb.sim.set_fault(provider, status=429, retry_after="30")
+    response = post(emb, "embeddings", {"model": model, "input": "x"})
+    assert response.status_code == 429
+    assert response.headers["retry-after"]

@@ -88,6 +88,8 @@ def test_an_embedding_model_is_refused_by_completions(emb: LiveGateway) -> None:
         ({"model": "instruct", "prompt": "hi", "max_tokens": -1}, "max_tokens"),
         ({"model": "instruct", "prompt": "hi", "n": 0}, "n"),
         ({"model": "instruct", "prompt": "hi", "stream": "yes"}, "stream"),
+        ({"model": "instruct", "prompt": "hi", "logprobs": True}, "logprobs"),
+        ({"model": "instruct", "prompt": "hi", "logprobs": 6}, "logprobs"),
     ],
 )
 def test_a_bad_completions_request_is_a_400(emb: LiveGateway, body: dict[str, object], param: str) -> None:
@@ -95,3 +97,9 @@ def test_a_bad_completions_request_is_a_400(emb: LiveGateway, body: dict[str, ob
     assert response.status_code == 400
     assert response.json()["error"]["param"] == param
     assert emb.sim.stats()["by_provider"] == {}
+
+
+def test_logprobs_is_a_count_here_and_passes_through(emb: LiveGateway) -> None:
+    completion = emb.client().completions.create(model="instruct", prompt=["a", "b"], logprobs=2, max_tokens=2)
+    assert completion.choices[0].text
+    assert emb.sim.last_request("cmp-a")["body"]["logprobs"] == 2
