@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from gateway.errors import Inexpressible
 from gateway.upstream.adapters.base import UpstreamRequest
 from gateway.upstream.adapters.gemini import auth_headers, model_path
 from gateway.upstream.embedding_request import texts
@@ -49,7 +50,11 @@ class GeminiEmbeddings:
 
 class VertexEmbeddings:
     def build(self, deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
-        payload: dict[str, Any] = {"instances": [{"content": text} for text in texts(body)]}
+        inputs = texts(body)
+        if len(inputs) > 1 and "gemini-embedding" in deployment.upstream_model:
+            # Vertex AI's gemini-embedding models take one instance per request.
+            raise Inexpressible("This model embeds one input per request on Vertex AI.", param="input")
+        payload: dict[str, Any] = {"instances": [{"content": text} for text in inputs]}
         dimensions = body.get("dimensions")
         if dimensions is not None:
             payload["parameters"] = {"outputDimensionality": dimensions}
