@@ -92,7 +92,7 @@ async def open_attempt(
     started = loop.time()
     clock_started = time.perf_counter()
     adapter: Adapter = ADAPTERS[deployment.provider.kind]
-    upstream = _translate(adapter.build_request if operation is None else operation.build_request, deployment, body)
+    upstream = _translate(adapter, deployment, body, operation)
     request = upstream_request(upstream.url, upstream.headers, upstream.content, deployment.provider.timeouts.connect)
     response: httpx.Response | None = None
     stage = "headers"
@@ -146,11 +146,13 @@ async def open_attempt(
 
 
 def _translate(
-    build: Callable[[Deployment, dict[str, Any]], UpstreamRequest], deployment: Deployment, body: dict[str, Any]
+    adapter: Adapter, deployment: Deployment, body: dict[str, Any], operation: Operation | None = None
 ) -> UpstreamRequest:
     """An adapter that cannot express this request makes the deployment unsuitable, not the request."""
     try:
-        return build(deployment, body)
+        if operation is None:
+            return adapter.build_request(deployment, body)
+        return operation.build_request(deployment, body)
     except Inexpressible as refused:
         raise AttemptError(
             Outcome.UNSUPPORTED,
