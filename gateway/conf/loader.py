@@ -196,7 +196,7 @@ def _models(reader: Reader, node: yaml.Node, providers: dict[str, Provider], cat
             if fallback == name:
                 raise reader.fail(fallbacks_node, f"{path}[{position}]", "a model cannot fall back to itself")
             if models[fallback].mode != models[name].mode:
-                message = f"{fallback!r} is a {models[fallback].mode} model; {name!r} is a {models[name].mode} model"
+                message = f"{name!r} ({models[name].mode}) cannot fall back to {fallback!r} ({models[fallback].mode})"
                 raise reader.fail(fallbacks_node, f"{path}[{position}]", message)
     if not models:
         raise reader.fail(node, "models", "must list at least one model")

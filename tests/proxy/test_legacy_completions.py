@@ -103,3 +103,17 @@ def test_logprobs_is_a_count_here_and_passes_through(emb: LiveGateway) -> None:
     completion = emb.client().completions.create(model="instruct", prompt=["a", "b"], logprobs=2, max_tokens=2)
     assert completion.choices[0].text
     assert emb.sim.last_request("cmp-a")["body"]["logprobs"] == 2
+
+
+def test_a_stream_cut_before_any_text_fails_over_invisibly(emb: LiveGateway) -> None:
+    emb.sim.set_fault("cmp-a", kind="cut_after", after=0)
+    chunks = list(emb.client().completions.create(model="instruct", prompt="hi", stream=True))
+    assert "".join(c.choices[0].text for c in chunks if c.choices).startswith("Hello from emb-az/")
+
+
+def test_the_anthropic_api_refuses_an_embedding_model_in_its_own_shape(emb: LiveGateway) -> None:
+    body = {"model": "small", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+    response = post(emb, "messages", body)
+    assert response.status_code == 400
+    assert response.json()["type"] == "error"
+    assert "embedding model" in response.json()["error"]["message"]
