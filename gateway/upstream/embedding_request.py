@@ -12,6 +12,8 @@ from gateway.validation import check_model, invalid
 MAX_INPUTS = 2048
 MAX_TOTAL_TOKENS = 300_000
 ENCODINGS = ("float", "base64")
+# Chat fields the pipeline would read (choices, stream options): refused rather than misread.
+_CHAT_ONLY = ("n", "stream_options")
 _INPUT_TYPES = "a string, an array of strings, an array of tokens or an array of token arrays"
 
 
@@ -20,6 +22,9 @@ def check_request(body: dict[str, Any]) -> None:
     check_model(body)
     if body.get("stream"):
         raise invalid("Embeddings are not streamed: leave out 'stream'.", "stream", "unsupported_parameter")
+    for name in _CHAT_ONLY:
+        if name in body:
+            raise invalid(f"Unrecognized request argument supplied: {name}", name, "unsupported_parameter")
     _check_input(body.get("input"))
     encoding = body.get("encoding_format")
     if encoding is not None and encoding not in ENCODINGS:

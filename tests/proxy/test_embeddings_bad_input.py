@@ -42,6 +42,9 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
      "unsupported_parameter"),
     ("a stream", {"model": "small", "input": "a", "stream": True}, "stream", "unsupported_parameter"),
     ("a numeric user", {"model": "small", "input": "a", "user": 7}, "user", "invalid_type"),
+    ("chat's n", {"model": "small", "input": "a", "n": "abc"}, "n", "unsupported_parameter"),
+    ("chat's stream options", {"model": "small", "input": "a", "stream_options": "x"}, "stream_options",
+     "unsupported_parameter"),
 ]  # fmt: skip
 
 
