@@ -45,7 +45,10 @@ from benchmarks.targets import BASELINE_PREFIX, FAULTS, ROOT, Target
 TARGETS = ("direct", "bare-relay", "gateway", "gateway-granian", "litellm")
 LOAD_SCENARIOS = {f"{kind}-c{c}": (kind == "stream", c) for kind in ("nonstream", "stream") for c in (1, 64)}
 FAILOVER = tuple(f"failover-{fault}" for fault in FAULTS)
-SCENARIO_CHOICES = ("nonstream", "stream", "ttft", "failover", "formats", *LOAD_SCENARIOS, *FAILOVER)
+# One embedding of one short input per request, one connection: gateway vs the simulator direct.
+EMBEDDINGS = "embeddings-c1"
+EMBEDDING_BODY = {"model": targets.EMBEDDING_MODEL, "input": "Say something short.", "encoding_format": "float"}
+SCENARIO_CHOICES = ("nonstream", "stream", "ttft", "failover", "formats", "embeddings", *LOAD_SCENARIOS, *FAILOVER)
 FORMAT_CONNECTIONS = 64
 FAILOVER_CONNECTIONS = (1, 64)
 FIRST_REQUESTS = 3
@@ -60,6 +63,7 @@ class Plan:
     ttft: bool
     faults: list[str]
     formats: bool
+    embeddings: bool
     format_rounds: int
     duration: int
     warmup: int
@@ -115,6 +119,7 @@ def parse_args(argv: list[str] | None) -> Plan:
         ttft="ttft" in chosen,
         faults=faults,
         formats="formats" in chosen,
+        embeddings="embeddings" in chosen,
         format_rounds=max(1, args.format_rounds),
         duration=max(1, args.duration or (3 if args.quick else 10)),
         warmup=max(0, args.warmup if args.warmup is not None else (1 if args.quick else 2)),
@@ -349,6 +354,11 @@ class Bench:
             result = self.load_run(target, "bench", stream, connections)
             self.results.load.append(LoadRow(scenario, target.name, result))
             self._check_errors(target, scenario, result)
+        if self.plan.embeddings and (target.name == "direct" or target.name.startswith("gateway")):
+            url = target.url.replace("/chat/completions", "/embeddings")
+            result = self.load_run(target, "bench", False, 1, body=EMBEDDING_BODY, url=url)
+            self.results.load.append(LoadRow(EMBEDDINGS, target.name, result))
+            self._check_errors(target, EMBEDDINGS, result)
         if self.plan.ttft:
             result_ttft = asyncio.run(clients.ttft(target.url, target.key, "bench", self.plan.ttft_n))
             self.results.ttft.append(TtftRow(target.name, result_ttft))
@@ -364,14 +374,25 @@ class Bench:
         if target.proc is not None:
             self.memory(target, before)
 
-    def load_run(self, target: Target, model: str, stream: bool, connections: int) -> wrk.WrkResult:
-        body = clients.chat_body(model, stream=stream)
-        script = wrk.write_script(self.work / f"{target.name}-{model}-{stream}.lua", body, target.key)
+    def load_run(
+        self,
+        target: Target,
+        model: str,
+        stream: bool,
+        connections: int,
+        body: dict[str, Any] | None = None,
+        url: str = "",
+    ) -> wrk.WrkResult:
+        """wrk at ``connections`` on a chat request for ``model``, or on ``body`` at ``url``."""
+        body = body or clients.chat_body(model, stream=stream)
+        url = url or target.url
+        name = body["model"] if url == target.url else "embeddings"
+        script = wrk.write_script(self.work / f"{target.name}-{name}-{stream}.lua", body, target.key)
         if self.plan.warmup > 0:
-            wrk.run(target.url, script, connections=connections, seconds=self.plan.warmup)
+            wrk.run(url, script, connections=connections, seconds=self.plan.warmup)
         pid = target.proc.pid if target.proc is not None else None
         before = cpu_seconds(pid) if pid is not None else 0.0
-        result = wrk.run(target.url, script, connections=connections, seconds=self.plan.duration)
+        result = wrk.run(url, script, connections=connections, seconds=self.plan.duration)
         if pid is not None and result.requests:
             result.cpu_us = (cpu_seconds(pid) - before) / result.requests * 1e6
         kind = "stream" if stream else "nonstream"

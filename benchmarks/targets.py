@@ -61,6 +61,9 @@ def _primary_url(sim: str, fault: str) -> str:
 # ---------------------------------------------------------------- gateway
 
 
+EMBEDDING_MODEL = "text-embedding-3-small"
+
+
 def gateway_config(sim: str) -> str:
     providers: list[dict[str, Any]] = [
         {
@@ -71,7 +74,11 @@ def gateway_config(sim: str) -> str:
             "timeout": PRIMARY_TIMEOUT,
         },
     ]
-    models: list[dict[str, Any]] = [{"name": "bench", "deployments": [{"provider": "up1", "model": "bench"}]}]
+    models: list[dict[str, Any]] = [
+        {"name": "bench", "deployments": [{"provider": "up1", "model": "bench"}]},
+        # An embedding model by its catalog id (the embeddings scenario).
+        {"name": EMBEDDING_MODEL, "deployments": [{"provider": "up1", "model": EMBEDDING_MODEL}]},
+    ]
     for fault in FAULTS:
         # One provider pair per fault, so one scenario's open breaker never leaks into the next.
         primary, backup = f"fo-{fault}-a", f"fo-{fault}-b"

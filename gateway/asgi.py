@@ -7,7 +7,14 @@ import logging
 from typing import Any
 
 from gateway import cors
-from gateway.inbound import anthropic_messages, model_list, openai_chat, openai_responses
+from gateway.inbound import (
+    anthropic_messages,
+    model_list,
+    openai_chat,
+    openai_completions,
+    openai_embeddings,
+    openai_responses,
+)
 from gateway.conf.domain import ConfigFileError
 from gateway.errors import GatewayError
 from gateway.runtime import Runtime, build_runtime
@@ -20,6 +27,8 @@ _ROUTES = {
     ("POST", "/v1/messages"): anthropic_messages.messages,
     ("POST", "/v1/messages/count_tokens"): anthropic_messages.count_tokens,
     ("POST", "/v1/responses"): openai_responses.responses,
+    ("POST", "/v1/embeddings"): openai_embeddings.embeddings,
+    ("POST", "/v1/completions"): openai_completions.completions,
 }
 # Paths that end in an id which may itself hold "/" or ":" (model ids like "anthropic/claude-x").
 _PREFIX_ROUTES = {("GET", model_list.PREFIX): model_list.retrieve_model}

@@ -5,7 +5,8 @@
 
 An inbound API is a ``Codec`` (gateway/inbound/): it turns its request into the internal job body
 (an OpenAI chat request) and writes answers, streams and errors in its own shape. Nothing below
-the codecs knows which API the client speaks.
+the codecs knows which API the client speaks. An API that is not chat (embeddings, legacy
+completions) names its upstream ``Operation``; the job carries it to the adapters.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from gateway.conf.domain import resolve_model
+from gateway.conf.domain import CHAT, EMBEDDING, Model, resolve_model
 from gateway.cors import SCOPE_KEY as CORS_SCOPE_KEY
 from gateway.cors import CorsSend
 from gateway.deadlines import BodyDeadlines
@@ -34,6 +35,7 @@ from gateway.runtime import Runtime
 from gateway.upstream.adapters.base import Chunk
 from gateway.upstream.attempt import OpenAttempt, StreamBroken, read_rest
 from gateway.upstream.chunks import StreamState, aggregate
+from gateway.upstream.operation import Operation
 from gateway.usage import estimate_tokens, estimated_usage, spent
 from gateway.validation import check_chat_request, parse_body
 
@@ -179,8 +181,12 @@ async def read_body(receive: Any, limit: int, declared: int, deadlines: BodyDead
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def make_job(runtime: Runtime, key: KeyInfo, body: dict[str, Any], request_id: str) -> Job:
-    check_chat_request(body)
+def make_job(
+    runtime: Runtime, key: KeyInfo, body: dict[str, Any], request_id: str, operation: Operation | None = None
+) -> Job:
+    """The job for a valid body; ``operation`` None is chat (an operation's codec checked the body)."""
+    if operation is None:
+        check_chat_request(body)
     requested = body["model"]
     resolved = resolve_model(runtime.config, requested)
     if resolved is None:
@@ -195,6 +201,10 @@ def make_job(runtime: Runtime, key: KeyInfo, body: dict[str, Any], request_id: s
         raise GatewayError(
             403, f"This API key may not use the model '{model.name}'.", param="model", code="model_not_allowed"
         )
+    if model.mode != (CHAT if operation is None else operation.mode):
+        raise _wrong_mode(model)
+    if operation is not None:
+        operation.admit(body, model)
     options = body.get("stream_options") or {}
     return Job(
         request_id=request_id,
@@ -207,7 +217,16 @@ def make_job(runtime: Runtime, key: KeyInfo, body: dict[str, Any], request_id: s
         model=model,
         pinned=pinned,
         budget_until=asyncio.get_running_loop().time() + runtime.request_budget,
+        operation=operation,
     )
+
+
+def _wrong_mode(model: Model) -> GatewayError:
+    if model.mode == EMBEDDING:
+        message = f"The model '{model.name}' is an embedding model: use it with POST /v1/embeddings."
+    else:
+        message = f"The model '{model.name}' is not an embedding model: POST /v1/embeddings needs one."
+    return GatewayError(400, message, param="model", code="model_not_supported")
 
 
 async def admit(runtime: Runtime, job: Job) -> None:
@@ -247,11 +266,32 @@ async def admit(runtime: Runtime, job: Job) -> None:
 class Exchange:
     """One request on its way through the pipeline: what its record and its settlement need."""
 
-    __slots__ = ("codec", "job", "key", "receive", "recorded", "request", "runtime", "send", "started", "started_at")
+    __slots__ = (
+        "codec",
+        "job",
+        "key",
+        "operation",
+        "receive",
+        "recorded",
+        "request",
+        "runtime",
+        "send",
+        "started",
+        "started_at",
+    )
 
-    def __init__(self, runtime: Runtime, codec: Codec, request: RequestHeaders, receive: Any, send: Any) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        codec: Codec,
+        request: RequestHeaders,
+        receive: Any,
+        send: Any,
+        operation: Operation | None = None,
+    ) -> None:
         self.runtime = runtime
         self.codec = codec
+        self.operation = operation
         self.request = request
         self.receive = receive
         self.send = send
@@ -276,9 +316,13 @@ class Exchange:
             await self.send_error(internal_error(self.request.request_id))
 
 
-async def handle(runtime: Runtime, codec: Codec, scope: Scope, receive: Any, send: Any) -> None:
-    """Serve one request of ``codec``'s API, through the failover to an upstream."""
-    await _run(Exchange(runtime, codec, RequestHeaders(scope), receive, send), _accept_and_serve)
+async def handle(
+    runtime: Runtime, codec: Codec, scope: Scope, receive: Any, send: Any, operation: Operation | None = None
+) -> None:
+    """Serve one request of ``codec``'s API, through the failover to an upstream; ``operation`` is
+    what the upstreams are asked for when it is not chat (embeddings, legacy completions)."""
+    exchange = Exchange(runtime, codec, RequestHeaders(scope), receive, send, operation)
+    await _run(exchange, _accept_and_serve)
 
 
 async def handle_local(
@@ -321,7 +365,8 @@ async def _accept(exchange: Exchange, *, charge_limits: bool = True) -> Job:
     runtime, request = exchange.runtime, exchange.request
     exchange.key = await authenticate(runtime, exchange.codec, request)
     raw = await read_body(exchange.receive, runtime.max_body_bytes, request.content_length, runtime.body_deadlines)
-    job = make_job(runtime, exchange.key, exchange.codec.decode(parse_body(raw)), request.request_id)
+    body = exchange.codec.decode(parse_body(raw))
+    job = make_job(runtime, exchange.key, body, request.request_id, exchange.operation)
     exchange.job = job
     if charge_limits:
         await admit(runtime, job)
@@ -389,10 +434,13 @@ def _answer_headers(exchange: Exchange, served: Served, content_type: bytes) -> 
 async def _serve_complete(exchange: Exchange, job: Job) -> Ending:
     served = await Failover(exchange.runtime, job).run()
     job.served = served
-    chunks = [chunk for _, chunk in served.opened.head] + served.chunks
-    completion = aggregate(chunks, served.opened.state)
-    if completion["usage"] is None:
-        completion["usage"] = estimated_usage(job.body, served.opened.state)
+    if served.opened.answer is None:
+        chunks = [chunk for _, chunk in served.opened.head] + served.chunks
+        completion = aggregate(chunks, served.opened.state)
+        if completion["usage"] is None:
+            completion["usage"] = estimated_usage(job.body, served.opened.state)
+    else:
+        completion = served.opened.answer
     finish_served(exchange.runtime, job, served, Outcome.OK)
     settle(exchange.runtime, job)
     body = exchange.codec.answer(job, completion)

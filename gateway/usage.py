@@ -26,8 +26,11 @@ def estimate_tokens(body: dict[str, Any], choices: int) -> int:
 
 def estimate_prompt_tokens(body: dict[str, Any]) -> int:
     """Messages and tool definitions at ~4 characters a token: no tokenizer on the request path."""
+    messages = body.get("messages")
+    if messages is None:  # a legacy completion's prompt, or the input of an embeddings request
+        return len(orjson.dumps(body.get("prompt", body.get("input")))) // 4
     tools = body.get("tools")
-    return (len(orjson.dumps(body.get("messages"))) + (len(orjson.dumps(tools)) if tools else 0)) // 4
+    return (len(orjson.dumps(messages)) + (len(orjson.dumps(tools)) if tools else 0)) // 4
 
 
 def estimated_usage(body: dict[str, Any], state: StreamState) -> dict[str, int]:

@@ -70,12 +70,21 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 
 
 def check_chat_request(body: dict[str, Any]) -> None:
+    check_model(body)
+    _check_messages(body.get("messages"))
+    check_options(body)
+
+
+def check_model(body: dict[str, Any]) -> None:
     model = body.get("model")
     if model is None:
         raise invalid("Missing required parameter: 'model'.", "model", "missing_required_parameter")
     if not isinstance(model, str) or not model.strip():
         raise invalid("Invalid type for 'model': expected a non-empty string.", "model", "invalid_type")
-    _check_messages(body.get("messages"))
+
+
+def check_options(body: dict[str, Any]) -> None:
+    """The optional fields of a chat (or legacy completions) request: types, ``n`` and token budgets."""
     stream = body.get("stream")
     if stream is not None and not isinstance(stream, bool):
         raise invalid("Invalid type for 'stream': expected a boolean.", "stream", "invalid_type")

@@ -160,7 +160,7 @@ def wants_completion(
     *, config: GatewayConfig, deployment: Deployment, now: datetime, breaker: shared.Transition | None
 ) -> bool:
     settings_ = deployment.provider.probe
-    if not settings_.completes(deployment, config.model_names(deployment.id)):
+    if not settings_.completes(deployment, config.model_names(deployment.id)) or config.embeds_only(deployment.id):
         return False
     half_open = breaker is not None and breaker.kind == "open" and breaker.until <= now.timestamp()
     recent = now - timedelta(seconds=settings_.interval)

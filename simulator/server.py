@@ -15,6 +15,7 @@ from simulator import bedrock_format
 from simulator import gemini_format
 from simulator import azure_format
 from simulator import delivery, openai_format
+from simulator import embeddings, legacy_completions
 from simulator.answers import IdSource, build_reply
 from simulator.faults import (
     NO_LATENCY,
@@ -325,6 +326,8 @@ def build_app(state: SimulatorState | None = None) -> web.Application:
     bedrock_format.add_routes(app)
     gemini_format.mount(app)
     azure_format.add_azure_route(app)
+    embeddings.mount(app)
+    legacy_completions.mount(app)
     app.router.add_get("/{provider}/v1/models", list_models)
     app.router.add_get("/{provider}/v1/models/{model}", get_model)
     app.router.add_get("/{provider}/openai/models", list_models)  # Azure's

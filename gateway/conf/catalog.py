@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import difflib
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from gateway.upstream.adapters import ADAPTERS
-from gateway.conf.domain import PRICE_FIELDS, ConfigFileError, Price
+from gateway.conf.domain import CHAT, EMBEDDING, MODES, PRICE_FIELDS, ConfigFileError, Price
 from gateway.conf.reader import Reader, price_from
 
 DEFAULT_PATH = Path(__file__).with_name("catalog.yaml")
-CAPABILITIES = frozenset({"tools", "vision", "json", "streaming", "assistant_prefill", "reasoning"})
+# "dimensions": an embedding model whose vectors the client may shorten (OpenAI's `dimensions`).
+CAPABILITIES = frozenset({"tools", "vision", "json", "streaming", "assistant_prefill", "reasoning", "dimensions"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ class CatalogModel:
     max_output: int | None
     capabilities: frozenset[str]
     offers: dict[str, Offer]  # by provider kind
+    mode: str = CHAT
+    dimensions: int | None = None  # an embedding model's vector size
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,12 @@ class Catalog:
     source: str
     models: dict[str, CatalogModel]
     by_upstream: dict[tuple[str, str], Offer]
+    # (kind, model id) -> the catalog model that lists it
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def model_of(self, kind: str, upstream_model: str) -> CatalogModel | None:
+        name = self.owners.get((kind, upstream_model))
+        return None if name is None else self.models[name]
 
     def suggest(self, name: str) -> str:
         close = difflib.get_close_matches(name, list(self.models), n=3)
@@ -85,7 +94,7 @@ def parse_catalog(text: str, *, source: str = "<catalog>") -> Catalog:
         model = _model(reader, key_node.value, value_node, f"models.{key_node.value}", owners)
         models[model.name] = model
         by_upstream.update({(kind, offer.model): offer for kind, offer in model.offers.items()})
-    return Catalog(source=source, models=models, by_upstream=by_upstream)
+    return Catalog(source=source, models=models, by_upstream=by_upstream, owners=owners)
 
 
 def entries(reader: Reader, node: yaml.Node, path: str) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
@@ -106,7 +115,7 @@ def entries(reader: Reader, node: yaml.Node, path: str) -> list[tuple[yaml.Scala
 
 def _model(reader: Reader, name: str, node: yaml.Node, path: str, owners: dict[tuple[str, str], str]) -> CatalogModel:
     """One catalog model. ``owners`` maps (kind, model id) to the catalog model that lists it."""
-    allowed = {"family", "context_window", "max_output", "capabilities", "deployments"}
+    allowed = {"family", "context_window", "max_output", "capabilities", "deployments", "mode", "dimensions"}
     fields = reader.mapping(node, path, allowed=allowed)
     for required in ("family", "context_window", "deployments"):
         if required not in fields:
@@ -127,6 +136,7 @@ def _model(reader: Reader, name: str, node: yaml.Node, path: str, owners: dict[t
     if not offers:
         raise reader.fail(fields["deployments"], f"{path}.deployments", "must list at least one provider kind")
     max_output = fields.get("max_output")
+    mode, dimensions = read_mode(reader, node, fields, path)
     return CatalogModel(
         name=name,
         family=reader.text(fields["family"], f"{path}.family"),
@@ -134,7 +144,21 @@ def _model(reader: Reader, name: str, node: yaml.Node, path: str, owners: dict[t
         max_output=reader.integer(max_output, f"{path}.max_output") if max_output else None,
         capabilities=_capabilities(reader, fields.get("capabilities"), f"{path}.capabilities"),
         offers=offers,
+        mode=mode,
+        dimensions=dimensions,
     )
+
+
+def read_mode(reader: Reader, node: yaml.Node, fields: dict[str, yaml.Node], path: str) -> tuple[str, int | None]:
+    """``mode`` (chat or embedding) and, for an embedding model, its ``dimensions``."""
+    mode = reader.text(fields["mode"], f"{path}.mode") if "mode" in fields else CHAT
+    if mode not in MODES:
+        raise reader.fail(fields["mode"], f"{path}.mode", f"must be one of: {', '.join(MODES)}")
+    if "dimensions" not in fields:
+        return mode, None
+    if mode != EMBEDDING:
+        raise reader.fail(fields["dimensions"], f"{path}.dimensions", "is only for mode: embedding")
+    return mode, reader.integer(fields["dimensions"], f"{path}.dimensions")
 
 
 def _capabilities(reader: Reader, node: yaml.Node | None, path: str) -> frozenset[str]:

@@ -10,6 +10,8 @@ from typing import Any
 
 DEFAULT_TIMEOUTS = {"connect": 3.0, "first_token": 20.0, "idle": 20.0, "total": 600.0}
 PRICE_FIELDS = ("input", "output", "cached_input")
+CHAT, EMBEDDING = "chat", "embedding"
+MODES = (CHAT, EMBEDDING)
 _PER_MILLION = 1_000_000
 
 
@@ -100,6 +102,11 @@ class Model:
     fallbacks: tuple[str, ...]
     context_window: int | None
     max_output: int | None = None
+    # Which endpoints may use it: "chat" (chat, messages, legacy completions) or "embedding".
+    mode: str = CHAT
+    # An embedding model's vector size, and whether the client's `dimensions` may shorten it.
+    dimensions: int | None = None
+    shortens: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +118,11 @@ class GatewayConfig:
     def model_names(self, deployment_id: str) -> frozenset[str]:
         """The gateway models served (among others) by this deployment."""
         return frozenset(m.name for m in self.models.values() if any(d.id == deployment_id for d in m.deployments))
+
+    def embeds_only(self, deployment_id: str) -> bool:
+        """Whether every model this deployment serves is an embedding model (no chat probe fits it)."""
+        modes = {m.mode for m in self.models.values() if any(d.id == deployment_id for d in m.deployments)}
+        return modes == {EMBEDDING}
 
     def deployments(self) -> list[Deployment]:
         seen: dict[str, Deployment] = {}

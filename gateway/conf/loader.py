@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from gateway.conf.domain import (
+    CHAT,
     DEFAULT_TIMEOUTS,
     ConfigFileError,
     Deployment,
@@ -25,7 +26,7 @@ from gateway.conf.domain import (
     Provider,
     Timeouts,
 )
-from gateway.conf.catalog import Catalog, CatalogModel, default_catalog
+from gateway.conf.catalog import Catalog, CatalogModel, default_catalog, read_mode
 from gateway.conf.probes import check_completion_models, read_probe
 from gateway.conf.reader import Reader, read_price
 from gateway.upstream.adapters import ADAPTERS
@@ -194,12 +195,15 @@ def _models(reader: Reader, node: yaml.Node, providers: dict[str, Provider], cat
                 raise reader.fail(fallbacks_node, f"{path}[{position}]", f"unknown model {fallback!r}")
             if fallback == name:
                 raise reader.fail(fallbacks_node, f"{path}[{position}]", "a model cannot fall back to itself")
+            if models[fallback].mode != models[name].mode:
+                message = f"{name!r} ({models[name].mode}) cannot fall back to {fallback!r} ({models[fallback].mode})"
+                raise reader.fail(fallbacks_node, f"{path}[{position}]", message)
     if not models:
         raise reader.fail(node, "models", "must list at least one model")
     return models
 
 
-_MODEL_FIELDS = {"name", "deployments", "fallbacks", "context_window", "catalog"}
+_MODEL_FIELDS = {"name", "deployments", "fallbacks", "context_window", "catalog", "mode", "dimensions"}
 
 
 def _model(
@@ -230,6 +234,14 @@ def _model(
         items = reader.sequence(fallbacks_node, f"{path}.fallbacks")
         fallbacks = tuple(reader.text(item, f"{path}.fallbacks[{i}]") for i, item in enumerate(items))
     context = fields.get("context_window")
+    # A model without `catalog:` is what the catalog says its first known deployment is.
+    known = entry or next(
+        (m for d in deployments if (m := catalog.model_of(d.provider.kind, d.upstream_model)) is not None), None
+    )
+    if "mode" in fields or "dimensions" in fields:
+        mode, dimensions = read_mode(reader, node, fields, path)
+    else:
+        mode, dimensions = (known.mode, known.dimensions) if known else (CHAT, None)
     return (
         Model(
             name=name,
@@ -239,6 +251,9 @@ def _model(
             if context
             else (entry.context_window if entry else None),
             max_output=entry.max_output if entry else None,
+            mode=mode,
+            dimensions=dimensions,
+            shortens=known is not None and "dimensions" in known.capabilities,
         ),
         fallbacks_node,
     )
@@ -251,7 +266,16 @@ def _catalog_shorthand(
     name = reader.text(node, path)
     entry = _catalog_model(reader, node, path, name, catalog)
     deployments = _catalog_deployments(reader, node, path, entry, providers, set())
-    return Model(name, tuple(deployments), (), entry.context_window, entry.max_output)
+    return Model(
+        name,
+        tuple(deployments),
+        (),
+        entry.context_window,
+        entry.max_output,
+        entry.mode,
+        entry.dimensions,
+        "dimensions" in entry.capabilities,
+    )
 
 
 def _catalog_reference(

@@ -22,6 +22,7 @@ from gateway.events.outcomes import Kind, Outcome, kind_of
 from gateway.keys import KeyInfo
 from gateway.upstream.attempt import Deadlines, OpenAttempt, StreamBroken, open_attempt, read_rest
 from gateway.upstream.chunks import StreamState
+from gateway.upstream.operation import Operation
 from gateway.usage import charge
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ class Job:
     events: list[AttemptEvent] = field(default_factory=list)
     settled: bool = False
     served: Served | None = None
+    # None for chat, the upstream operation otherwise (embeddings, legacy completions).
+    operation: Operation | None = None
     # The body as each adapter's upstream_body hook shaped it, computed once per hook.
     _bodies: dict[Any, dict[str, Any]] = field(default_factory=dict, repr=False)
 
@@ -97,7 +100,8 @@ class Failover:
     async def run(self) -> Served:
         job = self.job
         tiers = [job.model]
-        if job.pinned is None:
+        # Another embedding model's vectors would not match the client's index: no fallbacks.
+        if job.pinned is None and not (job.operation is not None and job.operation.whole):
             allowed = job.key.allowed_models
             # A key limited to some models must not reach others through a fallback.
             tiers += [self.runtime.config.models[n] for n in job.model.fallbacks if not allowed or n in allowed]
@@ -112,6 +116,9 @@ class Failover:
     async def _try_model(self, model: Model) -> Served | None:
         deployments = (self.job.pinned,) if self.job.pinned else model.deployments
         deployments = self.runtime.credentials.deployments_for(self.job.key.org_id, deployments)
+        operation = self.job.operation
+        if operation is not None:
+            deployments = tuple(d for d in deployments if operation.offered(d))
         tried: set[str] = set()
         retries: list[_Retry] = []
         retried = False
@@ -196,7 +203,8 @@ class Failover:
         state = StreamState(target_model=model.name, choices=job.choices)
         event = self._event(deployment, model, attempt_no)
         try:
-            opened = await open_attempt(self.runtime.transport, deployment, job.body_for(deployment), state, deadlines)
+            body = job.body_for(deployment) if job.operation is None else job.body
+            opened = await open_attempt(self.runtime.transport, deployment, body, state, deadlines, job.operation)
             chunks = await _collect(opened) if not job.stream else []
         except AttemptError as error:
             self._log_failure(event, error, clock_started)

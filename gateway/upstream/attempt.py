@@ -22,7 +22,9 @@ from gateway.conf.domain import Deployment
 from gateway.errors import AttemptError, Inexpressible
 from gateway.events.outcomes import Outcome
 from gateway.upstream.chunks import StreamState, completion_to_chunks
+from gateway.upstream.operation import Operation
 from gateway.upstream.transport import upstream_request
+from gateway.usage import estimate_prompt_tokens
 
 MAX_ERROR_BODY = 64 * 1024
 DRAIN_SECONDS = 1.0
@@ -61,6 +63,7 @@ class OpenAttempt:
     started: float  # perf_counter() when the attempt began
     ttft: float | None
     ended: bool = False
+    answer: dict[str, Any] | None = None  # an operation's whole answer (embeddings)
 
     async def close(self) -> None:
         await _close_quietly(self.response)
@@ -82,13 +85,14 @@ async def open_attempt(
     body: dict[str, Any],
     state: StreamState,
     deadlines: Deadlines,
+    operation: Operation | None = None,
 ) -> OpenAttempt:
     """Send the request and read until the first content; raise AttemptError on any failure."""
     loop = asyncio.get_running_loop()
     started = loop.time()
     clock_started = time.perf_counter()
     adapter: Adapter = ADAPTERS[deployment.provider.kind]
-    upstream = _translate(adapter, deployment, body)
+    upstream = _translate(adapter, deployment, body, operation)
     request = upstream_request(upstream.url, upstream.headers, upstream.content, deployment.provider.timeouts.connect)
     response: httpx.Response | None = None
     stage = "headers"
@@ -104,13 +108,16 @@ async def open_attempt(
                 deployment=deployment,
                 response=response,
                 chunks=aiter(response.stream),  # type: ignore[arg-type]
-                decoder=adapter.decoder(deployment),
+                decoder=adapter.decoder(deployment) if operation is None else operation.decoder(deployment),
                 state=state,
                 deadlines=deadlines,
                 head=[],
                 started=clock_started,
                 ttft=None,
             )
+            if operation is not None and operation.whole:
+                await _read_whole(opened, operation, body)
+                return opened
             if not adapter.is_stream(response.headers.get("content-type", "")):
                 await _read_json_answer(opened, adapter)
                 return opened
@@ -138,10 +145,14 @@ async def open_attempt(
         raise
 
 
-def _translate(adapter: Adapter, deployment: Deployment, body: dict[str, Any]) -> UpstreamRequest:
+def _translate(
+    adapter: Adapter, deployment: Deployment, body: dict[str, Any], operation: Operation | None = None
+) -> UpstreamRequest:
     """An adapter that cannot express this request makes the deployment unsuitable, not the request."""
     try:
-        return adapter.build_request(deployment, body)
+        if operation is None:
+            return adapter.build_request(deployment, body)
+        return operation.build_request(deployment, body)
     except Inexpressible as refused:
         raise AttemptError(
             Outcome.UNSUPPORTED,
@@ -210,6 +221,22 @@ async def _read_json_answer(opened: OpenAttempt, adapter: Adapter) -> None:
     for chunk in completion_to_chunks(completion):
         opened.state.observe(chunk)
         opened.head.append((None, chunk))
+    opened.ttft = time.perf_counter() - opened.started
+    opened.ended = True
+
+
+async def _read_whole(opened: OpenAttempt, operation: Operation, request: dict[str, Any]) -> None:
+    """An operation answered in one JSON body: read it all inside the attempt (a cut is retryable)."""
+    body = b"".join([piece async for piece in opened.chunks])
+    answer = operation.parse_whole(opened.deployment, body, opened.response.headers)
+    state = opened.state
+    if answer["usage"] is None:
+        tokens = max(1, estimate_prompt_tokens(request))
+        answer["usage"] = {"prompt_tokens": tokens, "completion_tokens": 0, "total_tokens": tokens}
+    state.usage = answer["usage"]
+    state.content_seen = True
+    state.finished.add(0)
+    opened.answer = answer
     opened.ttft = time.perf_counter() - opened.started
     opened.ended = True
 
