@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from simulator.answers import body_seed
 from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, JsonBodyFormat, Reply, StreamScript, ToolCall
 
 DONE_EVENT = b"data: [DONE]\n\n"
@@ -83,6 +84,19 @@ def tool_names(tools: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
+def tool_schemas(tools: list[Any] | None) -> tuple[Any, ...]:
+    """Each tool's `function.parameters` (run after `tool_names` has checked the list)."""
+    return tuple(tool["function"].get("parameters") or {} for tool in tools or ())
+
+
+def output_schema(response_format: Any) -> Any:
+    if not isinstance(response_format, Mapping) or response_format.get("type") != "json_schema":
+        return None
+    spec = response_format.get("json_schema")
+    schema = spec.get("schema") if isinstance(spec, Mapping) else None
+    return schema if schema is not None else {}
+
+
 def forced_tool(tool_choice: Any) -> str | None:
     if not isinstance(tool_choice, Mapping):
         return None
@@ -112,6 +126,8 @@ def parse_chat(body: dict[str, Any] | None, model: str) -> ChatRequest:
     stream_options = body.get("stream_options")
     response_format = body.get("response_format")
     tool_choice = body.get("tool_choice")
+    names = tool_names(body.get("tools"))
+    schema = output_schema(response_format)
     return ChatRequest(
         model=model,
         stream=body.get("stream") is True,
@@ -119,7 +135,10 @@ def parse_chat(body: dict[str, Any] | None, model: str) -> ChatRequest:
         include_usage=isinstance(stream_options, Mapping) and stream_options.get("include_usage") is True,
         json_mode=isinstance(response_format, Mapping)
         and response_format.get("type") in ("json_object", "json_schema"),
-        tool_names=tool_names(body.get("tools")),
+        tool_names=names,
+        tool_schemas=tool_schemas(body.get("tools")),
+        output_schema=schema,
+        seed=body_seed(body) if names or schema is not None else 0,
         tool_choice_none=tool_choice == "none",
         forced_tool=forced_tool(tool_choice),
         tool_result=tool_result,
