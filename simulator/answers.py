@@ -55,9 +55,9 @@ def body_seed(body: Any) -> int:
 
 
 def prompt_schema(system: str) -> Any:
-    """The JSON Schema a system prompt asks the answer to follow ("...Schema: {...}"), or None:
-    gateways that emulate structured output on a prompt-only API put it there."""
-    at = system.find("Schema:")
+    """The JSON Schema a prompt asks the answer to follow ("...schema: {...}"), or None: gateways
+    that emulate structured output on a prompt-only API, and clients' JSON modes, put it there."""
+    at = system.lower().find("schema:")
     start = system.find("{", at) if at >= 0 else -1
     if start < 0:
         return None
@@ -87,9 +87,12 @@ def tool_result_pieces(content: str) -> tuple[str, ...]:
 
 
 def chosen_tool(request: ChatRequest) -> str | None:
-    if not request.tool_names or request.tool_choice_none or request.tool_result is not None:
+    """A named tool choice is always obeyed; otherwise a tool result is answered in text."""
+    if not request.tool_names or request.tool_choice_none:
         return None
-    return request.forced_tool or request.tool_names[0]
+    if request.forced_tool is not None:
+        return request.forced_tool
+    return None if request.tool_result is not None else request.tool_names[0]
 
 
 def text_pieces(request: ChatRequest, provider: str, tokens: int, invalid: bool) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from simulator.answers import body_seed
+from simulator.answers import body_seed, prompt_schema
 from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, JsonBodyFormat, Reply, StreamScript, ToolCall
 
 DONE_EVENT = b"data: [DONE]\n\n"
@@ -89,8 +89,13 @@ def tool_schemas(tools: list[Any] | None) -> tuple[Any, ...]:
     return tuple(tool["function"].get("parameters") or {} for tool in tools or ())
 
 
-def output_schema(response_format: Any) -> Any:
-    if not isinstance(response_format, Mapping) or response_format.get("type") != "json_schema":
+def output_schema(response_format: Any, messages: list[Any]) -> Any:
+    """The schema of a json_schema response format, or for JSON mode the one a message spells out."""
+    kind = response_format.get("type") if isinstance(response_format, Mapping) else None
+    if kind == "json_object":
+        texts = (content_stats(m.get("content"))[0] for m in messages)
+        return next((schema for text in texts if (schema := prompt_schema(text)) is not None), None)
+    if kind != "json_schema":
         return None
     spec = response_format.get("json_schema")
     schema = spec.get("schema") if isinstance(spec, Mapping) else None
@@ -127,7 +132,7 @@ def parse_chat(body: dict[str, Any] | None, model: str) -> ChatRequest:
     response_format = body.get("response_format")
     tool_choice = body.get("tool_choice")
     names = tool_names(body.get("tools"))
-    schema = output_schema(response_format)
+    schema = output_schema(response_format, messages)
     return ChatRequest(
         model=model,
         stream=body.get("stream") is True,
