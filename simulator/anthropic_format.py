@@ -191,7 +191,7 @@ def tool_choice(choice: Any, names: tuple[str, ...]) -> tuple[bool, str | None]:
         if name not in names:
             raise invalid(f"tool_choice.name: Tool '{name}' not found in tools")
         return False, name
-    return kind == "none", None
+    return kind == "none", names[0] if kind == "any" and names else None
 
 
 def sampling(body: Mapping[str, Any]) -> None:

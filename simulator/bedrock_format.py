@@ -264,7 +264,7 @@ def forced_tool(choice: Any, names: list[str]) -> str | None:
         raise invalid("toolConfig.toolChoice: exactly one of auto, any, tool is required.")
     tool = choice.get("tool")
     if tool is None:
-        return None
+        return names[0] if "any" in choice else None  # any: a tool call even after a tool result
     name = tool.get("name") if isinstance(tool, Mapping) else None
     if name not in names:
         raise invalid(f"toolConfig.toolChoice.tool.name: {name!r} is not in toolConfig.tools.")

@@ -262,7 +262,7 @@ def calling_config(config: Any, names: tuple[str, ...]) -> tuple[bool, str | Non
     unknown = [name for name in allowed if name not in names]
     if unknown:
         raise invalid(f"* allowed_function_names: function {unknown[0]} is not declared")
-    forced = allowed[0] if mode == "ANY" and allowed else None
+    forced = (allowed or names or [None])[0] if mode == "ANY" else None
     return mode == "NONE", forced
 
 

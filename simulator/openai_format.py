@@ -145,7 +145,8 @@ def parse_chat(body: dict[str, Any] | None, model: str) -> ChatRequest:
         output_schema=schema,
         seed=body_seed(body) if names or schema is not None else 0,
         tool_choice_none=tool_choice == "none",
-        forced_tool=forced_tool(tool_choice),
+        # "required": a tool call even after a tool result (the first tool, as for "auto").
+        forced_tool=forced_tool(tool_choice) or (names[0] if tool_choice == "required" and names else None),
         tool_result=tool_result,
         image_count=images,
         prompt_chars=chars,

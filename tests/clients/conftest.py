@@ -30,12 +30,12 @@ BAD_KEY = "gw-wrong-key-0000000000000000"
 
 
 def gateway_yaml(sim: SimulatorServer) -> str:
-    def provider(name: str, kind: str) -> str:
-        key = f"sk-test-{name}-secret0001"
-        return f"  - {{name: {name}, kind: {kind}, base_url: '{sim.url_for(name)}', api_key: {key}, timeout: {TIMEOUTS}}}\n"
-
-    providers = "".join(provider(name, kind) for name, kind in
-                        (("cl-a", "openai"), ("cl-b", "openai"), ("an-a", "anthropic"), ("an-b", "anthropic")))  # fmt: skip
+    kinds = {"cl-a": "openai", "cl-b": "openai", "an-a": "anthropic", "an-b": "anthropic"}
+    providers = "".join(
+        f"  - {{name: {name}, kind: {kind}, base_url: '{sim.url_for(name)}', api_key: sk-test-{name}-secret0001,"
+        f" timeout: {TIMEOUTS}}}\n"
+        for name, kind in kinds.items()
+    )
     return f"""providers:
 {providers}models:
   - name: chat

@@ -17,11 +17,11 @@ from tests.clients.conftest import BAD_KEY, HELLO_CHAT, HELLO_CHAT_FAILOVER, Cli
 
 LLM = shutil.which("llm", path=str(Path(sys.executable).parent))
 pytestmark = pytest.mark.skipif(LLM is None, reason="the llm CLI is not installed")
-WEATHER_FUNCTION = '''
+WEATHER_FUNCTION = """
 def weather(city: str, days: int) -> str:
     "The weather for a city."
     return f"sunny in {city} for {days} days"
-'''
+"""
 
 
 def extra_models(gw: ClientGateway) -> list[dict[str, Any]]:

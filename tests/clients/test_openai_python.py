@@ -42,7 +42,10 @@ def test_chat(gw: ClientGateway, endpoint: str) -> None:
 
 def test_stream_with_usage(gw: ClientGateway) -> None:
     stream = client(gw).chat.completions.create(
-        model="chat", messages=HI, stream=True, stream_options={"include_usage": True}  # type: ignore[arg-type]
+        model="chat",
+        messages=HI,
+        stream=True,
+        stream_options={"include_usage": True},  # type: ignore[arg-type]
     )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)

@@ -74,3 +74,9 @@ def test_failover_mid_run(gw: ClientGateway) -> None:
     gw.fail_primary()
     assert agent.run_sync("hi").output.startswith(HELLO_CHAT_FAILOVER)
     assert isinstance(Agent(chat_model(gw), output_type=Invoice).run_sync("an invoice").output, Invoice)
+
+
+def test_an_invalid_output_is_sent_back_and_the_retry_validates(gw: ClientGateway) -> None:
+    gw.sim.set_fault("cl-a", kind="invalid_output", times=1)
+    result = Agent(chat_model(gw), output_type=Invoice, retries=1).run_sync("an invoice")
+    assert isinstance(result.output, Invoice) and gw.attempts("cl-a") == 2

@@ -176,3 +176,14 @@ def test_invalid_output_fault_breaks_the_schema(http: httpx.Client, sim: Simulat
     assert not jsonschema.Draft202012Validator(ORDER).is_valid(json.loads(answered["choices"][0]["message"]["content"]))
     healed = http.post("/alpha/v1/chat/completions", json=chat_body(response_format=structured(ORDER))).json()
     jsonschema.validate(json.loads(healed["choices"][0]["message"]["content"]), ORDER)
+
+
+@pytest.mark.parametrize("choice", ["required", {"type": "function", "function": {"name": "place_order"}}])
+def test_a_required_tool_is_called_again_after_a_tool_result(http: httpx.Client, choice: Any) -> None:
+    call = {"id": "call_1", "type": "function", "function": {"name": "place_order", "arguments": "{}"}}
+    result = {"role": "tool", "tool_call_id": "call_1", "content": "Field required: id. Fix and try again."}
+    messages = [*HI, {"role": "assistant", "content": None, "tool_calls": [call]}, result]
+    body = {"model": "m", "messages": messages, "tools": [tool("place_order", ORDER)], "tool_choice": choice}
+    again = http.post("/alpha/v1/chat/completions", json=body).json()["choices"][0]
+    assert again["finish_reason"] == "tool_calls"
+    jsonschema.validate(json.loads(again["message"]["tool_calls"][0]["function"]["arguments"]), ORDER)
