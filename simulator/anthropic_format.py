@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from simulator.answers import body_seed, prompt_schema
 from simulator.faults import KIND_ERRORS, STATUS_ERRORS
 from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, JsonBodyFormat, Reply, StreamScript
 
@@ -190,7 +191,7 @@ def tool_choice(choice: Any, names: tuple[str, ...]) -> tuple[bool, str | None]:
         if name not in names:
             raise invalid(f"tool_choice.name: Tool '{name}' not found in tools")
         return False, name
-    return kind == "none", None
+    return kind == "none", names[0] if kind == "any" and names else None
 
 
 def sampling(body: Mapping[str, Any]) -> None:
@@ -205,16 +206,16 @@ def sampling(body: Mapping[str, Any]) -> None:
         raise invalid("stop_sequences: Input should be a valid list of strings")
 
 
-def output_format(config: Any) -> bool:
-    """Whether `output_config.format` asks for structured (JSON Schema) output."""
+def output_format(config: Any) -> Any:
+    """The JSON Schema `output_config.format` asks structured output to follow, or None."""
     if config is None:
-        return False
+        return None
     fmt = config.get("format") if isinstance(config, Mapping) else None
     if fmt is None:
-        return False
+        return None
     if not isinstance(fmt, Mapping) or fmt.get("type") != "json_schema" or not isinstance(fmt.get("schema"), Mapping):
         raise invalid("output_config.format: expected {type: json_schema, schema: {...}}")
-    return True
+    return fmt["schema"]
 
 
 def parse_messages(body: dict[str, Any] | None, model: str) -> ChatRequest:
@@ -235,12 +236,18 @@ def parse_messages(body: dict[str, Any] | None, model: str) -> ChatRequest:
     sampling(body)
     names = tool_names(body.get("tools"))
     disabled, forced = tool_choice(body.get("tool_choice"), names)
+    schema = output_format(body.get("output_config"))
+    if schema is None and "JSON" in system:
+        schema = prompt_schema(system)
     return ChatRequest(
         model=model,
         stream=body.get("stream") is True,
         include_usage=True,
-        json_mode="JSON" in system or output_format(body.get("output_config")),
+        json_mode="JSON" in system or schema is not None,
         tool_names=names,
+        tool_schemas=tuple(tool["input_schema"] for tool in body.get("tools") or ()),
+        output_schema=schema,
+        seed=body_seed(body) if names or schema is not None else 0,
         tool_choice_none=disabled,
         forced_tool=forced,
         tool_result=scan.tool_result,

@@ -31,6 +31,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from simulator import delivery
+from simulator.answers import body_seed, prompt_schema
 from simulator.eventstream import CONTENT_TYPE, event_frame, exception_frame
 from simulator.faults import KIND_ERRORS, STATUS_ERRORS
 from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, JsonBodyFormat, Reply, StreamScript
@@ -251,6 +252,11 @@ def tool_config(config: Any) -> tuple[tuple[str, ...], str | None]:
     return tuple(names), forced_tool(config.get("toolChoice"), names)
 
 
+def tool_schemas(config: Any) -> tuple[Any, ...]:
+    """Each tool's `inputSchema.json` (run after `tool_config` has checked them)."""
+    return tuple(tool["toolSpec"]["inputSchema"]["json"] for tool in config["tools"])
+
+
 def forced_tool(choice: Any, names: list[str]) -> str | None:
     if choice is None:
         return None
@@ -258,7 +264,7 @@ def forced_tool(choice: Any, names: list[str]) -> str | None:
         raise invalid("toolConfig.toolChoice: exactly one of auto, any, tool is required.")
     tool = choice.get("tool")
     if tool is None:
-        return None
+        return names[0] if "any" in choice else None  # any: a tool call even after a tool result
     name = tool.get("name") if isinstance(tool, Mapping) else None
     if name not in names:
         raise invalid(f"toolConfig.toolChoice.tool.name: {name!r} is not in toolConfig.tools.")
@@ -276,6 +282,7 @@ def parse_converse(body: dict[str, Any] | None, model: str, stream: bool) -> Cha
         raise invalid("messages: A conversation must start with a user message.")
     system = system_text(body.get("system"))
     names, forced = tool_config(body.get("toolConfig"))
+    schema = prompt_schema(system) if "json" in system.lower() else None
     scan = Scan(tools_configured=bool(names))
     role = None
     for index, message in enumerate(messages):
@@ -286,6 +293,9 @@ def parse_converse(body: dict[str, Any] | None, model: str, stream: bool) -> Cha
         include_usage=True,  # the metadata event always carries usage
         json_mode="json" in system.lower(),
         tool_names=names,
+        tool_schemas=tool_schemas(body.get("toolConfig")) if names else (),
+        output_schema=schema,
+        seed=body_seed(body) if names or schema is not None else 0,
         forced_tool=forced,
         tool_result=scan.tool_result if role == "user" else None,
         image_count=scan.images,

@@ -27,6 +27,7 @@ class Kind(StrEnum):
     CONTENT_FILTER = "content_filter"
     AUTH = "auth"
     NOT_FOUND = "not_found"
+    INVALID_OUTPUT = "invalid_output"  # tool arguments / structured answers that break their schema
 
 
 class FaultSpecError(ValueError):

@@ -28,6 +28,7 @@ import orjson
 from aiohttp import web
 
 from simulator import delivery
+from simulator.answers import body_seed
 from simulator.faults import KIND_ERRORS, STATUS_ERRORS, FaultSpec, Kind, Latency, error_for
 from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, JsonBodyFormat, Reply, StreamScript
 
@@ -209,12 +210,14 @@ def system_chars(system: Any) -> int:
     return sum(len(part.get("text") or "") for part in parts if isinstance(part, Mapping))
 
 
-def tool_names(tools: Any) -> tuple[str, ...]:
+def tool_declarations(tools: Any) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """(names, parameter schemas) of the function declarations."""
     if tools is None:
-        return ()
+        return (), ()
     if not isinstance(tools, list):
         raise invalid("* GenerateContentRequest.tools: must be an array")
     names: list[str] = []
+    schemas: list[Any] = []
     for t, tool in enumerate(tools):
         declarations = tool.get("functionDeclarations") if isinstance(tool, Mapping) else None
         for d, declaration in enumerate(declarations or ()):
@@ -224,7 +227,8 @@ def tool_names(tools: Any) -> tuple[str, ...]:
                 raise invalid(f"* {where}.name: Name cannot be empty.")
             check_schema(declaration.get("parameters"), f"{where}.parameters")
             names.append(name)
-    return tuple(names)
+            schemas.append(declaration.get("parameters") or declaration.get("parametersJsonSchema") or {})
+    return tuple(names), tuple(schemas)
 
 
 def check_schema(schema: Any, where: str) -> None:
@@ -258,7 +262,7 @@ def calling_config(config: Any, names: tuple[str, ...]) -> tuple[bool, str | Non
     unknown = [name for name in allowed if name not in names]
     if unknown:
         raise invalid(f"* allowed_function_names: function {unknown[0]} is not declared")
-    forced = allowed[0] if mode == "ANY" and allowed else None
+    forced = (allowed or names or [None])[0] if mode == "ANY" else None
     return mode == "NONE", forced
 
 
@@ -288,8 +292,9 @@ def parse_request(body: dict[str, Any] | None, model: str, stream: bool) -> Chat
     json_mode = config.get("responseMimeType") == "application/json"
     if "responseSchema" in config and not json_mode:
         raise invalid("* GenerateContentRequest.generation_config.response_schema: requires response_mime_type")
-    names = tool_names(body.get("tools"))
+    names, schemas = tool_declarations(body.get("tools"))
     choice_none, forced = calling_config(body.get("toolConfig"), names)
+    schema = config.get("responseSchema") or config.get("responseJsonSchema") if json_mode else None
     return ChatRequest(
         model=model,
         stream=stream,
@@ -297,6 +302,9 @@ def parse_request(body: dict[str, Any] | None, model: str, stream: bool) -> Chat
         include_usage=True,
         json_mode=json_mode,
         tool_names=names,
+        tool_schemas=schemas,
+        output_schema=schema,
+        seed=body_seed(body) if names or schema is not None else 0,
         tool_choice_none=choice_none,
         forced_tool=forced,
         tool_result=scan.tool_result,

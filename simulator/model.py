@@ -28,6 +28,9 @@ class ChatRequest:
     image_count: int = 0
     prompt_chars: int = 0
     max_tokens: int | None = None
+    tool_schemas: tuple[Any, ...] = ()  # each tool's parameter schema, in `tool_names` order
+    output_schema: Any = None  # the JSON Schema a structured answer must follow
+    seed: int = 0  # from the request body: the same request gets the same generated values
 
 
 @dataclass(frozen=True, slots=True)

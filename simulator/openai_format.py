@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from simulator.answers import body_seed, prompt_schema
 from simulator.model import ChatRequest, ErrorSpec, InvalidRequest, JsonBodyFormat, Reply, StreamScript, ToolCall
 
 DONE_EVENT = b"data: [DONE]\n\n"
@@ -83,6 +84,24 @@ def tool_names(tools: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
+def tool_schemas(tools: list[Any] | None) -> tuple[Any, ...]:
+    """Each tool's `function.parameters` (run after `tool_names` has checked the list)."""
+    return tuple(tool["function"].get("parameters") or {} for tool in tools or ())
+
+
+def output_schema(response_format: Any, messages: list[Any]) -> Any:
+    """The schema of a json_schema response format, or for JSON mode the one a message spells out."""
+    kind = response_format.get("type") if isinstance(response_format, Mapping) else None
+    if kind == "json_object":
+        texts = (content_stats(m.get("content"))[0] for m in messages)
+        return next((schema for text in texts if (schema := prompt_schema(text)) is not None), None)
+    if kind != "json_schema":
+        return None
+    spec = response_format.get("json_schema")
+    schema = spec.get("schema") if isinstance(spec, Mapping) else None
+    return schema if schema is not None else {}
+
+
 def forced_tool(tool_choice: Any) -> str | None:
     if not isinstance(tool_choice, Mapping):
         return None
@@ -112,6 +131,8 @@ def parse_chat(body: dict[str, Any] | None, model: str) -> ChatRequest:
     stream_options = body.get("stream_options")
     response_format = body.get("response_format")
     tool_choice = body.get("tool_choice")
+    names = tool_names(body.get("tools"))
+    schema = output_schema(response_format, messages)
     return ChatRequest(
         model=model,
         stream=body.get("stream") is True,
@@ -119,9 +140,13 @@ def parse_chat(body: dict[str, Any] | None, model: str) -> ChatRequest:
         include_usage=isinstance(stream_options, Mapping) and stream_options.get("include_usage") is True,
         json_mode=isinstance(response_format, Mapping)
         and response_format.get("type") in ("json_object", "json_schema"),
-        tool_names=tool_names(body.get("tools")),
+        tool_names=names,
+        tool_schemas=tool_schemas(body.get("tools")),
+        output_schema=schema,
+        seed=body_seed(body) if names or schema is not None else 0,
         tool_choice_none=tool_choice == "none",
-        forced_tool=forced_tool(tool_choice),
+        # "required": a tool call even after a tool result (the first tool, as for "auto").
+        forced_tool=forced_tool(tool_choice) or (names[0] if tool_choice == "required" and names else None),
         tool_result=tool_result,
         image_count=images,
         prompt_chars=chars,

@@ -187,8 +187,8 @@ class ChatHandler:
         except InvalidRequest as exc:
             return delivery.error_response(self.fmt, exc.error)
         tokens = spec.tokens if spec is not None and spec.tokens else self.state.tokens
-        reply = build_reply(chat, provider, tokens, self.state.ids)
         kind, after = (spec.kind, spec.after) if spec is not None else (None, 0)
+        reply = build_reply(chat, provider, tokens, self.state.ids, invalid=kind is Kind.INVALID_OUTPUT)
         if not chat.stream:
             body_bytes = self.fmt.render_completion(reply)
             return await delivery.send_completion(request, body_bytes, latency, kind)

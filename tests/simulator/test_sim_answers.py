@@ -99,11 +99,11 @@ def test_json_mode_answers_a_json_object(client: openai.OpenAI, stream: bool) ->
     assert json.loads(text) == {"provider": "alpha", "model": MODEL, "answer": "hello"}
 
 
-def test_json_schema_mode_answers_a_json_object(client: openai.OpenAI) -> None:
+def test_json_schema_mode_answers_an_object_of_the_schema(client: openai.OpenAI) -> None:
     schema = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}
     completion = client.chat.completions.create(model=MODEL, messages=USER, response_format=schema)
 
-    assert json.loads(completion.choices[0].message.content or "")["provider"] == "alpha"
+    assert json.loads(completion.choices[0].message.content or "") == {"sim": True}  # open and nothing required
 
 
 def test_tools_produce_a_call_to_the_first_tool(client: openai.OpenAI) -> None:

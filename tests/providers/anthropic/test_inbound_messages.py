@@ -199,7 +199,7 @@ def test_structured_output_request_is_served_as_json_by_any_deployment(gw: Anthr
     message = gw.anthropic().messages.create(
         model="claude", max_tokens=100, messages=HI, output_config={"format": {"type": "json_schema", "schema": schema}}
     )
-    assert json.loads(message.content[0].text)["provider"] == "anth-a"
+    assert json.loads(message.content[0].text) == {"sim": True}  # the schema requires nothing
     assert gw.sent("anth-a")["system"].endswith(
         'JSON Schema: {"type":"object","properties":{"answer":{"type":"string"}}}'
     )

@@ -62,7 +62,7 @@ def test_tool_call_round_trip(gw: AnthropicGateway) -> None:
     choice = completion.choices[0]
     assert choice.finish_reason == "tool_calls"
     [call] = choice.message.tool_calls
-    assert (call.function.name, json.loads(call.function.arguments)) == ("get_weather", {"sim": True})
+    assert (call.function.name, list(json.loads(call.function.arguments))) == ("get_weather", ["city"])
     assert call.id.startswith("toolu_")
     assert _tool_round_trip(gw, call.model_dump()) == "Tool said: sunny and 24C"
 
@@ -82,9 +82,9 @@ def test_streamed_tool_call_round_trip(gw: AnthropicGateway) -> None:
                 slot["arguments"] += delta.function.arguments or ""
                 pieces += bool(delta.function.arguments)
     assert finish == "tool_calls"
-    assert list(calls) == [0] and pieces == 3
+    assert list(calls) == [0] and pieces > 1
     call = calls[0]
-    assert (call["name"], json.loads(call["arguments"])) == ("get_weather", {"sim": True})
+    assert (call["name"], list(json.loads(call["arguments"]))) == ("get_weather", ["city"])
     function = {"name": call["name"], "arguments": call["arguments"]}
     assert _tool_round_trip(gw, {"id": call["id"], "type": "function", "function": function}).startswith("Tool said")
 

@@ -50,7 +50,7 @@ def test_tool_call_round_trip(gw: Gateway) -> None:
     choice = completion.choices[0]
     assert choice.finish_reason == "tool_calls"
     [call] = choice.message.tool_calls or []
-    assert (call.function.name, json.loads(call.function.arguments)) == ("get_weather", {"sim": True})
+    assert (call.function.name, list(json.loads(call.function.arguments))) == ("get_weather", ["city"])
     assert _answer_to(gw, call.id, call.function.name, call.function.arguments, False) == "Tool said: sunny and 24C"
     sent = gw.sent("az-east")["body"]
     assert sent["messages"][-1] == {"role": "tool", "tool_call_id": call.id, "content": "sunny and 24C"}
@@ -60,7 +60,7 @@ def test_tool_call_round_trip(gw: Gateway) -> None:
 def test_streamed_tool_call_round_trip(gw: Gateway) -> None:
     finish, call = _streamed_call(gw)
     assert finish == "tool_calls"
-    assert (call["name"], json.loads(call["arguments"])) == ("get_weather", {"sim": True})
+    assert (call["name"], list(json.loads(call["arguments"]))) == ("get_weather", ["city"])
     assert _answer_to(gw, call["id"], call["name"], call["arguments"], True) == "Tool said: sunny and 24C"
 
 
