@@ -48,7 +48,21 @@ FAILOVER = tuple(f"failover-{fault}" for fault in FAULTS)
 # One embedding of one short input per request, one connection: gateway vs the simulator direct.
 EMBEDDINGS = "embeddings-c1"
 EMBEDDING_BODY = {"model": targets.EMBEDDING_MODEL, "input": "Say something short.", "encoding_format": "float"}
-SCENARIO_CHOICES = ("nonstream", "stream", "ttft", "failover", "formats", "embeddings", *LOAD_SCENARIOS, *FAILOVER)
+# The same question as nonstream-c64, asked through the Responses API (translated to chat on the way):
+# its CPU per request beside nonstream-c64's is what the translation costs.
+RESPONSES = "responses-c64"
+RESPONSES_BODY = {"model": "bench", "input": "Say something short."}
+SCENARIO_CHOICES = (
+    "nonstream",
+    "stream",
+    "ttft",
+    "failover",
+    "formats",
+    "embeddings",
+    "responses",
+    *LOAD_SCENARIOS,
+    *FAILOVER,
+)
 FORMAT_CONNECTIONS = 64
 FAILOVER_CONNECTIONS = (1, 64)
 FIRST_REQUESTS = 3
@@ -64,6 +78,7 @@ class Plan:
     faults: list[str]
     formats: bool
     embeddings: bool
+    responses: bool
     format_rounds: int
     duration: int
     warmup: int
@@ -120,6 +135,7 @@ def parse_args(argv: list[str] | None) -> Plan:
         faults=faults,
         formats="formats" in chosen,
         embeddings="embeddings" in chosen,
+        responses="responses" in chosen,
         format_rounds=max(1, args.format_rounds),
         duration=max(1, args.duration or (3 if args.quick else 10)),
         warmup=max(0, args.warmup if args.warmup is not None else (1 if args.quick else 2)),
@@ -359,6 +375,12 @@ class Bench:
             result = self.load_run(target, "bench", False, 1, body=EMBEDDING_BODY, url=url)
             self.results.load.append(LoadRow(EMBEDDINGS, target.name, result))
             self._check_errors(target, EMBEDDINGS, result)
+        # A baseline from before /v1/responses would answer 404.
+        if self.plan.responses and target.name.startswith("gateway") and BASELINE_PREFIX not in target.name:
+            url = target.url.replace("/chat/completions", "/responses")
+            result = self.load_run(target, "bench", False, 64, body=RESPONSES_BODY, url=url)
+            self.results.load.append(LoadRow(RESPONSES, target.name, result))
+            self._check_errors(target, RESPONSES, result)
         if self.plan.ttft:
             result_ttft = asyncio.run(clients.ttft(target.url, target.key, "bench", self.plan.ttft_n))
             self.results.ttft.append(TtftRow(target.name, result_ttft))
@@ -386,7 +408,7 @@ class Bench:
         """wrk at ``connections`` on a chat request for ``model``, or on ``body`` at ``url``."""
         body = body or clients.chat_body(model, stream=stream)
         url = url or target.url
-        name = body["model"] if url == target.url else "embeddings"
+        name = body["model"] if url == target.url else url.rsplit("/", 1)[-1]
         script = wrk.write_script(self.work / f"{target.name}-{name}-{stream}.lua", body, target.key)
         if self.plan.warmup > 0:
             wrk.run(url, script, connections=connections, seconds=self.plan.warmup)
