@@ -20,7 +20,7 @@ def call(gw: LiveGateway, method: str, path: str, **headers: str) -> httpx.Respo
     return httpx.request(method, f"{gw.url}{path}", headers=headers, timeout=10)
 
 
-@pytest.mark.parametrize("path", ["/v1/nowhere", "/v1/chat/completion", "/v1/embeddings", "/v1/models-x"])
+@pytest.mark.parametrize("path", ["/v1/nowhere", "/v1/chat/completion", "/v1/audio/speech", "/v1/models-x"])
 @pytest.mark.parametrize("auth", [{}, {"authorization": "Bearer sk-gw-wrong"}, {"authorization": "Basic abc"}])
 def test_an_unknown_route_without_a_good_key_is_a_401(gw: LiveGateway, path: str, auth: dict[str, str]) -> None:
     response = call(gw, "GET", path, **auth)
@@ -29,10 +29,10 @@ def test_an_unknown_route_without_a_good_key_is_a_401(gw: LiveGateway, path: str
 
 
 def test_an_unknown_route_with_a_good_key_is_a_404_naming_it(gw: LiveGateway) -> None:
-    response = call(gw, "POST", "/v1/embeddings", authorization=f"Bearer {gw.key}")
+    response = call(gw, "POST", "/v1/nowhere", authorization=f"Bearer {gw.key}")
     assert response.status_code == 404
     error = response.json()["error"]
-    assert error["code"] == "unknown_url" and "POST /v1/embeddings" in error["message"]
+    assert error["code"] == "unknown_url" and "POST /v1/nowhere" in error["message"]
     assert response.headers["x-request-id"]
 
 
