@@ -211,7 +211,8 @@ def request_stats_by_period(
 
 
 def deployment_stats_by_period(
-    *, deployments: Sequence[str], periods: Sequence[tuple[datetime, datetime]]
+    *, deployments: Sequence[str], periods: Sequence[tuple[datetime, datetime]], quantiles: bool = True
 ) -> dict[str, list[TrafficStats]]:
-    """``deployment_stats`` of each deployment over each period: two queries, whatever their number."""
-    return _batched(_DEPLOYMENT_TABLES, "deployment", deployments, periods)
+    """``deployment_stats`` of each deployment over each period: two queries (one without ``quantiles``),
+    whatever their number."""
+    return _batched(_DEPLOYMENT_TABLES, "deployment", deployments, periods, quantiles=quantiles)

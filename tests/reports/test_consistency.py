@@ -305,6 +305,11 @@ def test_every_figure_equals_an_independent_computation(history: Organization) -
     )
     assert provider[SILENT]["uptime_percent"] is None  # traffic but no recorded state: no data
     assert provider[SILENT]["traffic"]["requests"] == 1
+    # Each of its local days carries that day's attempts too.
+    provider_days = {row["day"]: row for row in shown["days"] if row["component"] == DEPLOYMENT}
+    for day, day_start, day_end in _local_days():
+        attempts = Attempt.objects.filter(deployment=DEPLOYMENT, started_at__gte=day_start, started_at__lt=day_end)
+        assert provider_days[day.isoformat()]["requests"] == attempts.count(), day
 
     # Incidents: ours (and the shared one's own counts), open at some time of the period.
     incidents = shown["incidents"]
