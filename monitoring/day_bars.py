@@ -7,6 +7,7 @@ or one deployment (its provider uptime). Incidents are listed on each local day 
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -60,12 +61,15 @@ def _by_day(
     incidents: Iterable[Incident], *, first: date, last: date, tz: ZoneInfo, now: datetime
 ) -> dict[date, tuple[str, ...]]:
     spans = day_spans(first=first, last=last, tz=tz)
+    stops = [stop for _, _, stop in spans]
     titles: dict[date, list[str]] = {}
     for incident in sorted(incidents, key=lambda i: (i.opened_at, i.pk)):
         end = incident.resolved_at or now
-        for day, start, stop in spans:
-            if incident.opened_at < stop and end > start:
-                titles.setdefault(day, []).append(incident.title)
+        # Only the days it overlaps: the first whose end is after its opening, on while they start before its end.
+        n = bisect.bisect_right(stops, incident.opened_at)
+        while n < len(spans) and spans[n][1] < end:
+            titles.setdefault(spans[n][0], []).append(incident.title)
+            n += 1
     return {day: tuple(names) for day, names in titles.items()}
 
 
