@@ -168,24 +168,20 @@ _WINDOWS_SQL = _upsert(
 )
 
 
-_HOURS_SQL = _upsert(
-    "monitoring_uptimehour",
-    ("org_id", "model", "hour"),
-    ["org_id", "model", "hour", "requests", "downtime_failures", "downtime_minutes"],
-    """SELECT org_id, model, date_trunc('hour', window_start, 'UTC'), sum(requests), sum(downtime_failures),
-        sum(downtime_minutes)
-    FROM monitoring_uptimewindow WHERE window_start >= %(start)s AND window_start < %(end)s GROUP BY 1, 2, 3""",
-)
+def _sums_sql(table: str, column: str, unit: str, source: str, source_column: str) -> str:
+    """Re-sum the ``unit``s (hour, day) of ``source``'s uptime rows over [start, end) into ``table``."""
+    return _upsert(
+        table,
+        ("org_id", "model", column),
+        ["org_id", "model", column, "requests", "downtime_failures", "downtime_minutes"],
+        f"""SELECT org_id, model, date_trunc('{unit}', {source_column}, 'UTC'), sum(requests),
+            sum(downtime_failures), sum(downtime_minutes)
+        FROM {source} WHERE {source_column} >= %(start)s AND {source_column} < %(end)s GROUP BY 1, 2, 3""",
+    )
 
 
-_DAYS_SQL = _upsert(
-    "monitoring_uptimeday",
-    ("org_id", "model", "day"),
-    ["org_id", "model", "day", "requests", "downtime_failures", "downtime_minutes"],
-    """SELECT org_id, model, date_trunc('day', hour, 'UTC'), sum(requests), sum(downtime_failures),
-        sum(downtime_minutes)
-    FROM monitoring_uptimehour WHERE hour >= %(start)s AND hour < %(end)s GROUP BY 1, 2, 3""",
-)
+_HOURS_SQL = _sums_sql("monitoring_uptimehour", "hour", "hour", "monitoring_uptimewindow", "window_start")
+_DAYS_SQL = _sums_sql("monitoring_uptimeday", "day", "day", "monitoring_uptimehour", "hour")
 
 
 def _floor(moment: datetime, step: timedelta) -> datetime:

@@ -135,33 +135,32 @@ class UptimeWindow(models.Model):
         ]
 
 
-class UptimeHour(models.Model):
-    """The sums of an hour's uptime windows (UTC hours), per organisation and model: what long ranges read
-    instead of their 12 windows an hour. Windows stay the source; this is rolled from them."""
-
+class _UptimeSums(models.Model):
     org_id = models.BigIntegerField()
     model = models.CharField(max_length=200, blank=True)
-    hour = models.DateTimeField()
     requests = models.BigIntegerField()
     downtime_failures = models.BigIntegerField()
     downtime_minutes = models.IntegerField()
 
+    class Meta:
+        abstract = True
+
+
+class UptimeHour(_UptimeSums):
+    """The sums of an hour's uptime windows (UTC hours), per organisation and model: what long ranges read
+    instead of their 12 windows an hour. Windows stay the source; this is rolled from them."""
+
+    hour = models.DateTimeField()
     pk = models.CompositePrimaryKey("org_id", "model", "hour")
 
     class Meta:
         indexes = [BrinIndex(fields=["hour"], name="monitoring_uphour_start")]
 
 
-class UptimeDay(models.Model):
+class UptimeDay(_UptimeSums):
     """The sums of a UTC day's uptime hours, per organisation and model (rolled from UptimeHour)."""
 
-    org_id = models.BigIntegerField()
-    model = models.CharField(max_length=200, blank=True)
     day = models.DateTimeField()
-    requests = models.BigIntegerField()
-    downtime_failures = models.BigIntegerField()
-    downtime_minutes = models.IntegerField()
-
     pk = models.CompositePrimaryKey("org_id", "model", "day")
 
     class Meta:
