@@ -9,6 +9,7 @@ import pytest
 from tests.clients.conftest import (
     BAD_KEY,
     COMPLETION_TOKENS,
+    EMBEDDING_MODEL,
     HELLO_CLAUDE,
     HELLO_CLAUDE_FAILOVER,
     INVOICE_SCHEMA,
@@ -86,7 +87,8 @@ def test_models_list_and_retrieve_in_anthropics_shape(gw: ClientGateway) -> None
     sdk = client(gw)  # the SDK sends x-api-key: the gateway answers in Anthropic's shape
     page = sdk.models.list(limit=2)
     assert [model.id for model in page.data] == ["chat", "claude"] and page.has_more
-    assert [model.id for model in sdk.models.list(limit=1)] == ["chat", "claude", "embed"]  # the SDK follows after_id
+    # Pages of one: the SDK follows after_id to the end.
+    assert [model.id for model in sdk.models.list(limit=1)] == ["chat", "claude", EMBEDDING_MODEL]
     model = sdk.models.retrieve("claude")
     assert (model.id, model.type) == ("claude", "model")
     with pytest.raises(anthropic.NotFoundError):

@@ -16,6 +16,7 @@ from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 from tests.clients.conftest import (
     BAD_KEY,
     COMPLETION_TOKENS,
+    EMBEDDING_MODEL,
     EMBEDDING_SIZE,
     HELLO_CHAT,
     HELLO_CHAT_FAILOVER,
@@ -104,7 +105,7 @@ def embeddings(gw: ClientGateway, key: str = "") -> OpenAIEmbeddings:
     # openaipublic.blob.core.windows.net: the tests make no call outside the machine. What it would
     # send, token arrays, is tests/proxy/test_embeddings.py's token-array case.
     return OpenAIEmbeddings(
-        model="embed", base_url=gw.openai_base, api_key=key or gw.key, max_retries=0,  # type: ignore[arg-type]
+        model=EMBEDDING_MODEL, base_url=gw.openai_base, api_key=key or gw.key, max_retries=0,  # type: ignore[arg-type]
         check_embedding_ctx_length=False,
     )  # fmt: skip
 

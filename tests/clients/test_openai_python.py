@@ -13,6 +13,7 @@ import pytest
 from tests.clients.conftest import (
     BAD_KEY,
     COMPLETION_TOKENS,
+    EMBEDDING_MODEL,
     EMBEDDING_SIZE,
     HELLO_CHAT,
     HELLO_CHAT_FAILOVER,
@@ -168,13 +169,13 @@ def test_responses_failover_mid_run(gw: ClientGateway) -> None:
 
 def test_embeddings_base64_by_default_and_float_give_one_vector(gw: ClientGateway) -> None:
     sdk = client(gw)
-    default = sdk.embeddings.create(model="embed", input=["one", "two"])  # the SDK asks for base64
-    floats = sdk.embeddings.create(model="embed", input=["one", "two"], encoding_format="float")
+    default = sdk.embeddings.create(model=EMBEDDING_MODEL, input=["one", "two"])  # the SDK asks for base64
+    floats = sdk.embeddings.create(model=EMBEDDING_MODEL, input=["one", "two"], encoding_format="float")
     assert [item.index for item in floats.data] == [0, 1]
     assert [len(item.embedding) for item in default.data] == [EMBEDDING_SIZE, EMBEDDING_SIZE]
     for a, b in zip(default.data, floats.data, strict=True):
         assert a.embedding == pytest.approx(b.embedding, rel=1e-6)
-    assert floats.model == "embed" and floats.usage.prompt_tokens == floats.usage.total_tokens > 0
+    assert floats.model == EMBEDDING_MODEL and floats.usage.prompt_tokens == floats.usage.total_tokens > 0
 
 
 def test_completions_stream_with_usage(gw: ClientGateway) -> None:
@@ -186,8 +187,8 @@ def test_completions_stream_with_usage(gw: ClientGateway) -> None:
 
 def test_models_retrieve_and_list(gw: ClientGateway) -> None:
     sdk = client(gw)
-    assert sdk.models.retrieve("embed").id == "embed"
-    assert {"chat", "claude", "embed"} <= {model.id for model in sdk.models.list()}
+    assert sdk.models.retrieve(EMBEDDING_MODEL).id == EMBEDDING_MODEL
+    assert {"chat", "claude", EMBEDDING_MODEL} <= {model.id for model in sdk.models.list()}
     with pytest.raises(openai.NotFoundError):
         sdk.models.retrieve("no-such-model")
 
@@ -196,9 +197,9 @@ def test_models_retrieve_and_list(gw: ClientGateway) -> None:
     "call",
     [
         lambda sdk: sdk.embeddings.create(model="chat", input="hi"),
-        lambda sdk: sdk.embeddings.create(model="embed", input=""),
+        lambda sdk: sdk.embeddings.create(model=EMBEDDING_MODEL, input=""),
         lambda sdk: sdk.completions.create(model="claude", prompt="hi"),
-        lambda sdk: sdk.responses.create(model="embed", input="hi"),
+        lambda sdk: sdk.responses.create(model=EMBEDDING_MODEL, input="hi"),
     ],
     ids=["chat-model-embeddings", "empty-input", "completions-anthropic", "responses-embedding-model"],
 )
@@ -209,7 +210,7 @@ def test_wrong_model_or_input_is_a_bad_request(gw: ClientGateway, call: Callable
 
 def test_embeddings_and_completions_errors(gw: ClientGateway) -> None:
     with pytest.raises(openai.AuthenticationError):
-        client(gw, BAD_KEY).embeddings.create(model="embed", input="hi")
+        client(gw, BAD_KEY).embeddings.create(model=EMBEDDING_MODEL, input="hi")
     with pytest.raises(openai.NotFoundError):
         client(gw).embeddings.create(model="no-such-model", input="hi")
     with pytest.raises(openai.AuthenticationError):
@@ -218,10 +219,10 @@ def test_embeddings_and_completions_errors(gw: ClientGateway) -> None:
 
 def test_embeddings_and_completions_failover_mid_run(gw: ClientGateway) -> None:
     sdk = client(gw)
-    before = sdk.embeddings.create(model="embed", input="same").data[0].embedding
+    before = sdk.embeddings.create(model=EMBEDDING_MODEL, input="same").data[0].embedding
     assert completions_text(sdk).startswith(HELLO_CHAT)
     gw.fail_primary()
-    after = sdk.embeddings.with_raw_response.create(model="embed", input="same")
+    after = sdk.embeddings.with_raw_response.create(model=EMBEDDING_MODEL, input="same")
     assert after.headers["x-gateway-provider"] == "cl-b"
     assert after.parse().data[0].embedding == pytest.approx(before, rel=1e-6)  # one model on both providers
     assert completions_text(sdk).startswith(HELLO_CHAT_FAILOVER)
