@@ -43,7 +43,7 @@ CLIENTS = {
     "openai-v4": ("openai.mjs", "4", OPENAI),
     "openai-v5": ("openai.mjs", "5", OPENAI),
     "openai-v6": ("openai.mjs", "6", OPENAI),
-    "anthropic-sdk": ("anthropic.mjs", "", (*CHECKS, "failover")),
+    "anthropic-sdk": ("anthropic.mjs", "", (*CHECKS, "models", "failover")),
     "ai-sdk-openai-responses": ("ai-sdk.mjs", "openai", (*CHECKS, "embeddings", "failover")),
     "ai-sdk-openai-chat": ("ai-sdk.mjs", "openai-chat", (*CHECKS, "failover")),
     "ai-sdk-openai-compatible": ("ai-sdk.mjs", "openai-compatible", (*CHECKS, "embeddings", "failover")),

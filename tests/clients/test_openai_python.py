@@ -154,6 +154,17 @@ def test_responses_errors_are_the_sdks_exceptions(gw: ClientGateway) -> None:
         responses_streamed(client(gw), model="no-such-model")
 
 
+def test_responses_stream_cut_mid_answer_ends_failed_and_the_helper_raises(gw: ClientGateway) -> None:
+    gw.sim.set_fault("cl-a", kind="cut_after", after=3)  # after the answer began: too late to fail over
+    events = list(client(gw).responses.create(model="chat", input="hi", stream=True))
+    assert events[-1].type == "response.failed"
+    assert events[-1].response.error is not None and "interrupted" in events[-1].response.error.message
+    gw.reset()
+    gw.sim.set_fault("cl-a", kind="cut_after", after=3)
+    with pytest.raises(RuntimeError, match="response.completed"):
+        responses_streamed(client(gw))
+
+
 def test_responses_failover_mid_run(gw: ClientGateway) -> None:
     sdk = client(gw)
     assert responses_text(sdk).startswith(HELLO_CHAT)
