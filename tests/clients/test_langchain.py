@@ -33,9 +33,7 @@ def chat_openai(gw: ClientGateway, key: str) -> BaseChatModel:
 
 
 def responses_openai(gw: ClientGateway, key: str) -> BaseChatModel:
-    return ChatOpenAI(
-        model="chat", base_url=gw.openai_base, api_key=key, max_retries=0, use_responses_api=True  # type: ignore[arg-type]
-    )
+    return ChatOpenAI(model="chat", base_url=gw.openai_base, api_key=key, max_retries=0, use_responses_api=True)  # type: ignore[arg-type]
 
 
 def chat_anthropic(gw: ClientGateway, key: str) -> BaseChatModel:

@@ -98,6 +98,9 @@ def results(live_gateway: ClientGateway, node_modules: Path) -> Callable[[str], 
     return of
 
 
-@pytest.mark.parametrize(("client", "check"), [(client, check) for client, (*_, checks) in CLIENTS.items() for check in checks])
+PAIRS = [(name, check) for name, (*_, checks) in CLIENTS.items() for check in checks]
+
+
+@pytest.mark.parametrize(("client", "check"), PAIRS)
 def test_node_client(results: Callable[[str], dict[str, str | None]], client: str, check: str, db: None) -> None:
     assert results(client)[check] is None, results(client)[check]

@@ -17,6 +17,8 @@ from tests.clients.conftest import (
     EMBEDDING_SIZE,
     HELLO_CHAT,
     HELLO_CHAT_FAILOVER,
+    HELLO_CLAUDE,
+    HELLO_CLAUDE_FAILOVER,
     WEATHER_SCHEMA,
     ClientGateway,
     Invoice,
@@ -36,8 +38,8 @@ def chat_text(sdk: openai.OpenAI) -> str:
     return sdk.chat.completions.create(model="chat", messages=HI).choices[0].message.content or ""  # type: ignore[arg-type]
 
 
-def responses_text(sdk: openai.OpenAI) -> str:
-    return sdk.responses.create(model="chat", input="hi").output_text
+def responses_text(sdk: openai.OpenAI, model: str = "chat") -> str:
+    return sdk.responses.create(model=model, input="hi").output_text
 
 
 def responses_streamed(sdk: openai.OpenAI, **params: Any) -> tuple[str, openai.types.responses.Response]:
@@ -114,34 +116,43 @@ def test_failover_mid_run(gw: ClientGateway) -> None:
 
 # ---------------------------------------------------------------- the Responses API
 
+# Translated to chat for every deployment: OpenAI-kind (model chat) and Anthropic-kind (model claude).
+GREETINGS = {"chat": (HELLO_CHAT, HELLO_CHAT_FAILOVER), "claude": (HELLO_CLAUDE, HELLO_CLAUDE_FAILOVER)}
 
-def test_responses_usage_whole_and_streamed(gw: ClientGateway) -> None:
-    whole = client(gw).responses.create(model="chat", input="hi").usage
-    streamed = responses_streamed(client(gw))[1].usage
+
+@pytest.fixture(params=list(GREETINGS))
+def model(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_responses_usage_whole_and_streamed(gw: ClientGateway, model: str) -> None:
+    whole = client(gw).responses.create(model=model, input="hi").usage
+    streamed = responses_streamed(client(gw), model=model)[1].usage
     for usage in (whole, streamed):
         assert usage is not None and usage.output_tokens == COMPLETION_TOKENS and usage.input_tokens >= 1
         assert usage.total_tokens == usage.input_tokens + usage.output_tokens
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
-def test_responses_tool_round_trip(gw: ClientGateway, stream: bool) -> None:
+def test_responses_tool_round_trip(gw: ClientGateway, model: str, stream: bool) -> None:
     sdk = client(gw)
     conversation: list[Any] = [{"role": "user", "content": "weather?"}]
     if stream:
-        first = responses_streamed(sdk, tools=[RESPONSES_WEATHER_TOOL])[1]
+        first = responses_streamed(sdk, model=model, input=conversation, tools=[RESPONSES_WEATHER_TOOL])[1]
     else:
-        first = sdk.responses.create(model="chat", input=conversation, tools=[RESPONSES_WEATHER_TOOL])  # type: ignore[list-item]
+        first = sdk.responses.create(model=model, input=conversation, tools=[RESPONSES_WEATHER_TOOL])  # type: ignore[list-item]
     [call] = [item for item in first.output if item.type == "function_call"]
     assert call.name == "weather"
     forecast = Weather.model_validate_json(call.arguments)
     conversation += [item.model_dump(exclude_none=True) for item in first.output]
-    conversation.append({"type": "function_call_output", "call_id": call.call_id, "output": f"sunny in {forecast.city}"})
-    answer = sdk.responses.create(model="chat", input=conversation, tools=[RESPONSES_WEATHER_TOOL])  # type: ignore[list-item]
-    assert answer.output_text == f"Tool said: sunny in {forecast.city}"
+    output = f"sunny in {forecast.city}"
+    conversation.append({"type": "function_call_output", "call_id": call.call_id, "output": output})
+    answer = sdk.responses.create(model=model, input=conversation, tools=[RESPONSES_WEATHER_TOOL])  # type: ignore[list-item]
+    assert answer.output_text == f"Tool said: {output}"
 
 
-def test_responses_parse_gives_the_pydantic_object(gw: ClientGateway) -> None:
-    parsed = client(gw).responses.parse(model="chat", input="an invoice", text_format=Invoice)
+def test_responses_parse_gives_the_pydantic_object(gw: ClientGateway, model: str) -> None:
+    parsed = client(gw).responses.parse(model=model, input="an invoice", text_format=Invoice)
     assert isinstance(parsed.output_parsed, Invoice) and 1 <= len(parsed.output_parsed.lines) <= 3
 
 
@@ -161,17 +172,18 @@ def test_responses_stream_cut_mid_answer_ends_failed_and_the_helper_raises(gw: C
     assert events[-1].response.error is not None and "interrupted" in events[-1].response.error.message
     gw.reset()
     gw.sim.set_fault("cl-a", kind="cut_after", after=3)
-    with pytest.raises(RuntimeError, match="response.completed"):
+    with pytest.raises(RuntimeError, match=r"response\.completed"):
         responses_streamed(client(gw))
 
 
-def test_responses_failover_mid_run(gw: ClientGateway) -> None:
+def test_responses_failover_mid_run(gw: ClientGateway, model: str) -> None:
     sdk = client(gw)
-    assert responses_text(sdk).startswith(HELLO_CHAT)
+    hello, failover = GREETINGS[model]
+    assert responses_text(sdk, model).startswith(hello)
     gw.fail_primary()
-    assert responses_text(sdk).startswith(HELLO_CHAT_FAILOVER)
-    assert responses_streamed(sdk)[0].startswith(HELLO_CHAT_FAILOVER)
-    parsed = sdk.responses.parse(model="chat", input="an invoice", text_format=Invoice)
+    assert responses_text(sdk, model).startswith(failover)
+    assert responses_streamed(sdk, model=model)[0].startswith(failover)
+    parsed = sdk.responses.parse(model=model, input="an invoice", text_format=Invoice)
     assert isinstance(parsed.output_parsed, Invoice)
 
 
@@ -190,7 +202,8 @@ def test_embeddings_base64_by_default_and_float_give_one_vector(gw: ClientGatewa
 
 
 def test_completions_stream_with_usage(gw: ClientGateway) -> None:
-    stream = client(gw).completions.create(model="chat", prompt="hi", stream=True, stream_options={"include_usage": True})
+    usage = {"include_usage": True}
+    stream = client(gw).completions.create(model="chat", prompt="hi", stream=True, stream_options=usage)  # type: ignore[arg-type]
     chunks = list(stream)
     assert "".join(c.choices[0].text for c in chunks if c.choices).startswith(HELLO_CHAT)
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == COMPLETION_TOKENS
