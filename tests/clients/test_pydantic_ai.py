@@ -1,5 +1,5 @@
 """pydantic-ai agents over OpenAIChatModel (chat completions) and OpenAIResponsesModel (the Responses
-API) through the live gateway."""
+API), and its Embedder over OpenAIEmbeddingModel, through the live gateway."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 import pytest
 from pydantic_ai import Agent, NativeOutput, PromptedOutput, ToolOutput
+from pydantic_ai.embeddings import Embedder
+from pydantic_ai.embeddings.openai import OpenAIEmbeddingModel
 from pydantic_ai.exceptions import ModelHTTPError
 from pydantic_ai.models import Model
 from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
@@ -16,6 +18,8 @@ from pydantic_ai.providers.openai import OpenAIProvider
 from tests.clients.conftest import (
     BAD_KEY,
     COMPLETION_TOKENS,
+    EMBEDDING_MODEL,
+    EMBEDDING_SIZE,
     HELLO_CHAT,
     HELLO_CHAT_FAILOVER,
     ClientGateway,
@@ -99,3 +103,21 @@ def test_an_invalid_output_is_sent_back_and_the_retry_validates(chat_model: Fact
     gw.sim.set_fault("cl-a", kind="invalid_output", times=1)
     result = Agent(chat_model(gw), output_type=Invoice, retries=1).run_sync("an invoice")
     assert isinstance(result.output, Invoice) and gw.attempts("cl-a") == 2
+
+
+def embedder(gw: ClientGateway, key: str = "") -> Embedder:
+    provider = OpenAIProvider(base_url=gw.openai_base, api_key=key or gw.key)
+    return Embedder(OpenAIEmbeddingModel(EMBEDDING_MODEL, provider=provider))
+
+
+def test_embeddings_with_usage_errors_and_failover_mid_run(gw: ClientGateway) -> None:
+    result = embedder(gw).embed_documents_sync(["one", "two"])
+    assert [len(vector) for vector in result.embeddings] == [EMBEDDING_SIZE, EMBEDDING_SIZE]
+    assert result.usage.input_tokens >= 1
+    with pytest.raises(ModelHTTPError) as caught:
+        embedder(gw, BAD_KEY).embed_query_sync("one")
+    assert caught.value.status_code == 401
+    gw.fail_primary()
+    again = embedder(gw).embed_query_sync("one")
+    assert list(again.embeddings[0]) == pytest.approx(list(result.embeddings[0]), rel=1e-6)
+    assert gw.attempts("cl-b") == 1
