@@ -38,17 +38,35 @@ NPM = shutil.which("npm")
 pytestmark = pytest.mark.skipif(NODE is None or NPM is None, reason="node/npm are not installed")
 CHECKS = ("chat", "stream", "usage", "tools", "structured", "errors")
 OPENAI = (*CHECKS, "embeddings", "models", "failover")
+AI_SDK = (*CHECKS, "multiturn")
 # client -> (script, argument, the checks it reports: the failover last, it switches the fault on)
 CLIENTS = {
     "openai-v4": ("openai.mjs", "4", OPENAI),
     "openai-v5": ("openai.mjs", "5", OPENAI),
     "openai-v6": ("openai.mjs", "6", OPENAI),
     "anthropic-sdk": ("anthropic.mjs", "", (*CHECKS, "models", "failover")),
-    "ai-sdk-openai-responses": ("ai-sdk.mjs", "openai", (*CHECKS, "embeddings", "failover")),
-    "ai-sdk-openai-chat": ("ai-sdk.mjs", "openai-chat", (*CHECKS, "failover")),
-    "ai-sdk-openai-compatible": ("ai-sdk.mjs", "openai-compatible", (*CHECKS, "embeddings", "failover")),
-    "ai-sdk-anthropic": ("ai-sdk.mjs", "anthropic", (*CHECKS, "failover")),
+    "ai-sdk-openai-responses": ("ai-sdk.mjs", "openai", (*AI_SDK, "multiturn-stored", "embeddings", "failover")),
+    "ai-sdk-openai-chat": ("ai-sdk.mjs", "openai-chat", (*AI_SDK, "failover")),
+    "ai-sdk-openai-compatible": ("ai-sdk.mjs", "openai-compatible", (*AI_SDK, "embeddings", "failover")),
+    "ai-sdk-anthropic": ("ai-sdk.mjs", "anthropic", (*AI_SDK, "failover")),
 }
+# Known failures, with the error they give today.
+XFAIL = {
+    # The provider's default (store: true) sends an earlier answer as an item_reference; the gateway
+    # stores no responses. Also breaks a tool-using run whose first step has text beside the call.
+    ("ai-sdk-openai-responses", "multiturn-stored"): "APICallError: 'item_reference' input items are not supported: "
+    "this gateway stores no responses, so send the items themselves (the AI SDK's OpenAI provider does with "
+    "providerOptions: {openai: {store: false}}).",
+}
+
+
+def known(client: str, check: str) -> list[pytest.MarkDecorator]:
+    reason = XFAIL.get((client, check))
+    return [] if reason is None else [pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)]
+
+
+PAIRS = [pytest.param(client, check, marks=known(client, check)) for client, (*_, checks) in CLIENTS.items()
+         for check in checks]  # fmt: skip
 EXPECT = {
     "chat": {"hello": HELLO_CHAT, "failover": HELLO_CHAT_FAILOVER, "tokens": COMPLETION_TOKENS,
              "providers": ["cl-a", "cl-b"]},
@@ -96,9 +114,6 @@ def results(live_gateway: ClientGateway, node_modules: Path) -> Callable[[str], 
         return cache[client]
 
     return of
-
-
-PAIRS = [(name, check) for name, (*_, checks) in CLIENTS.items() for check in checks]
 
 
 @pytest.mark.parametrize(("client", "check"), PAIRS)

@@ -25,6 +25,16 @@ const model = (key = env.key, id = family) => providers[flavour][0](key, id);
 const embedder = providers[flavour][1];
 const { hello, failover, tokens, providers: [primary, secondary] } = env.expect[family];
 const options = { prompt: "hi", maxRetries: 0 };
+// What the AI SDK's OpenAI provider needs in front of a gateway that stores no responses: without it
+// the provider sends its earlier answers as `item_reference` items (the gateway's 400 says so).
+const STATELESS = { openai: { store: false } };
+
+/** A second turn after the first answer, in the messages the SDK gave back for it. */
+async function secondTurn(providerOptions) {
+  const first = await generateText({ model: model(), ...options, providerOptions });
+  const messages = [{ role: "user", content: "hi" }, ...first.response.messages, { role: "user", content: "again" }];
+  return (await generateText({ model: model(), messages, maxRetries: 0, providerOptions })).text;
+}
 
 async function streamed(m, extra = {}) {
   const result = streamText({ model: m, ...options, ...extra, onError: () => {} });
@@ -68,6 +78,7 @@ const checks = {
     await toolRun(model(), false);
     await toolRun(model(), true);
   },
+  multiturn: async () => startsWith(await secondTurn(STATELESS), hello),
   structured: async () => {
     const result = await generateText({ model: model(), ...options, output: Output.object({ schema: Invoice }) });
     Invoice.parse(result.output);
@@ -78,8 +89,13 @@ const checks = {
     check(APICallError.isInstance(error) && error.statusCode === 401, `${error}`);
     const missing = await rejection(generateText({ model: model(env.key, "no-such-model"), ...options }));
     check(APICallError.isInstance(missing) && missing.statusCode === 404, `${missing}`);
+    if (flavour === "openai") {
+      const stored = await rejection(secondTurn(undefined));
+      check(stored.statusCode === 400 && stored.message.includes("{openai: {store: false}}"), `${stored}`);
+    }
   },
 };
+if (flavour === "openai") checks["multiturn-stored"] = async () => startsWith(await secondTurn(undefined), hello);
 if (embedder) {
   checks.embeddings = async () => {
     const one = await embed({ model: embedder(env.key), value: "one", maxRetries: 0 });
