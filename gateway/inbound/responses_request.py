@@ -261,7 +261,8 @@ def _item(item: Any, param: str, messages: list[dict[str, Any]]) -> None:
         )
     elif kind == "item_reference":
         raise invalid(
-            "'item_reference' input items are not supported: this gateway stores no responses.",
+            "'item_reference' input items are not supported: this gateway stores no responses, so send the "
+            "items themselves (the AI SDK's OpenAI provider does with providerOptions: {openai: {store: false}}).",
             param,
             "unsupported_parameter",
         )

@@ -1,8 +1,9 @@
 """One live gateway per module in front of the simulator, for third-party clients.
 
 Model ``chat`` has two OpenAI-kind deployments (cl-a, then cl-b), model ``claude`` two Anthropic-kind
-ones (an-a, then an-b). ``gw.fail_primary()`` puts a 503 on both first providers, so the next call
-is served by the second: the failover a client sees in the middle of its run.
+ones (an-a, then an-b), and the embedding model on cl-a and cl-b has OpenAI's name (llm's built-in
+entry sends it). ``gw.fail_primary()`` puts a 503 on both first providers, so the next call is served
+by the second: the failover a client sees in the middle of its run.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from tests.live import LiveServer, keep_key
 TIMEOUTS = "{connect: 1, first_token: 2.0, idle: 1.0, total: 20}"
 PRIMARY = ("cl-a", "an-a")
 BAD_KEY = "gw-wrong-key-0000000000000000"
+EMBEDDING_MODEL = "text-embedding-3-small"
+EMBEDDING_SIZE = 1536
 
 
 def gateway_yaml(sim: SimulatorServer) -> str:
@@ -46,6 +49,10 @@ def gateway_yaml(sim: SimulatorServer) -> str:
     deployments:
       - {{provider: an-a, model: claude-a}}
       - {{provider: an-b, model: claude-b}}
+  - name: {EMBEDDING_MODEL}
+    deployments:
+      - {{provider: cl-a, model: {EMBEDDING_MODEL}}}
+      - {{provider: cl-b, model: {EMBEDDING_MODEL}}}
 """
 
 

@@ -1,4 +1,5 @@
-"""The official anthropic Python SDK against the gateway's /v1/messages (Anthropic-kind deployments)."""
+"""The official anthropic Python SDK against the gateway's /v1/messages (Anthropic-kind deployments) and
+its model list."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from tests.clients.conftest import (
     BAD_KEY,
     COMPLETION_TOKENS,
+    EMBEDDING_MODEL,
     HELLO_CLAUDE,
     HELLO_CLAUDE_FAILOVER,
     INVOICE_SCHEMA,
@@ -79,3 +81,17 @@ def test_failover_mid_run(gw: ClientGateway) -> None:
     assert text(sdk).startswith(HELLO_CLAUDE_FAILOVER)
     with sdk.messages.stream(model="claude", max_tokens=200, messages=HI) as stream:  # type: ignore[arg-type]
         assert "".join(stream.text_stream).startswith(HELLO_CLAUDE_FAILOVER)
+
+
+def test_models_list_and_retrieve_in_anthropics_shape(gw: ClientGateway) -> None:
+    sdk = client(gw)  # the SDK sends x-api-key: the gateway answers in Anthropic's shape
+    page = sdk.models.list(limit=2)
+    assert [model.id for model in page.data] == ["chat", "claude"] and page.has_more
+    # Pages of one: the SDK follows after_id to the end.
+    assert [model.id for model in sdk.models.list(limit=1)] == ["chat", "claude", EMBEDDING_MODEL]
+    model = sdk.models.retrieve("claude")
+    assert (model.id, model.type) == ("claude", "model")
+    with pytest.raises(anthropic.NotFoundError):
+        sdk.models.retrieve("no-such-model")
+    with pytest.raises(anthropic.AuthenticationError):
+        client(gw, BAD_KEY).models.list()

@@ -1,5 +1,7 @@
-"""Node clients against the live gateway: the openai package (v4, v5, v6), @anthropic-ai/sdk, and the
-AI SDK over @ai-sdk/openai (``openai.chat``), @ai-sdk/openai-compatible and @ai-sdk/anthropic.
+"""Node clients against the live gateway: the openai package (v4, v5, v6: chat completions, the
+Responses API, legacy completions, embeddings, models), @anthropic-ai/sdk, and the AI SDK over
+@ai-sdk/openai (``openai(id)``: the Responses API, and ``openai.chat(id)``), @ai-sdk/openai-compatible
+and @ai-sdk/anthropic.
 
 Each client is one ``node`` run of a script in tests/clients/node/ that performs every check in
 order (the failover last: it switches the simulator's fault on) and prints what failed. The pinned
@@ -20,6 +22,8 @@ import pytest
 from tests.clients.conftest import (
     BAD_KEY,
     COMPLETION_TOKENS,
+    EMBEDDING_MODEL,
+    EMBEDDING_SIZE,
     HELLO_CHAT,
     HELLO_CHAT_FAILOVER,
     HELLO_CLAUDE,
@@ -32,21 +36,43 @@ NODE_DIR = Path(__file__).parent / "node"
 NODE = shutil.which("node")
 NPM = shutil.which("npm")
 pytestmark = pytest.mark.skipif(NODE is None or NPM is None, reason="node/npm are not installed")
-CHECKS = ("chat", "stream", "usage", "tools", "structured", "errors", "failover")
-# client -> (script, argument)
+CHECKS = ("chat", "stream", "usage", "tools", "structured", "errors")
+OPENAI = (*CHECKS, "embeddings", "models", "failover")
+AI_SDK = (*CHECKS, "multiturn")
+# client -> (script, argument, the checks it reports: the failover last, it switches the fault on)
 CLIENTS = {
-    "openai-v4": ("openai.mjs", "4"),
-    "openai-v5": ("openai.mjs", "5"),
-    "openai-v6": ("openai.mjs", "6"),
-    "anthropic-sdk": ("anthropic.mjs", ""),
-    "ai-sdk-openai-chat": ("ai-sdk.mjs", "openai"),
-    "ai-sdk-openai-compatible": ("ai-sdk.mjs", "openai-compatible"),
-    "ai-sdk-anthropic": ("ai-sdk.mjs", "anthropic"),
+    "openai-v4": ("openai.mjs", "4", OPENAI),
+    "openai-v5": ("openai.mjs", "5", OPENAI),
+    "openai-v6": ("openai.mjs", "6", OPENAI),
+    "anthropic-sdk": ("anthropic.mjs", "", (*CHECKS, "models", "failover")),
+    "ai-sdk-openai-responses": ("ai-sdk.mjs", "openai", (*AI_SDK, "multiturn-stored", "embeddings", "failover")),
+    "ai-sdk-openai-chat": ("ai-sdk.mjs", "openai-chat", (*AI_SDK, "failover")),
+    "ai-sdk-openai-compatible": ("ai-sdk.mjs", "openai-compatible", (*AI_SDK, "embeddings", "failover")),
+    "ai-sdk-anthropic": ("ai-sdk.mjs", "anthropic", (*AI_SDK, "failover")),
 }
+# Known failures, with the error they give today.
+XFAIL = {
+    # The provider's default (store: true) sends an earlier answer as an item_reference; the gateway
+    # stores no responses. Also breaks a tool-using run whose first step has text beside the call.
+    ("ai-sdk-openai-responses", "multiturn-stored"): "APICallError: 'item_reference' input items are not supported: "
+    "this gateway stores no responses, so send the items themselves (the AI SDK's OpenAI provider does with "
+    "providerOptions: {openai: {store: false}}).",
+}
+
+
+def known(client: str, check: str) -> list[pytest.MarkDecorator]:
+    reason = XFAIL.get((client, check))
+    return [] if reason is None else [pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)]
+
+
+PAIRS = [pytest.param(client, check, marks=known(client, check)) for client, (*_, checks) in CLIENTS.items()
+         for check in checks]  # fmt: skip
 EXPECT = {
-    "chat": {"hello": HELLO_CHAT, "failover": HELLO_CHAT_FAILOVER, "tokens": COMPLETION_TOKENS},
-    "claude": {"hello": HELLO_CLAUDE, "failover": HELLO_CLAUDE_FAILOVER, "tokens": COMPLETION_TOKENS},
-}
+    "chat": {"hello": HELLO_CHAT, "failover": HELLO_CHAT_FAILOVER, "tokens": COMPLETION_TOKENS,
+             "providers": ["cl-a", "cl-b"]},
+    "claude": {"hello": HELLO_CLAUDE, "failover": HELLO_CLAUDE_FAILOVER, "tokens": COMPLETION_TOKENS,
+               "providers": ["an-a", "an-b"]},
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +95,7 @@ def results(live_gateway: ClientGateway, node_modules: Path) -> Callable[[str], 
     def of(client: str) -> dict[str, str | None]:
         if client not in cache:
             live_gateway.reset()
-            script, argument = CLIENTS[client]
+            script, argument, _ = CLIENTS[client]
             env = {
                 **os.environ,
                 "GATEWAY_URL": live_gateway.url,
@@ -78,6 +104,8 @@ def results(live_gateway: ClientGateway, node_modules: Path) -> Callable[[str], 
                 "SIM_URL": live_gateway.sim.base_url,
                 "GATEWAY_EXPECT": json.dumps(EXPECT),
                 "GATEWAY_PRIMARIES": json.dumps(PRIMARY),
+                "GATEWAY_EMBEDDING_MODEL": EMBEDDING_MODEL,
+                "GATEWAY_EMBEDDING_SIZE": str(EMBEDDING_SIZE),
             }
             run = subprocess.run([str(NODE), script, *([argument] if argument else [])], cwd=NODE_DIR, env=env,
                                  capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
@@ -88,7 +116,6 @@ def results(live_gateway: ClientGateway, node_modules: Path) -> Callable[[str], 
     return of
 
 
-@pytest.mark.parametrize("check", CHECKS)
-@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize(("client", "check"), PAIRS)
 def test_node_client(results: Callable[[str], dict[str, str | None]], client: str, check: str, db: None) -> None:
     assert results(client)[check] is None, results(client)[check]

@@ -1,4 +1,4 @@
-// @anthropic-ai/sdk against the gateway's /v1/messages.
+// @anthropic-ai/sdk against the gateway's /v1/messages and its model list (in Anthropic's shape).
 import Anthropic from "@anthropic-ai/sdk";
 import { Invoice, INVOICE_SCHEMA, Weather, WEATHER_SCHEMA, check, env, failPrimaries, rejection, run, startsWith } from "./common.mjs";
 
@@ -44,6 +44,15 @@ await run({
     check(error instanceof Anthropic.AuthenticationError && error.status === 401, `${error}`);
     const missing = await rejection(client().messages.create({ ...base, model: "no-such-model" }));
     check(missing instanceof Anthropic.NotFoundError, `${missing}`);
+  },
+  models: async () => {
+    const ids = [];
+    for await (const model of client().models.list({ limit: 1 })) ids.push(model.id); // follows after_id
+    check(ids.includes("claude") && ids.includes(env.embeddingModel), JSON.stringify(ids));
+    const model = await client().models.retrieve("claude");
+    check(model.id === "claude" && model.type === "model", JSON.stringify(model));
+    check((await rejection(client().models.retrieve("no-such-model"))) instanceof Anthropic.NotFoundError, "404");
+    check((await rejection(client(env.badKey).models.list())) instanceof Anthropic.AuthenticationError, "401");
   },
   failover: async () => {
     const sdk = client();

@@ -7,8 +7,10 @@ export const env = {
   key: process.env.GATEWAY_KEY,
   badKey: process.env.GATEWAY_BAD_KEY,
   sim: process.env.SIM_URL,
-  expect: JSON.parse(process.env.GATEWAY_EXPECT), // {chat|claude: {hello, failover, tokens}}
+  expect: JSON.parse(process.env.GATEWAY_EXPECT), // {chat|claude: {hello, failover, tokens, providers}}
   primaries: JSON.parse(process.env.GATEWAY_PRIMARIES),
+  embeddingModel: process.env.GATEWAY_EMBEDDING_MODEL,
+  embeddingSize: Number(process.env.GATEWAY_EMBEDDING_SIZE),
 };
 
 export const Weather = z.object({ city: z.string(), unit: z.enum(["c", "f"]), days: z.number().int().min(1).max(7) });
@@ -55,6 +57,13 @@ export function check(condition, message) {
 
 export function startsWith(text, prefix) {
   check(typeof text === "string" && text.startsWith(prefix), `expected ${JSON.stringify(prefix)}..., got ${JSON.stringify(text)}`);
+}
+
+/** A vector of the embedding model's size, of length 1 (the simulator's are unit vectors). */
+export function checkVector(vector) {
+  check(Array.isArray(vector) && vector.length === env.embeddingSize, `a vector of ${vector?.length} numbers`);
+  const norm = Math.sqrt(vector.reduce((sum, v) => sum + v * v, 0));
+  check(Math.abs(norm - 1) < 1e-4, `norm ${norm}`);
 }
 
 /** The simulator answers 503 for every first deployment: the gateway must fail over. */
