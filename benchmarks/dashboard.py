@@ -218,7 +218,7 @@ def main() -> None:
 
         with cProfile.Profile() as profile, connection.execute_wrapper(timed):
             client.get(url, secure=True)
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
         for ms, sql in sorted(timings, reverse=True)[:12]:
             print(f"{ms:7.1f} ms  {sql}")
         print(f"{len(timings)} queries, {sum(ms for ms, _ in timings):.0f} ms")
