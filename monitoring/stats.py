@@ -111,7 +111,7 @@ def _batched(
     # One branch per piece, each with constant bounds that the indexes can use: a join of the rows to an
     # array of ranges makes Postgres scan every row of the key and compare it with every range.
     params: dict[str, Any] = {"keys": list(keys)}
-    branches = []
+    branches: list[str] = []
     for i, (start, end) in enumerate(periods):
         for level, piece_start, piece_end in cover(start, end):
             n = len(branches)
