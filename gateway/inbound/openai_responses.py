@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 
@@ -159,6 +160,7 @@ class ResponsesStream:
         return self.events.terminal(out, response)
 
     def error(self, broken: StreamBroken) -> bytes:
+        self.codec.envelope.store = False  # a failed answer is not stored
         return self.events.failed(stream_interrupted(broken), self.state.usage)
 
 
@@ -202,7 +204,8 @@ def _not_found(response_id: str) -> GatewayError:
 
 def _input_list(items: list[dict[str, Any]], scope: Scope) -> dict[str, Any]:
     """All of them in one page (a stored response is at most 1 MiB); newest first unless ``order=asc``."""
-    if b"order=asc" not in scope.get("query_string", b""):
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"), max_num_fields=20)
+    if query.get("order", ["desc"])[-1] != "asc":
         items = items[::-1]
     return {
         "object": "list",

@@ -82,11 +82,14 @@ def test_item_references_resolve_to_the_stored_output_items(gw: LiveGateway) -> 
 
 def test_a_stored_response_can_be_read_listed_and_deleted(gw: LiveGateway) -> None:
     client = gw.client()
-    created = client.responses.create(model="chat", input="hi", metadata={"a": "b"})
+    conversation = [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": "hi"}]
+    created = client.responses.create(model="chat", input=conversation, metadata={"a": "b"})  # type: ignore[arg-type]
     assert client.responses.retrieve(created.id).model_dump() == created.model_dump()
-    items = client.responses.input_items.list(created.id)
-    assert [(item.type, item.role) for item in items.data] == [("message", "user")]  # type: ignore[union-attr]
-    assert items.data[0].id.startswith("msg_")
+    newest_first = client.responses.input_items.list(created.id)
+    assert [item.role for item in newest_first.data] == ["user", "developer"]  # type: ignore[union-attr]
+    assert all(item.id.startswith("msg_") for item in newest_first.data)
+    in_order = client.responses.input_items.list(created.id, order="asc")
+    assert [item.role for item in in_order.data] == ["developer", "user"]  # type: ignore[union-attr]
     client.responses.delete(created.id)
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve(created.id)
