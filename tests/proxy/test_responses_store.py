@@ -188,3 +188,23 @@ def test_get_and_delete_need_a_key_and_an_id(gw: LiveGateway) -> None:
     missing = httpx.get(f"{gw.url}/v1/responses/resp_1", headers=headers, timeout=10)
     assert missing.status_code == 404
     assert missing.json()["error"]["message"] == "Response with id 'resp_1' not found."
+
+
+def test_a_tool_step_can_refer_to_its_stored_function_call(gw: LiveGateway) -> None:
+    """The AI SDK's default: the model's call goes back as a reference, its result as itself."""
+    client = gw.client()
+    weather = {"type": "function", "name": "weather", "parameters": {"type": "object", "properties": {}}}
+    first = client.responses.create(model="chat", input="Weather in Paris?", tools=[weather])  # type: ignore[list-item]
+    [call] = [item for item in first.output if item.type == "function_call"]
+    second = client.responses.create(
+        model="chat",
+        input=[
+            {"role": "user", "content": "Weather in Paris?"},
+            {"type": "item_reference", "id": call.id},
+            {"type": "function_call_output", "call_id": call.call_id, "output": "sunny"},
+        ],
+        tools=[weather],  # type: ignore[list-item]
+    )
+    assert second.status == "completed"
+    assistant, tool = sent_messages(gw)[1:]
+    assert assistant["tool_calls"][0]["id"] == call.call_id == tool["tool_call_id"]
