@@ -229,6 +229,8 @@ GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 16 * 1024 * 1024, min
 GATEWAY_BODY_TIMEOUT = env_float("GATEWAY_BODY_TIMEOUT", 30.0, minimum=0.1)
 GATEWAY_REQUEST_BUDGET = env_float("GATEWAY_REQUEST_BUDGET", 600.0, minimum=1.0)
 GATEWAY_MAX_RETRY_AFTER_WAIT = env_float("GATEWAY_MAX_RETRY_AFTER_WAIT", 5.0, minimum=0.0)
+# How long POST /v1/responses keeps a stored response (for previous_response_id, item_reference, GET), in Redis.
+RESPONSES_STORE_TTL_SECONDS = env_int("RESPONSES_STORE_TTL_SECONDS", 3600, minimum=1)
 # Browser origins allowed to call /v1/ with any organisation's key (organisations add their own on their
 # settings page). Empty, with no organisation listing any: no CORS headers at all.
 CORS_ALLOWED_ORIGINS = env_origins("CORS_ALLOWED_ORIGINS")

@@ -31,7 +31,11 @@ _ROUTES = {
     ("POST", "/v1/completions"): openai_completions.completions,
 }
 # Paths that end in an id which may itself hold "/" or ":" (model ids like "anthropic/claude-x").
-_PREFIX_ROUTES = {("GET", model_list.PREFIX): model_list.retrieve_model}
+_PREFIX_ROUTES = {
+    ("GET", model_list.PREFIX): model_list.retrieve_model,
+    ("GET", openai_responses.PREFIX): openai_responses.stored_response,
+    ("DELETE", openai_responses.PREFIX): openai_responses.stored_response,
+}
 
 
 class GatewayApp:

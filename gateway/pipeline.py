@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import orjson
 
@@ -99,6 +99,9 @@ class Codec(Protocol):
     """One inbound API: its request in, its answers, streams and errors out."""
 
     inbound: str  # recorded with every request: "openai.chat", "anthropic.messages"
+    # Keeps state between requests (the Responses API's store): the pipeline then awaits the
+    # StatefulCodec steps, which read and write Redis; no other API pays for them.
+    stateful: bool
 
     def credential(self, request: RequestHeaders) -> bytes:
         """The Authorization header value to check, b"" when the request carries no key."""
@@ -117,6 +120,19 @@ class Codec(Protocol):
         """A whole answer, from the aggregated chat.completion."""
 
     def stream(self, job: Job, state: StreamState) -> StreamEncoder: ...
+
+
+class StatefulCodec(Codec, Protocol):
+    async def restore(self, key: KeyInfo, body: dict[str, Any]) -> dict[str, Any]:
+        """The body with the stored state it refers to filled in, before ``decode``; GatewayError if it cannot be."""
+
+    async def answer_kept(self, job: Job, completion: dict[str, Any]) -> bytes:
+        """``answer``, once the answer is stored: before its bytes go out, so a next turn can follow at once."""
+
+
+class StatefulEncoder(StreamEncoder, Protocol):
+    async def tail_kept(self) -> bytes:
+        """``tail``, once the answer is stored."""
 
 
 # ---------------------------------------------------------------- the steps
@@ -363,9 +379,12 @@ async def _run(exchange: Exchange, work: Callable[[Exchange], Awaitable[Ending]]
 
 async def _accept(exchange: Exchange, *, charge_limits: bool = True) -> Job:
     runtime, request = exchange.runtime, exchange.request
-    exchange.key = await authenticate(runtime, exchange.codec, request)
+    exchange.key = key = await authenticate(runtime, exchange.codec, request)
     raw = await read_body(exchange.receive, runtime.max_body_bytes, request.content_length, runtime.body_deadlines)
-    body = exchange.codec.decode(parse_body(raw))
+    body = parse_body(raw)
+    if exchange.codec.stateful:
+        body = await cast(StatefulCodec, exchange.codec).restore(key, body)
+    body = exchange.codec.decode(body)
     job = make_job(runtime, exchange.key, body, request.request_id, exchange.operation)
     exchange.job = job
     if charge_limits:
@@ -443,7 +462,10 @@ async def _serve_complete(exchange: Exchange, job: Job) -> Ending:
         completion = served.opened.answer
     finish_served(exchange.runtime, job, served, Outcome.OK)
     settle(exchange.runtime, job)
-    body = exchange.codec.answer(job, completion)
+    if exchange.codec.stateful:
+        body = await cast(StatefulCodec, exchange.codec).answer_kept(job, completion)
+    else:
+        body = exchange.codec.answer(job, completion)
     headers = _answer_headers(exchange, served, JSON)
     await exchange.send({"type": "http.response.start", "status": 200, "headers": headers})
     _finish(exchange, 200, Outcome.OK, "")
@@ -483,7 +505,7 @@ async def relay_stream(
             if body:
                 await send({"type": "http.response.body", "body": body, "more_body": True})
         watcher.responding_done = True
-        last = encoder.tail()
+        last = await cast(StatefulEncoder, encoder).tail_kept() if exchange.codec.stateful else encoder.tail()
     except StreamBroken as broken:
         # Content already reached the client: no failover is possible, and no end-of-stream marker
         # either, so a truncated answer can never pass for a complete one.

@@ -21,6 +21,7 @@ from gateway.conf.loader import load_config
 from gateway.cors import Cors
 from gateway.credentials import CredentialCache
 from gateway.deadlines import BodyDeadlines
+from gateway.inbound.responses_store import ResponsesStore
 from gateway.keys import KeyCache
 from gateway.limits import Limiter
 from gateway.upstream.transport import AiohttpTransport, create_transport
@@ -37,6 +38,7 @@ class Runtime:
     credentials: CredentialCache
     limiter: Limiter
     log: EventLog
+    responses: ResponsesStore
     max_body_bytes: int
     request_budget: float
     max_retry_after_wait: float
@@ -78,6 +80,7 @@ class Runtime:
         await self.keys.stop()
         await self.credentials.stop()
         await self.limiter.aclose()
+        await self.responses.aclose()
         await self.transport.aclose()
 
 
@@ -106,6 +109,7 @@ def build_runtime(config: GatewayConfig | None = None) -> Runtime:
             spool_dir=settings.GATEWAY_SPOOL_DIR,
             max_buffer=settings.GATEWAY_LOG_MAX_BUFFER,
         ),
+        responses=ResponsesStore(settings.REDIS_URL, prefix, settings.RESPONSES_STORE_TTL_SECONDS),
         max_body_bytes=settings.GATEWAY_MAX_BODY_BYTES,
         request_budget=settings.GATEWAY_REQUEST_BUDGET,
         max_retry_after_wait=settings.GATEWAY_MAX_RETRY_AFTER_WAIT,

@@ -366,6 +366,7 @@ class AnthropicMessages:
     """Anthropic's Messages API: the key may come as x-api-key or as a Bearer token."""
 
     inbound = "anthropic.messages"
+    stateful = False
 
     def credential(self, request: RequestHeaders) -> bytes:
         return b"Bearer " + request.api_key if request.api_key else request.authorization

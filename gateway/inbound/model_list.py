@@ -54,7 +54,7 @@ async def list_models(runtime: Runtime, scope: Scope, receive: Any, send: Any) -
     except GatewayError as error:
         await exchange.send_error(error)
         return
-    await _send_json(exchange, body)
+    await send_json(exchange, body)
 
 
 async def retrieve_model(runtime: Runtime, scope: Scope, receive: Any, send: Any) -> None:
@@ -68,7 +68,7 @@ async def retrieve_model(runtime: Runtime, scope: Scope, receive: Any, send: Any
         await exchange.send_error(GatewayError(404, message, param="model", code="model_not_found"))
         return
     entry = anthropic_model(model) if exchange.codec is MESSAGES else openai_model(model)
-    await _send_json(exchange, orjson.dumps(entry))
+    await send_json(exchange, orjson.dumps(entry))
 
 
 def _visible(key: KeyInfo, model: Model) -> bool:
@@ -129,7 +129,7 @@ def _cursor(names: list[str], cursor: str, param: str) -> int:
         raise GatewayError(400, f"{param}: no model with this id is listed for this key.", param=param) from None
 
 
-async def _send_json(exchange: Exchange, body: bytes) -> None:
+async def send_json(exchange: Exchange, body: bytes) -> None:
     headers = [(b"content-type", JSON), *exchange.codec.headers(exchange.request.request_id)]
     await exchange.send({"type": "http.response.start", "status": 200, "headers": headers})
     await exchange.send({"type": "http.response.body", "body": body})

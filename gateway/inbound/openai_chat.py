@@ -25,6 +25,7 @@ DONE_EVENT = b"data: [DONE]\n\n"
 
 class OpenAIChat:
     inbound = "openai.chat"
+    stateful = False
 
     def credential(self, request: RequestHeaders) -> bytes:
         return request.authorization

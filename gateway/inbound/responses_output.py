@@ -36,12 +36,14 @@ def usage_of(usage: dict[str, Any]) -> dict[str, Any]:
 class Envelope:
     """What every ``response`` object of one request shares: its id, its time and the echoed request."""
 
-    __slots__ = ("created_at", "echo", "id")
+    __slots__ = ("created_at", "echo", "id", "previous_response_id", "store")
 
     def __init__(self, echo: dict[str, Any], created_at: int) -> None:
         self.id = f"resp_{random_hex()}"
         self.echo = echo
         self.created_at = created_at
+        self.previous_response_id: str | None = None
+        self.store = False  # whether this response is (to be) stored
 
     def response(
         self, model: str, status: str, output: list[dict[str, Any]], usage: dict[str, Any] | None, **extra: Any
@@ -57,8 +59,8 @@ class Envelope:
             **self.echo,
             "model": model,
             "output": output,
-            "previous_response_id": None,
-            "store": False,
+            "previous_response_id": self.previous_response_id,
+            "store": self.store,
             "usage": usage_of(usage) if usage is not None else None,
             **extra,
         }
@@ -257,6 +259,10 @@ class ResponseEvents:
 
     def end(self, usage: dict[str, Any]) -> bytes:
         """Every item's closing events, then ``response.completed`` (or ``.incomplete``) with the usage."""
+        return self.terminal(*self.close(usage))
+
+    def close(self, usage: dict[str, Any]) -> tuple[list[bytes], dict[str, Any]]:
+        """Every item's closing events, and the final ``response`` object."""
         status = "incomplete" if self.finish in INCOMPLETE else "completed"
         out: list[bytes] = []
         done_items = []
@@ -276,7 +282,9 @@ class ResponseEvents:
             out.append(
                 self.event({"type": "response.output_item.done", "output_index": item.index, "item": done_items[-1]})
             )
-        response = self.envelope.finished(self.model, self.finish, done_items, usage)
+        return out, self.envelope.finished(self.model, self.finish, done_items, usage)
+
+    def terminal(self, out: list[bytes], response: dict[str, Any]) -> bytes:
         kind = "response.completed" if response["status"] == "completed" else "response.incomplete"
         out.append(self.event({"type": kind, "response": response}))
         return b"".join(out)

@@ -1,13 +1,9 @@
 """A Responses API request (``POST /v1/responses``) as the internal job body, an OpenAI chat request.
 
-The gateway is stateless: a request must carry its whole conversation. ``previous_response_id``,
-``conversation``, ``background``, ``prompt`` (stored templates) and ``item_reference`` items need
-OpenAI's response store and are refused with a 400 naming the parameter, never dropped.
-
-``store`` is accepted and answered with ``"store": false``. The API defaults it to true, and the
-openai-agents SDK's default model (OpenAIResponsesModel) omits it unless the caller sets it, so
-refusing it would refuse nearly every client; what a client could expect from storage (GET
-/v1/responses/{id}, ``previous_response_id``) gets a clear 404/400 here, so nothing fails silently.
+``previous_response_id`` and ``item_reference`` items are resolved from the gateway's response
+store (gateway/inbound/responses_store.py) before this translation runs, so what arrives here is
+the whole conversation. ``conversation``, ``background`` and ``prompt`` (stored templates) need
+more of OpenAI's server-side state and are refused with a 400 naming the parameter, never dropped.
 
 Dropped as having no chat counterpart that every provider takes: ``include``, ``truncation``,
 ``text.verbosity``, ``service_tier``, ``prompt_cache_key``, ``safety_identifier``, ``top_logprobs``,
@@ -30,7 +26,7 @@ MAX_PARTS = 1_000
 MAX_TOOLS = 1_000
 MAX_METADATA = 16
 ROLES = {"user": "user", "system": "system", "developer": "system", "assistant": "assistant"}
-STATEFUL = ("previous_response_id", "conversation", "background", "prompt")
+STATEFUL = ("conversation", "background", "prompt")
 EFFORTS = frozenset({"none", "minimal", "low", "medium", "high", "xhigh"})
 IMAGE_DETAILS = frozenset({"low", "high", "auto"})
 TOOL_CHOICES = frozenset({"auto", "none", "required"})
@@ -64,8 +60,8 @@ def to_chat(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     for name in STATEFUL:
         if body.get(name) not in (None, False):
             raise invalid(
-                f"'{name}' is not supported: this gateway stores no responses, so send the whole "
-                "conversation in 'input' instead.",
+                f"'{name}' is not supported by this gateway: send the whole conversation in 'input', "
+                "or chain responses with 'previous_response_id'.",
                 name,
                 "unsupported_parameter",
             )
@@ -260,12 +256,8 @@ def _item(item: Any, param: str, messages: list[dict[str, Any]]) -> None:
             }
         )
     elif kind == "item_reference":
-        raise invalid(
-            "'item_reference' input items are not supported: this gateway stores no responses, so send the "
-            "items themselves (the AI SDK's OpenAI provider does with providerOptions: {openai: {store: false}}).",
-            param,
-            "unsupported_parameter",
-        )
+        # The store resolves every reference first (gateway/inbound/openai_responses.py).
+        raise invalid("'item_reference' items are only accepted at the top level of 'input'.", param)
     elif kind != "reasoning":
         raise invalid(f"Input item type {str(kind)[:64]!r} is not supported by this gateway.", f"{param}.type")
 

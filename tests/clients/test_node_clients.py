@@ -50,14 +50,8 @@ CLIENTS = {
     "ai-sdk-openai-compatible": ("ai-sdk.mjs", "openai-compatible", (*AI_SDK, "embeddings", "failover")),
     "ai-sdk-anthropic": ("ai-sdk.mjs", "anthropic", (*AI_SDK, "failover")),
 }
-# Known failures, with the error they give today.
-XFAIL = {
-    # The provider's default (store: true) sends an earlier answer as an item_reference; the gateway
-    # stores no responses. Also breaks a tool-using run whose first step has text beside the call.
-    ("ai-sdk-openai-responses", "multiturn-stored"): "APICallError: 'item_reference' input items are not supported: "
-    "this gateway stores no responses, so send the items themselves (the AI SDK's OpenAI provider does with "
-    "providerOptions: {openai: {store: false}}).",
-}
+# Known failures, with the error they give today: (client, check) -> reason.
+XFAIL: dict[tuple[str, str], str] = {}
 
 
 def known(client: str, check: str) -> list[pytest.MarkDecorator]:

@@ -30,6 +30,8 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ("REDIS_URL", "memcached://localhost", "REDIS_URL has unsupported scheme 'memcached'"),
         ("GATEWAY_MAX_BODY_BYTES", "lots", "GATEWAY_MAX_BODY_BYTES='lots' is not an integer"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL='LOUD' is not a log level"),
+        ("RESPONSES_STORE_TTL_SECONDS", "0", "RESPONSES_STORE_TTL_SECONDS=0 must be at least 1"),
+        ("RESPONSES_STORE_TTL_SECONDS", "1h", "RESPONSES_STORE_TTL_SECONDS='1h' is not an integer"),
     ],
 )
 def test_bad_variable_stops_startup_with_one_line(variable: str, value: str, expected: str) -> None:

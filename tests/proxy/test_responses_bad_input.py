@@ -22,15 +22,18 @@ def post(gw: LiveGateway, body: Any, key: str | None = None) -> httpx.Response:
 @pytest.mark.parametrize(
     ("extra", "param", "words"),
     [
-        ({"previous_response_id": "resp_123"}, "previous_response_id", "stores no responses"),
-        ({"conversation": {"id": "conv_1"}}, "conversation", "stores no responses"),
+        ({"previous_response_id": "resp_123"}, "previous_response_id", "'resp_123' not found"),
+        ({"previous_response_id": ["resp_123"]}, "previous_response_id", "expected an id"),
+        ({"conversation": {"id": "conv_1"}}, "conversation", "not supported"),
         ({"tools": [{"type": "web_search"}]}, "tools[0].type", "'web_search'"),
         (
             {"tools": [{"type": "function", "name": "f"}, {"type": "computer_use_preview"}]},
             "tools[1].type",
             "'computer_use_preview'",
         ),
-        ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "input[0]", "item_reference"),
+        ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "input[0]", "'msg_1' not found"),
+        ({"input": [{"type": "item_reference", "id": "m" * 129}]}, "input[0].id", "expected an id"),
+        ({"store": "yes"}, "store", "boolean"),
         ({"input": [{"role": "user", "content": "x"}] * 10_001}, "input", "at most"),
         ({"input": 42}, "input", "expected"),
         ({"model": None}, "model", "model"),

@@ -35,7 +35,7 @@ def test_a_text_answer_comes_back_as_a_response_with_usage(gw: LiveGateway, stre
     assert response.status == "completed"
     assert response.output_text.startswith("Hello from sim-")
     assert response.instructions == "Be brief."
-    assert response.store is False
+    assert response.store is True
     usage = response.usage
     assert usage is not None and usage.input_tokens > 0 and usage.output_tokens > 0
     assert usage.total_tokens == usage.input_tokens + usage.output_tokens
