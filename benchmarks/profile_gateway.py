@@ -102,7 +102,21 @@ def main(argv: list[str] | None = None) -> int:
     pin_self_to_load_core()
     for variable in ("DATABASE_URL", "REDIS_URL"):
         os.environ.pop(variable, None)
-    plan = Plan(["bare-relay", "gateway-granian"], [], False, [], False, 1, args.seconds, 2, 0, 0, "full")
+    plan = Plan(
+        targets=["bare-relay", "gateway-granian"],
+        load=[],
+        ttft=False,
+        faults=[],
+        formats=False,
+        embeddings=False,
+        responses=False,
+        format_rounds=1,
+        duration=args.seconds,
+        warmup=2,
+        ttft_n=0,
+        soak=0,
+        mode="full",
+    )
     from benchmarks.report import Results
 
     results = Results(meta={"versions": ""})
