@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -91,3 +94,28 @@ def database_url(host: str | None = None, port: int | None = None) -> str:
     query = f"?host={db['HOST']}" if str(db["HOST"]).startswith("/") else ""
     netloc = "" if query else f"{db['HOST']}:{db['PORT'] or 5432}"
     return f"postgresql://{db['USER']}:{db['PASSWORD']}@{netloc}/{db['NAME']}{query}"
+
+
+@contextlib.contextmanager
+def gateway_for_new_org(blocker: Any, config_yaml: str, *, name: str) -> Iterator[tuple[str, Any, Any]]:
+    """A live gateway on ``config_yaml`` and a new organisation's key (kept across truncations), as
+    (url, the created key, the runtime); the organisation is deleted afterwards, so that its committed rows
+    do not leak into other modules run by this worker. ``blocker``: pytest-django's django_db_blocker."""
+    from accounts.models import Organization
+    from accounts.services import create_api_key, create_organization
+    from gateway.asgi import GatewayApp
+    from gateway.conf.loader import parse_config
+    from gateway.runtime import build_runtime
+
+    with blocker.unblock():
+        org = create_organization(name=f"{name} {uuid.uuid4().hex[:8]}")
+        created = create_api_key(organization=org, name=name)
+        keep_key(created.api_key)
+    runtime = build_runtime(parse_config(config_yaml, source=f"{name}.yaml"))
+    server = LiveServer(GatewayApp(runtime)).start()
+    try:
+        yield server.url, created, runtime
+    finally:
+        server.stop()
+        with blocker.unblock():
+            Organization.objects.filter(pk=org.pk).delete()

@@ -8,7 +8,6 @@ by the second: the failover a client sees in the middle of its run.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,14 +15,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field
 
-from accounts.models import Organization
-from accounts.services import create_api_key, create_organization
-from gateway.asgi import GatewayApp
-from gateway.conf.loader import parse_config
 from gateway.routing.health import HealthRegistry
-from gateway.runtime import Runtime, build_runtime
+from gateway.runtime import Runtime
 from simulator.harness import SimulatorServer
-from tests.live import LiveServer, keep_key
+from tests.live import gateway_for_new_org
 
 TIMEOUTS = "{connect: 1, first_token: 2.0, idle: 1.0, total: 20}"
 PRIMARY = ("cl-a", "an-a")
@@ -82,18 +77,8 @@ class ClientGateway:
 
 @pytest.fixture(scope="module")
 def live_gateway(django_db_setup: None, django_db_blocker: Any, simulator: SimulatorServer) -> Iterator[ClientGateway]:
-    with django_db_blocker.unblock():
-        org = create_organization(name=f"Client tests {uuid.uuid4().hex[:8]}")
-        created = create_api_key(organization=org, name="client-tests")
-        keep_key(created.api_key)
-    runtime = build_runtime(parse_config(gateway_yaml(simulator), source="client-tests.yaml"))
-    server = LiveServer(GatewayApp(runtime)).start()
-    try:
-        yield ClientGateway(url=server.url, key=created.plaintext, runtime=runtime, sim=simulator)
-    finally:
-        server.stop()
-        with django_db_blocker.unblock():
-            Organization.objects.filter(pk=org.pk).delete()
+    with gateway_for_new_org(django_db_blocker, gateway_yaml(simulator), name="client-tests") as (url, key, runtime):
+        yield ClientGateway(url=url, key=key.plaintext, runtime=runtime, sim=simulator)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,15 +11,12 @@ import httpx
 import openai
 import pytest
 
-from accounts.models import ApiKey, Organization
-from accounts.services import create_api_key, create_organization
-from gateway.asgi import GatewayApp
+from accounts.models import ApiKey
 from gateway.routing.health import HealthRegistry
-from gateway.conf.loader import parse_config
 from monitoring.models import Attempt
-from gateway.runtime import Runtime, build_runtime
+from gateway.runtime import Runtime
 from simulator.harness import SimulatorServer
-from tests.live import LiveServer, keep_key
+from tests.live import gateway_for_new_org
 
 TIMEOUTS = "{connect: 1, first_token: 1.0, idle: 0.6, total: 20}"
 
@@ -113,21 +109,10 @@ def hi(model: str = "chat", **extra: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def live_gateway(django_db_setup: None, django_db_blocker: Any, simulator: SimulatorServer) -> Iterator[LiveGateway]:
-    with django_db_blocker.unblock():
-        org = create_organization(name=f"Proxy tests {uuid.uuid4().hex[:8]}")
-        created = create_api_key(organization=org, name="proxy-tests")
-        keep_key(created.api_key)
-    runtime = build_runtime(parse_config(test_config_yaml(simulator), source="test-gateway.yaml"))
-    server = LiveServer(GatewayApp(runtime)).start()
-    gateway = LiveGateway(url=server.url, key=created.plaintext, runtime=runtime, sim=simulator)
-    gateway.api_key = created.api_key
-    try:
+    with gateway_for_new_org(django_db_blocker, test_config_yaml(simulator), name="proxy-tests") as (url, key, runtime):
+        gateway = LiveGateway(url=url, key=key.plaintext, runtime=runtime, sim=simulator)
+        gateway.api_key = key.api_key
         yield gateway
-    finally:
-        server.stop()
-        # Committed rows would otherwise leak into other modules run by this worker.
-        with django_db_blocker.unblock():
-            Organization.objects.filter(pk=org.pk).delete()
 
 
 @pytest.fixture

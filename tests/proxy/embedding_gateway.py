@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from accounts.models import Organization
-from accounts.services import create_api_key, create_organization
-from gateway.asgi import GatewayApp
-from gateway.conf.loader import parse_config
 from gateway.routing.health import HealthRegistry
-from gateway.runtime import build_runtime
 from monitoring.models import Request
 from simulator.harness import SimulatorServer
-from tests.live import LiveServer, keep_key
+from tests.live import gateway_for_new_org
 from tests.providers.bedrock.conftest import CREDENTIALS, ENV
 from tests.proxy.conftest import TIMEOUTS, LiveGateway
 
@@ -93,20 +87,12 @@ def embedding_yaml(sim: SimulatorServer) -> str:
 def emb_gateway(django_db_setup: None, django_db_blocker: Any, simulator: SimulatorServer) -> Iterator[LiveGateway]:
     saved = {name: os.environ.get(name) for name in ENV}
     os.environ.update(ENV)
-    with django_db_blocker.unblock():
-        org = create_organization(name=f"Embeddings {uuid.uuid4().hex[:8]}")
-        created = create_api_key(organization=org, name="embeddings")
-        keep_key(created.api_key)
-    runtime = build_runtime(parse_config(embedding_yaml(simulator), source="embeddings.yaml"))
-    server = LiveServer(GatewayApp(runtime)).start()
-    gateway = LiveGateway(url=server.url, key=created.plaintext, runtime=runtime, sim=simulator)
-    gateway.api_key = created.api_key
     try:
-        yield gateway
+        with gateway_for_new_org(django_db_blocker, embedding_yaml(simulator), name="embeddings") as (url, key, rt):
+            gateway = LiveGateway(url=url, key=key.plaintext, runtime=rt, sim=simulator)
+            gateway.api_key = key.api_key
+            yield gateway
     finally:
-        server.stop()
-        with django_db_blocker.unblock():
-            Organization.objects.filter(pk=org.pk).delete()
         for name, value in saved.items():
             os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
 
